@@ -1,1 +1,7 @@
-//! domain
+//! Pure types and rules: no IO, no async, time passed in.
+
+pub mod environment;
+pub mod job;
+pub mod normalize;
+pub mod sync;
+pub mod workflow;

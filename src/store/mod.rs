@@ -1,1 +1,164 @@
-//! store
+//! The store: sqlx over SQLite (embedded default) or PostgreSQL (team server), one
+//! repository API for both. Repository functions take a connection, so a service call
+//! can put a change and its audit event in one transaction.
+
+pub mod audit;
+pub mod environments;
+mod error;
+pub mod inventory;
+pub mod jobs;
+mod migrate;
+pub mod secrets;
+pub mod workflows;
+
+pub use error::{Context, StoreError};
+pub use secrets::SecretBox;
+
+use sqlx::any::{AnyConnection, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Transaction};
+use std::sync::{Arc, Once};
+use std::time::Duration;
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    secrets: Arc<SecretBox>,
+}
+
+pub type Tx = Transaction<'static, Any>;
+
+impl Store {
+    /// Opens (creating when needed) a SQLite file and brings its schema up to date.
+    pub async fn open_sqlite(path: &std::path::Path, secrets: SecretBox) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                location: path.display().to_string(),
+                source: sqlx::Error::Io(e),
+            })?;
+        }
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        Self::open_url(&url, &path.display().to_string(), Backend::Sqlite, secrets).await
+    }
+
+    /// Opens a PostgreSQL database by URL and brings its schema up to date.
+    pub async fn open_postgres(url: &str, secrets: SecretBox) -> Result<Store, StoreError> {
+        Self::open_url(url, &redact_url(url), Backend::Postgres, secrets).await
+    }
+
+    async fn open_url(
+        url: &str,
+        location: &str,
+        backend: Backend,
+        secrets: SecretBox,
+    ) -> Result<Store, StoreError> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let max = match backend {
+            Backend::Sqlite => 4,
+            Backend::Postgres => 8,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        sqlx::raw_sql("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(|source| StoreError::Open { location: location.to_owned(), source })?;
+        if backend == Backend::Sqlite {
+            sqlx::raw_sql("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                .execute(&pool)
+                .await
+                .context("setting SQLite's journal mode")?;
+        }
+        let store = Store { pool, backend, secrets: Arc::new(secrets) };
+        migrate::run(&store).await?;
+        Ok(store)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn secrets(&self) -> &SecretBox {
+        &self.secrets
+    }
+
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        self.pool.begin().await.context("starting a transaction")
+    }
+
+    pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {
+        self.pool.acquire().await.context("taking a connection")
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Runs `f` in a transaction: committed when it returns Ok, rolled back otherwise.
+pub async fn in_tx<T, F>(store: &Store, f: F) -> Result<T, StoreError>
+where
+    F: for<'c> FnOnce(&'c mut AnyConnection) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>,
+{
+    let mut tx = store.begin().await?;
+    let value = f(&mut tx).await?;
+    tx.commit().await.context("committing")?;
+    Ok(value)
+}
+
+/// Unix milliseconds now; the one clock the store uses.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A database URL with its password replaced, for messages and `n8nops info`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,135 @@
+-- n8nops schema, SQLite. Times are unix milliseconds (BIGINT); JSON is TEXT.
+CREATE TABLE tenants (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+INSERT INTO tenants (id, name, created_at) VALUES ('default', 'default', 0);
+
+CREATE TABLE environments (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL DEFAULT 'default' REFERENCES tenants(id),
+    name TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    api_key_enc BLOB NOT NULL,
+    class TEXT NOT NULL,
+    git_repo TEXT,
+    git_branch TEXT,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    last_sync_at BIGINT,
+    UNIQUE (tenant_id, name)
+);
+
+CREATE TABLE workflows (
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    n8n_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    active BOOLEAN NOT NULL,
+    tags TEXT NOT NULL,
+    node_count BIGINT NOT NULL,
+    node_types TEXT NOT NULL,
+    raw_json TEXT NOT NULL,
+    normalized_json TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    updated_at TEXT,
+    synced_at BIGINT NOT NULL,
+    change TEXT NOT NULL,
+    PRIMARY KEY (env_id, n8n_id)
+);
+CREATE INDEX workflows_name ON workflows (name);
+CREATE INDEX workflows_fingerprint ON workflows (fingerprint);
+
+CREATE TABLE workflow_changes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    job_id TEXT,
+    n8n_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    change TEXT NOT NULL,
+    fingerprint TEXT,
+    at BIGINT NOT NULL
+);
+CREATE INDEX workflow_changes_env ON workflow_changes (env_id, at);
+
+CREATE TABLE credentials (
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    n8n_id TEXT,
+    name TEXT NOT NULL,
+    cred_type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    used_by BIGINT NOT NULL
+);
+CREATE INDEX credentials_env ON credentials (env_id);
+
+CREATE TABLE tags (
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    n8n_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (env_id, n8n_id)
+);
+
+CREATE TABLE users (
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    n8n_id TEXT NOT NULL,
+    email TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    role TEXT,
+    is_pending BOOLEAN NOT NULL,
+    PRIMARY KEY (env_id, n8n_id)
+);
+
+CREATE TABLE executions (
+    env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
+    n8n_id TEXT NOT NULL,
+    workflow_id TEXT,
+    status TEXT NOT NULL,
+    mode TEXT,
+    started_at TEXT,
+    stopped_at TEXT,
+    finished BOOLEAN NOT NULL,
+    retry_of TEXT,
+    PRIMARY KEY (env_id, n8n_id)
+);
+
+CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    tenant_id TEXT NOT NULL DEFAULT 'default' REFERENCES tenants(id),
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    state TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    request TEXT NOT NULL,
+    phase TEXT,
+    done BIGINT NOT NULL,
+    total BIGINT NOT NULL,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT,
+    result TEXT,
+    error TEXT
+);
+CREATE INDEX jobs_created ON jobs (created_at);
+
+CREATE TABLE job_logs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    at BIGINT NOT NULL,
+    level TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX job_logs_job ON job_logs (job_id, id);
+
+CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant_id TEXT NOT NULL DEFAULT 'default' REFERENCES tenants(id),
+    at BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    env TEXT,
+    workflow TEXT,
+    outcome TEXT NOT NULL,
+    detail TEXT
+);
+CREATE INDEX audit_events_at ON audit_events (at);

@@ -1,0 +1,241 @@
+//! Workflows per environment: as n8n returned them, normalized, and fingerprinted.
+
+use super::{Context, StoreError};
+use crate::domain::sync::Change;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::{AnyConnection, AnyRow};
+use std::collections::HashMap;
+
+/// A workflow as a sync stores it.
+#[derive(Debug, Clone)]
+pub struct NewWorkflow {
+    pub n8n_id: String,
+    pub name: String,
+    pub active: bool,
+    pub tags: Vec<String>,
+    pub node_count: usize,
+    pub node_types: Vec<String>,
+    pub raw_json: String,
+    pub normalized_json: String,
+    pub fingerprint: String,
+    pub updated_at: Option<String>,
+    pub change: Change,
+}
+
+/// A stored workflow without its JSON bodies (what lists need).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowRow {
+    pub env: String,
+    pub n8n_id: String,
+    pub name: String,
+    pub active: bool,
+    pub tags: Vec<String>,
+    pub node_count: i64,
+    pub node_types: Vec<String>,
+    pub fingerprint: String,
+    pub updated_at: Option<String>,
+    pub synced_at: i64,
+    pub change: Change,
+}
+
+/// A workflow removed by a sync, for the change history.
+#[derive(Debug, Clone)]
+pub struct Removed {
+    pub n8n_id: String,
+    pub name: String,
+    pub fingerprint: String,
+}
+
+/// Filters applied in SQL (environment, activation); text and tags are matched by the caller.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub env: Option<String>,
+    pub active: Option<bool>,
+}
+
+fn json_list(row: &AnyRow, col: &str) -> Result<Vec<String>, StoreError> {
+    let text: String = row.try_get(col).context("reading a workflow")?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("workflows.{col}: {e}")))
+}
+
+fn parse_change(text: &str) -> Result<Change, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown workflow change '{text}'")))
+}
+
+fn from_row(row: &AnyRow) -> Result<WorkflowRow, StoreError> {
+    let change: String = row.try_get("change").context("reading a workflow")?;
+    Ok(WorkflowRow {
+        env: row.try_get("env").context("reading a workflow")?,
+        n8n_id: row.try_get("n8n_id").context("reading a workflow")?,
+        name: row.try_get("name").context("reading a workflow")?,
+        active: row.try_get("active").context("reading a workflow")?,
+        tags: json_list(row, "tags")?,
+        node_count: row.try_get("node_count").context("reading a workflow")?,
+        node_types: json_list(row, "node_types")?,
+        fingerprint: row.try_get("fingerprint").context("reading a workflow")?,
+        updated_at: row.try_get("updated_at").context("reading a workflow")?,
+        synced_at: row.try_get("synced_at").context("reading a workflow")?,
+        change: parse_change(&change)?,
+    })
+}
+
+/// n8n id -> fingerprint of what the last sync stored for an environment.
+pub async fn fingerprints(conn: &mut AnyConnection, env_id: i64) -> Result<HashMap<String, (String, String)>, StoreError> {
+    let rows = sqlx::query("SELECT n8n_id, name, fingerprint FROM workflows WHERE env_id = $1")
+        .bind(env_id)
+        .fetch_all(&mut *conn)
+        .await
+        .context("reading stored fingerprints")?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("n8n_id").context("reading stored fingerprints")?,
+                (
+                    r.try_get("name").context("reading stored fingerprints")?,
+                    r.try_get("fingerprint").context("reading stored fingerprints")?,
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// Replaces every stored workflow of an environment and records what changed.
+/// Call inside a transaction: either all of it lands or none.
+pub async fn replace_all(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    job_id: Option<&str>,
+    workflows: &[NewWorkflow],
+    removed: &[Removed],
+    at: i64,
+) -> Result<(), StoreError> {
+    let ctx = "storing synced workflows";
+    sqlx::query("DELETE FROM workflows WHERE env_id = $1")
+        .bind(env_id)
+        .execute(&mut *conn)
+        .await
+        .context(ctx)?;
+    for w in workflows {
+        sqlx::query(
+            "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, raw_json,
+                 normalized_json, fingerprint, updated_at, synced_at, change)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(env_id)
+        .bind(w.n8n_id.clone())
+        .bind(w.name.clone())
+        .bind(w.active)
+        .bind(to_json(&w.tags))
+        .bind(w.node_count as i64)
+        .bind(to_json(&w.node_types))
+        .bind(w.raw_json.clone())
+        .bind(w.normalized_json.clone())
+        .bind(w.fingerprint.clone())
+        .bind(w.updated_at.clone())
+        .bind(at)
+        .bind(w.change.as_str())
+        .execute(&mut *conn)
+        .await
+        .context(&format!("storing workflow '{}' ({})", w.name, w.n8n_id))?;
+        if w.change != Change::Unchanged {
+            record_change(conn, env_id, job_id, &w.n8n_id, &w.name, w.change, Some(&w.fingerprint), at).await?;
+        }
+    }
+    for r in removed {
+        record_change(conn, env_id, job_id, &r.n8n_id, &r.name, Change::Removed, Some(&r.fingerprint), at).await?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn record_change(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    job_id: Option<&str>,
+    n8n_id: &str,
+    name: &str,
+    change: Change,
+    fingerprint: Option<&str>,
+    at: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO workflow_changes (env_id, job_id, n8n_id, name, change, fingerprint, at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(env_id)
+    .bind(job_id.map(str::to_owned))
+    .bind(n8n_id.to_owned())
+    .bind(name.to_owned())
+    .bind(change.as_str())
+    .bind(fingerprint.map(str::to_owned))
+    .bind(at)
+    .execute(&mut *conn)
+    .await
+    .context("recording a workflow change")?;
+    Ok(())
+}
+
+fn to_json(list: &[String]) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| "[]".into())
+}
+
+/// Stored workflows, ordered by name then environment.
+pub async fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<Vec<WorkflowRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
+                w.fingerprint, w.updated_at, w.synced_at, w.change
+         FROM workflows w JOIN environments e ON e.id = w.env_id
+         WHERE ($1 IS NULL OR e.name = $1) AND ($2 IS NULL OR w.active = $2)
+         ORDER BY w.name, e.name, w.n8n_id",
+    )
+    .bind(filter.env.clone())
+    .bind(filter.active)
+    .fetch_all(&mut *conn)
+    .await
+    .context("listing workflows")?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One workflow with its raw and normalized JSON.
+pub async fn get(
+    conn: &mut AnyConnection,
+    env: &str,
+    n8n_id: &str,
+) -> Result<Option<(WorkflowRow, String, String)>, StoreError> {
+    let row = sqlx::query(
+        "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
+                w.fingerprint, w.updated_at, w.synced_at, w.change, w.raw_json, w.normalized_json
+         FROM workflows w JOIN environments e ON e.id = w.env_id
+         WHERE e.name = $1 AND w.n8n_id = $2",
+    )
+    .bind(env.to_owned())
+    .bind(n8n_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await
+    .context(&format!("reading workflow {n8n_id} of '{env}'"))?;
+    let Some(row) = row else { return Ok(None) };
+    let raw: String = row.try_get("raw_json").context("reading a workflow")?;
+    let normalized: String = row.try_get("normalized_json").context("reading a workflow")?;
+    Ok(Some((from_row(&row)?, raw, normalized)))
+}
+
+/// Workflow counts per environment id: (total, active).
+pub async fn counts(conn: &mut AnyConnection) -> Result<HashMap<i64, (i64, i64)>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT env_id, COUNT(*) AS total, SUM(CASE WHEN active THEN 1 ELSE 0 END) AS active
+         FROM workflows GROUP BY env_id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .context("counting workflows")?;
+    rows.iter()
+        .map(|r| {
+            let env_id: i64 = r.try_get("env_id").context("counting workflows")?;
+            let total: i64 = r.try_get("total").context("counting workflows")?;
+            let active: i64 = r.try_get("active").context("counting workflows")?;
+            Ok((env_id, (total, active)))
+        })
+        .collect()
+}
