@@ -4,7 +4,7 @@
 use super::{Context, StoreError, now_ms};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::any::AnyConnection;
+use sqlx::AnyConnection;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

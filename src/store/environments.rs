@@ -4,7 +4,8 @@
 use super::{Context, SecretBox, StoreError, now_ms};
 use crate::domain::environment::EnvClass;
 use serde::{Deserialize, Serialize};
-use sqlx::any::{AnyConnection, AnyRow};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 /// An environment as stored, without its key.

@@ -5,7 +5,7 @@
 use super::{Context, StoreError};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::any::AnyConnection;
+use sqlx::AnyConnection;
 
 /// Credential metadata; never the secret data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -193,7 +193,7 @@ pub async fn users(conn: &mut AnyConnection, env_id: i64) -> Result<Vec<UserRow>
                 first_name: r.try_get("first_name").context("reading a user")?,
                 last_name: r.try_get("last_name").context("reading a user")?,
                 role: r.try_get("role").context("reading a user")?,
-                is_pending: r.try_get("is_pending").context("reading a user")?,
+                is_pending: super::get_bool(r, "is_pending").context("reading a user")?,
             })
         })
         .collect()
@@ -218,7 +218,7 @@ pub async fn executions(conn: &mut AnyConnection, env_id: i64, limit: i64) -> Re
                 mode: r.try_get("mode").context("reading an execution")?,
                 started_at: r.try_get("started_at").context("reading an execution")?,
                 stopped_at: r.try_get("stopped_at").context("reading an execution")?,
-                finished: r.try_get("finished").context("reading an execution")?,
+                finished: super::get_bool(r, "finished").context("reading an execution")?,
                 retry_of: r.try_get("retry_of").context("reading an execution")?,
             })
         })

@@ -5,7 +5,8 @@ use super::{Context, StoreError};
 use crate::domain::job::{JobState, LogLevel};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::any::{AnyConnection, AnyRow};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobRow {

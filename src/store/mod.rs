@@ -14,7 +14,8 @@ pub mod workflows;
 pub use error::{Context, StoreError};
 pub use secrets::SecretBox;
 
-use sqlx::any::{AnyConnection, AnyPoolOptions};
+use sqlx::AnyConnection;
+use sqlx::any::AnyPoolOptions;
 use sqlx::{Any, AnyPool, Transaction};
 use std::sync::{Arc, Once};
 use std::time::Duration;
@@ -137,6 +138,13 @@ where
     let value = f(&mut tx).await?;
     tx.commit().await.context("committing")?;
     Ok(value)
+}
+
+/// Reads a boolean column: BOOLEAN on PostgreSQL, INTEGER 0/1 on SQLite.
+pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Error> {
+    use sqlx::Row;
+    row.try_get::<bool, _>(column)
+        .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
 }
 
 /// Unix milliseconds now; the one clock the store uses.

@@ -4,7 +4,8 @@ use super::{Context, StoreError};
 use crate::domain::sync::Change;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::any::{AnyConnection, AnyRow};
+use sqlx::AnyConnection;
+use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
 /// A workflow as a sync stores it.
@@ -70,7 +71,7 @@ fn from_row(row: &AnyRow) -> Result<WorkflowRow, StoreError> {
         env: row.try_get("env").context("reading a workflow")?,
         n8n_id: row.try_get("n8n_id").context("reading a workflow")?,
         name: row.try_get("name").context("reading a workflow")?,
-        active: row.try_get("active").context("reading a workflow")?,
+        active: super::get_bool(row, "active").context("reading a workflow")?,
         tags: json_list(row, "tags")?,
         node_count: row.try_get("node_count").context("reading a workflow")?,
         node_types: json_list(row, "node_types")?,

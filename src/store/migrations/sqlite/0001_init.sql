@@ -1,4 +1,5 @@
 -- n8nops schema, SQLite. Times are unix milliseconds (BIGINT); JSON is TEXT.
+-- Booleans are INTEGER 0/1 here (BOOLEAN in PostgreSQL); store::get_bool reads both.
 CREATE TABLE tenants (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
@@ -25,7 +26,7 @@ CREATE TABLE workflows (
     env_id BIGINT NOT NULL REFERENCES environments(id) ON DELETE CASCADE,
     n8n_id TEXT NOT NULL,
     name TEXT NOT NULL,
-    active BOOLEAN NOT NULL,
+    active INTEGER NOT NULL,
     tags TEXT NOT NULL,
     node_count BIGINT NOT NULL,
     node_types TEXT NOT NULL,
@@ -76,7 +77,7 @@ CREATE TABLE users (
     first_name TEXT,
     last_name TEXT,
     role TEXT,
-    is_pending BOOLEAN NOT NULL,
+    is_pending INTEGER NOT NULL,
     PRIMARY KEY (env_id, n8n_id)
 );
 
@@ -88,7 +89,7 @@ CREATE TABLE executions (
     mode TEXT,
     started_at TEXT,
     stopped_at TEXT,
-    finished BOOLEAN NOT NULL,
+    finished INTEGER NOT NULL,
     retry_of TEXT,
     PRIMARY KEY (env_id, n8n_id)
 );
