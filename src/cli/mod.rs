@@ -1,5 +1,70 @@
-//! The command-line face: clap arguments turned into `Ops` calls.
+//! The command-line face: clap arguments turned into `Ops` calls. Exit codes: 0 ok,
+//! 2 error (1 is kept for "differences found" with `--exit-code`).
 
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
+mod args;
+mod context;
+mod env;
+mod info;
+mod jobs;
+mod logging;
+mod output;
+mod sync;
+mod workflows;
+
+pub use args::Cli;
+pub use context::Context;
+
+use args::Command;
+use clap::Parser;
+use std::process::ExitCode;
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(json, &anyhow::anyhow!("cannot start the async runtime: {e}")),
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(json, &e),
+    }
+}
+
+fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
+    tracing::error!("{e:#}");
+    if json {
+        eprintln!("{}", serde_json::json!({ "error": format!("{e:#}") }));
+    } else {
+        eprintln!("n8nops: {e:#}");
+    }
+    ExitCode::from(2)
+}
+
+async fn run(mut cli: Cli) -> anyhow::Result<()> {
+    let Some(command) = cli.command.take() else {
+        use clap::CommandFactory;
+        Cli::command().print_help()?;
+        println!("\nThe TUI is not here yet: try `n8nops demo`, or the verbs above.");
+        return Ok(());
+    };
+    // The simulator and the demo set up their own data; they need no config.
+    match command {
+        Command::Sim(_) | Command::Demo(_) => anyhow::bail!("wip"),
+        _ => {}
+    }
+    let ctx = Context::load(&cli)?;
+    logging::init(&ctx.paths.log_file(), ctx.verbose, &ctx.config.log.level);
+    if let Command::Info = command {
+        return info::run(&ctx);
+    }
+    let ops = ctx.open_ops().await?;
+    match command {
+        Command::Env(cmd) => env::run(&ctx, &ops, cmd).await,
+        Command::Sync(args) => sync::run(&ctx, &ops, args).await,
+        Command::Workflows(cmd) => workflows::run(&ctx, &ops, cmd).await,
+        Command::Jobs(cmd) => jobs::run_jobs(&ctx, &ops, cmd).await,
+        Command::Audit(cmd) => jobs::run_audit(&ctx, &ops, cmd).await,
+        Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
+    }
 }

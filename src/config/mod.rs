@@ -1,1 +1,7 @@
-//! config
+//! Configuration (a TOML file) and the paths n8nops uses.
+
+mod paths;
+mod settings;
+
+pub use paths::{Paths, Source};
+pub use settings::{Config, ConfigError, LogConfig, N8nConfig, StoreConfig, SyncConfig};

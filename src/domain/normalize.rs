@@ -26,7 +26,7 @@ pub const WRITABLE_SETTINGS: &[&str] = &[
 ];
 
 /// Node fields that vary between instances without meaning.
-const VOLATILE_NODE_FIELDS: &[&str] = &["id", "position"];
+const VOLATILE_NODE_FIELDS: &[&str] = &["id", "position", "createdAt", "updatedAt"];
 
 /// The normalized form: `{name, nodes (sorted by name), connections, settings}`.
 ///
@@ -55,8 +55,12 @@ pub fn fingerprint(workflow: &Value) -> String {
 
 /// Fingerprint of a value that is already normalized.
 pub fn fingerprint_normalized(normalized: &Value) -> String {
-    let text = canonical_json(normalized);
-    hex(digest::digest(&digest::SHA256, text.as_bytes()).as_ref())
+    fingerprint_canonical(&canonical_json(normalized))
+}
+
+/// Fingerprint from the canonical JSON text of a normalized form (saves serializing twice).
+pub fn fingerprint_canonical(canonical: &str) -> String {
+    hex(digest::digest(&digest::SHA256, canonical.as_bytes()).as_ref())
 }
 
 /// Compact JSON with object keys sorted, whatever map type serde_json was built with.
@@ -257,7 +261,7 @@ fn normalize_settings(settings: Option<&Value>) -> Value {
 /// Node fields whose default value means the same as their absence.
 fn is_node_default(key: &str, value: &Value) -> bool {
     match key {
-        "disabled" | "alwaysOutputData" | "executeOnce" | "retryOnFail" | "notesInFlow" => {
+        "disabled" | "alwaysOutputData" | "executeOnce" | "retryOnFail" | "notesInFlow" | "continueOnFail" => {
             value == &Value::Bool(false)
         }
         "notes" => value.as_str() == Some(""),

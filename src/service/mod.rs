@@ -1,1 +1,25 @@
-//! service
+//! The one API all faces use: `Ops` (implemented locally by `LocalOps`, later remotely
+//! over HTTP), its request and result types, jobs and their events.
+
+mod catalog;
+mod environments;
+mod error;
+pub mod events;
+mod jobs;
+mod local;
+mod ops;
+mod secret;
+mod sync;
+pub mod types;
+mod wait;
+
+pub use error::{ErrorKind, OpsError, OpsResult};
+pub use events::{Event, EventBody, EventStream};
+pub use local::{LocalOps, Settings};
+pub use ops::Ops;
+pub use secret::Secret;
+pub use types::*;
+pub use wait::follow_job;
+
+#[cfg(test)]
+mod tests;

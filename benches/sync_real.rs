@@ -1,0 +1,107 @@
+//! Full sync of a real n8n holding the corpus, against a raw fetch of all its workflows
+//! (pages of 250, bodies read, nothing parsed), measured in the same run.
+//!
+//!     scripts/bench.sh real
+//!
+//! Needs N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY; imports the corpus from
+//! ../shared/corpus first when the instance holds fewer than 2,053 workflows.
+
+mod common;
+
+use futures_util::StreamExt;
+use n8nops::domain::environment::EnvClass;
+use n8nops::n8n::{ClientOptions, N8nClient, writable_body};
+use n8nops::service::{EnvAdd, Ops, Secret};
+use std::time::{Duration, Instant};
+
+const RUNS: usize = 5;
+
+#[tokio::main]
+async fn main() {
+    let (Ok(url), Ok(key)) = (std::env::var("N8NOPS_BENCH_N8N_URL"), std::env::var("N8NOPS_BENCH_N8N_API_KEY")) else {
+        eprintln!("set N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (scripts/bench.sh real does)");
+        std::process::exit(2);
+    };
+    let client = N8nClient::new("bench", &url, &key, ClientOptions::default()).expect("client");
+    import_corpus_if_needed(&client).await;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ops = common::local_ops(dir.path()).await;
+    ops.env_add(EnvAdd { name: "real".into(), url: url.clone(), class: EnvClass::Production, api_key: Secret::new(key.clone()), git_repo: None, git_branch: None })
+        .await
+        .expect("env add");
+
+    let http = reqwest::Client::new();
+    let (mut raw, mut sync) = (Vec::new(), Vec::new());
+    let (mut bytes, mut workflows) = (0, 0);
+    for _ in 0..RUNS {
+        let (t, b) = raw_fetch(&http, &url, &key).await;
+        raw.push(t);
+        bytes = b;
+        let (t, report) = common::sync_all(&ops).await;
+        sync.push(t);
+        workflows = report.envs[0].workflows.unwrap_or_default();
+    }
+    let (raw_m, sync_m) = (common::median(raw), common::median(sync));
+    println!("workflows: {workflows}, JSON fetched per raw run: {:.1} MB", bytes as f64 / 1e6);
+    println!("raw fetch (median of {RUNS}): {:.3} s", raw_m.as_secs_f64());
+    println!("full sync (median of {RUNS}): {:.3} s", sync_m.as_secs_f64());
+    println!("ratio sync / raw: {:.2}x", sync_m.as_secs_f64() / raw_m.as_secs_f64());
+    println!("peak RSS of this process: {:.0} MiB", common::peak_rss_mib());
+}
+
+/// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
+/// finding the cursor.
+async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, usize) {
+    let start = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut bytes = 0;
+    loop {
+        let mut req = http.get(format!("{url}/api/v1/workflows")).header("X-N8N-API-KEY", key).query(&[("limit", "250")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        let body = req.send().await.expect("raw fetch").bytes().await.expect("raw body");
+        bytes += body.len();
+        cursor = find_next_cursor(&body);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    (start.elapsed(), bytes)
+}
+
+/// The `nextCursor` value: n8n writes it last, so look from the end.
+fn find_next_cursor(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.rfind("\"nextCursor\":")?;
+    let rest = text[at + 13..].trim_start();
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+async fn import_corpus_if_needed(client: &N8nClient) {
+    let existing = client.workflows(&Default::default()).collect_all().await.expect("list").len();
+    if existing >= 2053 {
+        return;
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/workflows");
+    let mut files = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
+            if e.path().is_dir() { stack.push(e.path()) } else if e.path().extension().is_some_and(|x| x == "json") { files.push(e.path()) }
+        }
+    }
+    eprintln!("importing {} corpus files into the instance...", files.len());
+    let ok = futures_util::stream::iter(files)
+        .map(|p| async move {
+            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+            client.create_workflow(&writable_body(&v)).await.ok()
+        })
+        .buffer_unordered(4)
+        .filter(|r| std::future::ready(r.is_some()))
+        .count()
+        .await;
+    eprintln!("imported {ok}");
+}

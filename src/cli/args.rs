@@ -1,0 +1,210 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "n8nops", version, about = "Operate fleets of n8n instances from the terminal")]
+pub struct Cli {
+    /// Config file [default: the XDG config dir's n8nops/config.toml]
+    #[arg(long, global = true, env = "N8NOPS_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data dir for the SQLite file, master key and log [default: the XDG data dir's n8nops/]
+    #[arg(long, global = true, env = "N8NOPS_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Machine output: JSON on stdout, errors on stderr
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More detail in the log file (-v debug, -vv trace); RUST_LOG also works
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage environments (connected n8n instances)
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Fetch environments' state into the store (all environments when none named)
+    Sync(SyncArgs),
+    /// Browse synced workflows
+    #[command(subcommand, alias = "wf")]
+    Workflows(WorkflowsCommand),
+    /// Background jobs and their logs
+    #[command(subcommand)]
+    Jobs(JobsCommand),
+    /// The audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Print every path and setting in use
+    Info,
+    /// A simulated n8n public API
+    #[command(subcommand)]
+    Sim(SimCommand),
+    /// Three simulated instances (development, staging, production) to try n8nops on
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// Add an environment; the API key comes from --api-key-env or stdin, never an argument
+    Add(EnvAddArgs),
+    /// Change an environment's URL, class, key or Git settings
+    Edit(EnvEditArgs),
+    /// List environments
+    #[command(alias = "ls")]
+    List,
+    /// Show one environment
+    Show { name: String },
+    /// Test the connection: reachability, key, version, API generation, latency
+    Test { name: String },
+    /// Remove an environment and everything synced from it
+    #[command(alias = "remove")]
+    Rm {
+        name: String,
+        /// Do not ask for confirmation
+        #[arg(long)]
+        yes: bool,
+    },
+    /// What the last sync stored: credentials, tags, users, executions
+    Inventory { name: String },
+}
+
+#[derive(Debug, Args)]
+pub struct EnvAddArgs {
+    pub name: String,
+    /// Base URL of the instance, e.g. https://n8n.example.com
+    #[arg(long)]
+    pub url: String,
+    /// development, staging or production (dev, stage, prod)
+    #[arg(long)]
+    pub class: String,
+    /// Read the API key from this environment variable instead of stdin
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Git repository holding this environment's canonical state
+    #[arg(long, value_name = "URL")]
+    pub git_repo: Option<String>,
+    #[arg(long, value_name = "BRANCH", requires = "git_repo")]
+    pub git_branch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvEditArgs {
+    pub name: String,
+    #[arg(long)]
+    pub url: Option<String>,
+    #[arg(long)]
+    pub class: Option<String>,
+    /// Replace the API key with the one in this environment variable
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Replace the API key with one read from stdin
+    #[arg(long, conflicts_with = "api_key_env")]
+    pub api_key_stdin: bool,
+    #[arg(long, value_name = "URL")]
+    pub git_repo: Option<String>,
+    #[arg(long, value_name = "BRANCH")]
+    pub git_branch: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyncArgs {
+    /// Environments to sync [default: all]
+    pub envs: Vec<String>,
+    /// Only these kinds, comma-separated: workflows,credentials,tags,users,executions
+    #[arg(long, value_name = "KINDS")]
+    pub only: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkflowsCommand {
+    /// List synced workflows
+    #[command(alias = "ls")]
+    List(WorkflowsListArgs),
+    /// Show one workflow: summary, node types, credentials (--json adds its JSON)
+    Show {
+        /// Environment
+        env: String,
+        /// n8n workflow id
+        id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WorkflowsListArgs {
+    #[arg(long)]
+    pub env: Option<String>,
+    /// Matches names and node types
+    #[arg(long)]
+    pub search: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    #[arg(long, conflicts_with = "inactive")]
+    pub active: bool,
+    #[arg(long)]
+    pub inactive: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum JobsCommand {
+    /// Recent jobs, newest first
+    #[command(alias = "ls")]
+    List {
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// One job with its log
+    Show { id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Audit events, newest first
+    #[command(alias = "ls")]
+    List {
+        #[arg(long)]
+        env: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SimCommand {
+    /// Serve a simulated n8n on 127.0.0.1 until interrupted
+    Serve(SimServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimServeArgs {
+    #[arg(long, default_value_t = 5678)]
+    pub port: u16,
+    /// Seed from a folder of workflow JSON files instead of generated workflows
+    #[arg(long, value_name = "DIR")]
+    pub seed_from: Option<PathBuf>,
+    /// How many workflows to generate when not seeding from a folder
+    #[arg(long, default_value_t = 50)]
+    pub workflows: usize,
+    /// Read the API key to require from this variable [default: a fixed demo key, printed]
+    #[arg(long, value_name = "VAR")]
+    pub api_key_env: Option<String>,
+    /// Seed of the generator
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Executions generated per minute
+    #[arg(long, default_value_t = 30)]
+    pub executions_per_minute: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seed the instances from a folder of workflow JSON files instead of generated ones
+    #[arg(long, value_name = "DIR")]
+    pub seed_from: Option<PathBuf>,
+    /// Workflows per generated instance
+    #[arg(long, default_value_t = 60)]
+    pub workflows: usize,
+}

@@ -1,0 +1,117 @@
+//! `n8nops demo`: three simulated instances (development, staging, production) with
+//! realistic workflows and some drift between them, registered as environments in a
+//! throw-away data dir and synced.
+
+use super::args::DemoArgs;
+use super::output::table;
+use crate::domain::environment::EnvClass;
+use crate::service::{EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job};
+use crate::sim::{self, SimOptions};
+use crate::store::{SecretBox, Store};
+use anyhow::{Context as _, Result, bail};
+use std::collections::BTreeMap;
+
+pub async fn run(json: bool, verbose: u8, args: DemoArgs) -> Result<()> {
+    let data_dir = std::env::temp_dir().join(format!("n8nops-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    super::logging::init(&data_dir.join("n8nops.log"), verbose, "info");
+    let result = demo(json, &data_dir, args).await;
+    let _ = std::fs::remove_dir_all(&data_dir);
+    result
+}
+
+async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<()> {
+    let fleet = match &args.seed_from {
+        Some(dir) => {
+            let report = sim::load_seed_dir(dir)?;
+            if !json {
+                eprintln!("{} workflows from {} ({} skipped)", report.workflows.len(), dir.display(), report.rejected.len());
+            }
+            sim::generator::fleet_from(report.workflows, 7)
+        }
+        None => sim::generator::generate_fleet(7, args.workflows),
+    };
+    let instances = [
+        ("development", EnvClass::Development, fleet.development),
+        ("staging", EnvClass::Staging, fleet.staging),
+        ("production", EnvClass::Production, fleet.production),
+    ];
+
+    let store = Store::open_sqlite(&data_dir.join("n8nops.db"), SecretBox::load_or_create(&data_dir.join("master.key"))?.0).await?;
+    let settings = Settings { actor: "demo".into(), ..Settings::from_config(&Default::default()) };
+    let ops = LocalOps::new(store, settings).await?;
+    let mut sims = Vec::new();
+    for (i, (name, class, workflows)) in instances.into_iter().enumerate() {
+        let key = format!("demo-{name}-key");
+        let handle = sim::start(SimOptions {
+            api_key: key.clone(),
+            seed: 100 + i as u64,
+            workflows,
+            seed_executions: 300,
+            executions_per_minute: 120,
+            ..SimOptions::default()
+        })
+        .await?;
+        ops.env_add(EnvAdd {
+            name: name.into(),
+            url: handle.url.clone(),
+            class,
+            api_key: Secret::new(key),
+            git_repo: None,
+            git_branch: None,
+        })
+        .await?;
+        sims.push(handle);
+    }
+
+    let events = ops.subscribe();
+    let started = ops.sync(SyncRequest::default()).await?;
+    let job = follow_job(&ops, events, &started.job_id, |_| {}).await?;
+    if let Some(error) = job.error {
+        bail!("demo sync failed: {error}");
+    }
+    let envs = ops.env_list().await?;
+    let workflows = ops.workflows_list(WorkflowQuery::default()).await?;
+    if json {
+        return super::output::json(&serde_json::json!({ "environments": envs, "workflows": workflows }));
+    }
+
+    println!("Demo fleet: three simulated n8n instances, synced into {}\n", data_dir.display());
+    let rows = envs
+        .iter()
+        .map(|e| vec![e.name.clone(), e.class.to_string(), e.url.clone(), e.counts.workflows.to_string(), e.counts.active.to_string(), e.counts.credentials.to_string(), e.counts.executions.to_string()])
+        .collect::<Vec<_>>();
+    table(&["ENV", "CLASS", "URL", "WORKFLOWS", "ACTIVE", "CREDENTIALS", "EXECUTIONS"], &rows);
+
+    // A first look at the matrix: workflows by name, and where they differ.
+    let mut by_name: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
+    for w in &workflows {
+        by_name.entry(&w.name).or_default().insert(&w.env, &w.fingerprint);
+    }
+    let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+    let mut rows = Vec::new();
+    for (name, cells) in &by_name {
+        let fps: std::collections::BTreeSet<&&str> = cells.values().collect();
+        if cells.len() == env_names.len() && fps.len() == 1 {
+            continue;
+        }
+        let mut row = vec![name.to_string()];
+        for env in &env_names {
+            row.push(match cells.get(env) {
+                None => "missing".into(),
+                Some(fp) if fps.len() > 1 => format!("differs {}", &fp[..8]),
+                Some(_) => "same".into(),
+            });
+        }
+        rows.push(row);
+    }
+    println!("\n{} workflows in all; {} are missing somewhere or differ:\n", by_name.len(), rows.len());
+    let mut headers = vec!["WORKFLOW"];
+    headers.extend(env_names.iter().copied());
+    table(&headers, &rows);
+    println!("\nThe TUI will open here once it lands; until then explore with the CLI against your own instances.");
+    for handle in sims {
+        handle.shutdown().await;
+    }
+    Ok(())
+}

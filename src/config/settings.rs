@@ -1,0 +1,154 @@
+//! The TOML configuration. Every key is optional; config.example.toml documents them all.
+
+use crate::store::Backend;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read the config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("no home directory found: set --config and --data-dir (or N8NOPS_CONFIG and N8NOPS_DATA_DIR)")]
+    NoHome,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Who the audit log names for actions taken from this machine (default: $USER).
+    pub actor: Option<String>,
+    /// Where data lives when neither --data-dir nor N8NOPS_DATA_DIR says.
+    pub data_dir: Option<PathBuf>,
+    pub store: StoreConfig,
+    pub n8n: N8nConfig,
+    pub sync: SyncConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreConfig {
+    pub backend: Backend,
+    /// PostgreSQL URL when backend = "postgres" (N8NOPS_DATABASE_URL overrides it).
+    pub url: Option<String>,
+    /// SQLite file; default: n8nops.db in the data dir.
+    pub sqlite_path: Option<PathBuf>,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { backend: Backend::Sqlite, url: None, sqlite_path: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct N8nConfig {
+    pub timeout_secs: u64,
+    pub connect_timeout_secs: u64,
+    /// Requests in flight at once per instance.
+    pub max_concurrency: usize,
+    /// Retries of idempotent requests on 429, 5xx and transport errors.
+    pub max_retries: u32,
+}
+
+impl Default for N8nConfig {
+    fn default() -> Self {
+        N8nConfig { timeout_secs: 30, connect_timeout_secs: 10, max_concurrency: 4, max_retries: 3 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Environments synced at once.
+    pub concurrency: usize,
+    /// Most recent executions fetched per environment by a sync.
+    pub executions_limit: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig { concurrency: 4, executions_limit: 250 }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// Level for the log file when neither -v nor RUST_LOG says: error, warn, info, debug, trace.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { level: "info".into() }
+    }
+}
+
+impl Config {
+    /// Reads the file when it exists; a missing file means every default.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::parse(&text, path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
+            Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+        }
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text)
+            .map_err(|e| ConfigError::Invalid { path: path.to_owned(), message: e.to_string() })?;
+        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.n8n.max_concurrency == 0 {
+            return Err("n8n.max_concurrency must be at least 1".into());
+        }
+        if self.sync.concurrency == 0 {
+            return Err("sync.concurrency must be at least 1".into());
+        }
+        if self.n8n.timeout_secs == 0 || self.n8n.connect_timeout_secs == 0 {
+            return Err("n8n timeouts must be at least 1 second".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_parses_and_matches_the_defaults_it_documents() {
+        let text = include_str!("../../config.example.toml");
+        let parsed = Config::parse(text, Path::new("config.example.toml")).unwrap();
+        let mut expected = Config::default();
+        expected.actor = parsed.actor.clone();
+        expected.data_dir = parsed.data_dir.clone();
+        expected.store.url = parsed.store.url.clone();
+        expected.store.sqlite_path = parsed.store.sqlite_path.clone();
+        assert_eq!(parsed, expected, "config.example.toml must show the defaults");
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let path = Path::new("/etc/n8nops.toml");
+        let err = Config::parse("[n8n]\ntimeout_secs = \"soon\"\n", path).unwrap_err().to_string();
+        assert!(err.contains("/etc/n8nops.toml") && err.contains("timeout_secs"), "{err}");
+        let err = Config::parse("[sync]\nconcurency = 2\n", path).unwrap_err().to_string();
+        assert!(err.contains("concurency"), "{err}");
+        let err = Config::parse("[n8n]\nmax_concurrency = 0\n", path).unwrap_err().to_string();
+        assert!(err.contains("max_concurrency"), "{err}");
+    }
+
+    #[test]
+    fn a_missing_file_means_defaults() {
+        assert_eq!(Config::load(Path::new("/nonexistent/n8nops.toml")).unwrap(), Config::default());
+    }
+}

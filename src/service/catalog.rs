@@ -1,0 +1,119 @@
+//! Read operations over what the store holds: workflows, jobs, the audit log.
+
+use super::local::LocalOps;
+use super::types::*;
+use super::{OpsError, OpsResult};
+use crate::domain::workflow::{credential_refs, matches_search};
+use crate::store::{audit, environments, jobs, workflows};
+
+const DEFAULT_LIMIT: usize = 100;
+
+impl LocalOps {
+    pub(super) async fn list_workflows(&self, q: &WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>> {
+        let mut conn = self.store.conn().await?;
+        if let Some(env) = &q.env {
+            environments::get(&mut conn, env).await?;
+        }
+        let filter = workflows::Filter { env: q.env.clone(), active: q.active };
+        let rows = workflows::list(&mut conn, &filter).await?;
+        let search = q.search.as_deref().unwrap_or("");
+        Ok(rows
+            .into_iter()
+            .filter(|r| matches_search(&r.name, &r.node_types, search))
+            .filter(|r| q.tag.as_ref().is_none_or(|t| r.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+            .map(summary)
+            .collect())
+    }
+
+    pub(super) async fn get_workflow(&self, w: &WorkflowRef) -> OpsResult<WorkflowDetail> {
+        let mut conn = self.store.conn().await?;
+        environments::get(&mut conn, &w.env).await?;
+        let (row, raw, normalized) = workflows::get(&mut conn, &w.env, &w.id)
+            .await?
+            .ok_or_else(|| OpsError::not_found(format!("no workflow with id {} in '{}'", w.id, w.env)))?;
+        let parse = |text: &str, what: &str| {
+            serde_json::from_str(text).map_err(|e| {
+                OpsError::new(super::ErrorKind::Store, format!("stored {what} JSON of workflow {} in '{}' is damaged: {e}", w.id, w.env))
+            })
+        };
+        let raw: serde_json::Value = parse(&raw, "raw")?;
+        let normalized = parse(&normalized, "normalized")?;
+        Ok(WorkflowDetail {
+            node_types: row.node_types.clone(),
+            credentials: credential_refs(&raw),
+            summary: summary(row),
+            raw,
+            normalized,
+        })
+    }
+
+    pub(super) async fn list_jobs(&self, q: &JobQuery) -> OpsResult<Vec<JobView>> {
+        let mut conn = self.store.conn().await?;
+        let rows = jobs::list(&mut conn, q.limit.unwrap_or(DEFAULT_LIMIT) as i64).await?;
+        Ok(rows.into_iter().map(job_view).collect())
+    }
+
+    pub(super) async fn get_job(&self, id: &str) -> OpsResult<JobDetail> {
+        let mut conn = self.store.conn().await?;
+        let row = jobs::get(&mut conn, id)
+            .await?
+            .ok_or_else(|| OpsError::not_found(format!("no job with id {id}")))?;
+        let logs = jobs::logs(&mut conn, id)
+            .await?
+            .into_iter()
+            .map(|l| JobLogLine { at: time_from_ms(l.at), level: l.level, message: l.message })
+            .collect();
+        Ok(JobDetail { job: job_view(row), logs })
+    }
+
+    pub(super) async fn list_audit(&self, q: &AuditQuery) -> OpsResult<Vec<AuditEntry>> {
+        let mut conn = self.store.conn().await?;
+        let rows = audit::list(&mut conn, q.env.as_deref(), q.limit.unwrap_or(DEFAULT_LIMIT) as i64).await?;
+        Ok(rows
+            .into_iter()
+            .map(|a| AuditEntry {
+                id: a.id,
+                at: time_from_ms(a.at),
+                actor: a.actor,
+                action: a.action,
+                env: a.env,
+                workflow: a.workflow,
+                outcome: a.outcome,
+                detail: a.detail,
+            })
+            .collect())
+    }
+}
+
+fn summary(r: workflows::WorkflowRow) -> WorkflowSummary {
+    WorkflowSummary {
+        env: r.env,
+        id: r.n8n_id,
+        name: r.name,
+        active: r.active,
+        tags: r.tags,
+        nodes: r.node_count,
+        fingerprint: r.fingerprint,
+        updated_at: r.updated_at,
+        synced_at: time_from_ms(r.synced_at),
+        change: r.change,
+    }
+}
+
+fn job_view(j: jobs::JobRow) -> JobView {
+    JobView {
+        id: j.id,
+        kind: j.kind,
+        title: j.title,
+        state: j.state,
+        actor: j.actor,
+        phase: j.phase,
+        done: j.done,
+        total: j.total,
+        created_at: time_from_ms(j.created_at),
+        started_at: j.started_at.map(time_from_ms),
+        finished_at: j.finished_at.map(time_from_ms),
+        result: j.result,
+        error: j.error,
+    }
+}

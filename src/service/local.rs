@@ -1,0 +1,180 @@
+//! `LocalOps`: the operations run in this process, over the store and n8n clients.
+
+use super::events::{EventBus, EventStream};
+use super::jobs::Jobs;
+use super::ops::Ops;
+use super::types::*;
+use super::{OpsError, OpsResult};
+use crate::config::Config;
+use crate::n8n::{ClientOptions, N8nClient};
+use crate::store::audit::{self, NewAuditEvent, Outcome};
+use crate::store::{Store, environments};
+use async_trait::async_trait;
+use futures_util::future::BoxFuture;
+use sqlx::AnyConnection;
+use std::time::Duration;
+
+/// What `LocalOps` needs besides the store: who acts, and how to talk to n8n.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub actor: String,
+    pub client: ClientOptions,
+    pub sync_concurrency: usize,
+    pub executions_limit: usize,
+}
+
+impl Settings {
+    pub fn from_config(config: &Config) -> Settings {
+        let actor = config
+            .actor
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".into());
+        let client = ClientOptions {
+            timeout: Duration::from_secs(config.n8n.timeout_secs),
+            connect_timeout: Duration::from_secs(config.n8n.connect_timeout_secs),
+            max_concurrency: config.n8n.max_concurrency,
+            max_retries: config.n8n.max_retries,
+            ..ClientOptions::default()
+        };
+        Settings {
+            actor,
+            client,
+            sync_concurrency: config.sync.concurrency,
+            executions_limit: config.sync.executions_limit,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct LocalOps {
+    pub(super) store: Store,
+    pub(super) settings: Settings,
+    pub(super) bus: EventBus,
+    pub(super) jobs: Jobs,
+}
+
+impl LocalOps {
+    /// Jobs a previous process left running are marked interrupted.
+    pub async fn new(store: Store, settings: Settings) -> OpsResult<LocalOps> {
+        let mut conn = store.conn().await?;
+        crate::store::jobs::mark_interrupted(&mut conn, crate::store::now_ms()).await?;
+        drop(conn);
+        let bus = EventBus::default();
+        let jobs = Jobs::new(store.clone(), bus.clone());
+        Ok(LocalOps { store, settings, bus, jobs })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// An n8n client for a stored environment (its key opened only for the client).
+    pub(super) async fn client(&self, env: &environments::EnvRow) -> OpsResult<N8nClient> {
+        let mut conn = self.store.conn().await?;
+        let key = environments::api_key(&mut conn, self.store.secrets(), &env.name).await?;
+        Ok(N8nClient::new(&env.name, &env.base_url, &key, self.settings.client.clone())?)
+    }
+
+    /// Runs a change and its audit event in one transaction. On failure the change is
+    /// rolled back and the failure is audited on its own.
+    pub(super) async fn audited<T, F>(&self, action: &str, env: Option<&str>, change: F) -> OpsResult<T>
+    where
+        T: Send,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, OpsResult<(T, Option<String>)>> + Send,
+    {
+        let mut tx = self.store.begin().await?;
+        match change(&mut tx).await {
+            Ok((value, detail)) => {
+                let event = NewAuditEvent { actor: &self.settings.actor, action, env, workflow: None, outcome: Outcome::Ok, detail };
+                audit::record(&mut tx, &event).await?;
+                tx.commit().await.map_err(|e| OpsError::new(super::ErrorKind::Store, format!("committing {action}: {e}")))?;
+                Ok(value)
+            }
+            Err(err) => {
+                let _ = tx.rollback().await;
+                self.audit_failure(action, env, &err).await;
+                Err(err)
+            }
+        }
+    }
+
+    /// Records a failed operation; a failure to record it is logged, not raised over the
+    /// original error.
+    pub(super) async fn audit_failure(&self, action: &str, env: Option<&str>, err: &OpsError) {
+        let event = NewAuditEvent {
+            actor: &self.settings.actor,
+            action,
+            env,
+            workflow: None,
+            outcome: Outcome::Error,
+            detail: Some(err.message.clone()),
+        };
+        let write = async {
+            let mut conn = self.store.conn().await?;
+            audit::record(&mut conn, &event).await
+        };
+        if let Err(e) = write.await {
+            tracing::error!(action, error = %e, "could not write the audit event of a failed operation");
+        }
+    }
+}
+
+#[async_trait]
+impl Ops for LocalOps {
+    async fn env_add(&self, req: EnvAdd) -> OpsResult<EnvView> {
+        self.add_env(req).await
+    }
+
+    async fn env_update(&self, req: EnvUpdate) -> OpsResult<EnvView> {
+        self.update_env(req).await
+    }
+
+    async fn env_list(&self) -> OpsResult<Vec<EnvView>> {
+        self.list_envs().await
+    }
+
+    async fn env_show(&self, name: String) -> OpsResult<EnvView> {
+        self.show_env(&name).await
+    }
+
+    async fn env_test(&self, name: String) -> OpsResult<ConnectionTest> {
+        self.test_env(&name).await
+    }
+
+    async fn env_remove(&self, name: String) -> OpsResult<()> {
+        self.remove_env(&name).await
+    }
+
+    async fn env_inventory(&self, name: String) -> OpsResult<EnvInventory> {
+        self.inventory(&name).await
+    }
+
+    async fn sync(&self, req: SyncRequest) -> OpsResult<JobStarted> {
+        self.start_sync(req).await
+    }
+
+    async fn workflows_list(&self, query: WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>> {
+        self.list_workflows(&query).await
+    }
+
+    async fn workflow_get(&self, workflow: WorkflowRef) -> OpsResult<WorkflowDetail> {
+        self.get_workflow(&workflow).await
+    }
+
+    async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>> {
+        self.list_jobs(&query).await
+    }
+
+    async fn job_get(&self, id: String) -> OpsResult<JobDetail> {
+        self.get_job(&id).await
+    }
+
+    async fn audit_list(&self, query: AuditQuery) -> OpsResult<Vec<AuditEntry>> {
+        self.list_audit(&query).await
+    }
+
+    fn subscribe(&self) -> EventStream {
+        self.bus.subscribe()
+    }
+}

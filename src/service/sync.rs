@@ -1,0 +1,401 @@
+//! Sync: fetch an environment's state from n8n and replace what the store holds of it
+//! in one transaction. A failure anywhere (a dropped connection on page 7, a 500, a
+//! truncated body) leaves the stored data exactly as it was, and the error names the
+//! environment.
+
+use super::jobs::{JobCtx, JobOutcome};
+use super::local::LocalOps;
+use super::types::*;
+use super::{OpsError, OpsResult};
+use crate::domain::job::LogLevel;
+use crate::domain::normalize::{canonical_json, fingerprint_canonical, normalize};
+use crate::domain::sync::{ChangeCounts, SyncKind, classify_changes};
+use crate::domain::workflow::{credential_refs, node_count, node_types};
+use crate::n8n::{Credential, Execution, N8nClient, Tag, User, WorkflowRecord};
+use crate::store::audit::{self, NewAuditEvent, Outcome};
+use crate::store::environments::{self, EnvRow};
+use crate::store::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
+use crate::store::workflows::{self, NewWorkflow, Removed};
+use crate::store::now_ms;
+use futures_util::StreamExt;
+use std::collections::{BTreeMap, HashMap};
+use std::time::Instant;
+
+/// A fetched workflow ready to store, with the credentials its nodes reference.
+struct FetchedWorkflow {
+    row: NewWorkflow,
+    credentials: Vec<crate::domain::workflow::CredentialRef>,
+}
+
+/// Everything fetched from one environment, ready to store.
+#[derive(Default)]
+struct Fetched {
+    workflows: Option<Vec<NewWorkflow>>,
+    credentials: Option<Vec<CredentialRow>>,
+    tags: Option<Vec<TagRow>>,
+    users: Option<Vec<UserRow>>,
+    executions: Option<Vec<ExecutionRow>>,
+}
+
+impl LocalOps {
+    pub(super) async fn start_sync(&self, req: SyncRequest) -> OpsResult<JobStarted> {
+        let mut conn = self.store.conn().await?;
+        let all = environments::list(&mut conn).await?;
+        drop(conn);
+        let envs: Vec<EnvRow> = if req.envs.is_empty() {
+            all
+        } else {
+            let mut picked = Vec::new();
+            for name in &req.envs {
+                let env = all
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .ok_or_else(|| OpsError::not_found(format!("no environment named '{name}'")))?;
+                picked.push(env.clone());
+            }
+            picked
+        };
+        if envs.is_empty() {
+            return Err(OpsError::invalid("no environment to sync: add one with `n8nops env add`"));
+        }
+        let mut kinds = if req.kinds.is_empty() { SyncKind::ALL.to_vec() } else { req.kinds.clone() };
+        kinds.sort();
+        kinds.dedup();
+        let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
+        let title = format!("sync {}", names.join(", "));
+        let request = serde_json::to_value(&req).unwrap_or_default();
+        let ops = self.clone();
+        let job_id = self
+            .jobs
+            .spawn("sync", title, &self.settings.actor, request, move |ctx| async move {
+                ops.run_sync(ctx, envs, kinds).await
+            })
+            .await?;
+        Ok(JobStarted { job_id })
+    }
+
+    async fn run_sync(&self, ctx: JobCtx, envs: Vec<EnvRow>, kinds: Vec<SyncKind>) -> JobOutcome {
+        let total = envs.len() as u64;
+        ctx.progress("starting", 0, total).await;
+        let mut reports: Vec<EnvSyncReport> = futures_util::stream::iter(envs)
+            .map(|env| {
+                let ctx = ctx.clone();
+                let kinds = kinds.clone();
+                async move { self.sync_env(&ctx, &env, &kinds).await }
+            })
+            .buffer_unordered(self.settings.sync_concurrency.max(1))
+            .enumerate()
+            .then(|(i, report)| {
+                let ctx = ctx.clone();
+                async move {
+                    ctx.progress(&format!("{} done", report.env), i as u64 + 1, total).await;
+                    report
+                }
+            })
+            .collect()
+            .await;
+        reports.sort_by(|a, b| a.env.cmp(&b.env));
+        let failed: Vec<String> = reports.iter().filter_map(|r| r.error.clone()).collect();
+        let error = (!failed.is_empty()).then(|| failed.join("; "));
+        JobOutcome { result: serde_json::to_value(SyncReport { envs: reports }).ok(), error }
+    }
+
+    async fn sync_env(&self, ctx: &JobCtx, env: &EnvRow, kinds: &[SyncKind]) -> EnvSyncReport {
+        let started = Instant::now();
+        let mut report = EnvSyncReport {
+            env: env.name.clone(),
+            ok: false,
+            error: None,
+            workflows: None,
+            credentials: None,
+            tags: None,
+            users: None,
+            executions: None,
+            added: 0,
+            changed: 0,
+            removed: 0,
+            seconds: 0.0,
+        };
+        ctx.log(LogLevel::Info, format!("{}: sync started ({})", env.name, kinds_list(kinds))).await;
+        match self.fetch_and_store(ctx, env, kinds).await {
+            Ok((counts, fetched_counts)) => {
+                report.ok = true;
+                report.added = counts.added;
+                report.changed = counts.changed;
+                report.removed = counts.removed;
+                [report.workflows, report.credentials, report.tags, report.users, report.executions] = fetched_counts;
+                ctx.log(LogLevel::Info, format!("{}: {}", env.name, summary_line(&report))).await;
+            }
+            Err(err) => {
+                let message = if err.message.contains(&env.name) {
+                    err.message.clone()
+                } else {
+                    format!("{}: {}", env.name, err.message)
+                };
+                ctx.log(LogLevel::Error, format!("{message}; stored data left unchanged")).await;
+                self.audit_failure("sync", Some(&env.name), &OpsError::new(err.kind, message.clone())).await;
+                report.error = Some(message);
+            }
+        }
+        report.seconds = started.elapsed().as_secs_f64();
+        report
+    }
+
+    /// Fetches everything asked for, then replaces the stored state in one transaction.
+    async fn fetch_and_store(
+        &self,
+        ctx: &JobCtx,
+        env: &EnvRow,
+        kinds: &[SyncKind],
+    ) -> OpsResult<(ChangeCounts, [Option<usize>; 5])> {
+        let client = self.client(env).await?;
+        let wants = |k| kinds.contains(&k);
+        let need_workflows = wants(SyncKind::Workflows) || wants(SyncKind::Credentials);
+        let limit = self.settings.executions_limit;
+
+        let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
+            async { if need_workflows { fetch_workflows(ctx, &client).await.map(Some) } else { Ok(None) } },
+            async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } },
+            async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } },
+            async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } },
+            async { if wants(SyncKind::Credentials) { client.list_credentials().await.map_err(OpsError::from) } else { Ok(None) } },
+        )?;
+
+        let mut fetched = Fetched::default();
+        if wants(SyncKind::Credentials) {
+            fetched.credentials = Some(credential_rows(listed_credentials, workflows.as_deref().unwrap_or_default()));
+        }
+        fetched.tags = tags.map(|t: Vec<Tag>| t.into_iter().map(|t| TagRow { n8n_id: t.id, name: t.name }).collect());
+        fetched.users = users.map(|u: Vec<User>| u.into_iter().map(user_row).collect());
+        fetched.executions = executions.map(|x| x.into_iter().map(execution_row).collect());
+        if wants(SyncKind::Workflows) {
+            fetched.workflows = workflows.map(|list| list.into_iter().map(|w| w.row).collect());
+        }
+        self.store_fetched(ctx, env, fetched).await
+    }
+
+    async fn store_fetched(
+        &self,
+        ctx: &JobCtx,
+        env: &EnvRow,
+        mut fetched: Fetched,
+    ) -> OpsResult<(ChangeCounts, [Option<usize>; 5])> {
+        let mut tx = self.store.begin().await?;
+        let mut counts = ChangeCounts::default();
+        let at = now_ms();
+        if let Some(list) = fetched.workflows.as_mut() {
+            let previous = workflows::fingerprints(&mut tx, env.id).await?;
+            let fingerprints: HashMap<String, String> =
+                previous.iter().map(|(id, (_, fp))| (id.clone(), fp.clone())).collect();
+            let (changes, c) = classify_changes(&fingerprints, list.iter().map(|w| (w.n8n_id.as_str(), w.fingerprint.as_str())));
+            counts = c;
+            let by_id: HashMap<&str, crate::domain::sync::Change> =
+                changes.iter().map(|(id, ch)| (id.as_str(), *ch)).collect();
+            for w in list.iter_mut() {
+                if let Some(change) = by_id.get(w.n8n_id.as_str()) {
+                    w.change = *change;
+                }
+            }
+            let removed: Vec<Removed> = changes
+                .iter()
+                .filter(|(_, ch)| *ch == crate::domain::sync::Change::Removed)
+                .filter_map(|(id, _)| {
+                    previous.get(id).map(|(name, fp)| Removed { n8n_id: id.clone(), name: name.clone(), fingerprint: fp.clone() })
+                })
+                .collect();
+            workflows::replace_all(&mut tx, env.id, Some(ctx.id()), list, &removed, at).await?;
+        }
+        if let Some(rows) = &fetched.credentials {
+            inventory::replace_credentials(&mut tx, env.id, rows).await?;
+        }
+        if let Some(rows) = &fetched.tags {
+            inventory::replace_tags(&mut tx, env.id, rows).await?;
+        }
+        if let Some(rows) = &fetched.users {
+            inventory::replace_users(&mut tx, env.id, rows).await?;
+        }
+        if let Some(rows) = &fetched.executions {
+            inventory::replace_executions(&mut tx, env.id, rows).await?;
+        }
+        environments::set_last_sync(&mut tx, env.id, at).await?;
+        let sizes = [
+            fetched.workflows.as_ref().map(Vec::len),
+            fetched.credentials.as_ref().map(Vec::len),
+            fetched.tags.as_ref().map(Vec::len),
+            fetched.users.as_ref().map(Vec::len),
+            fetched.executions.as_ref().map(Vec::len),
+        ];
+        let detail = format!(
+            "job {}: {} (added {}, changed {}, removed {})",
+            ctx.id(),
+            sizes_line(&sizes),
+            counts.added,
+            counts.changed,
+            counts.removed
+        );
+        let event = NewAuditEvent {
+            actor: &self.settings.actor,
+            action: "sync",
+            env: Some(&env.name),
+            workflow: None,
+            outcome: Outcome::Ok,
+            detail: Some(detail),
+        };
+        audit::record(&mut tx, &event).await?;
+        tx.commit()
+            .await
+            .map_err(|e| OpsError::new(super::ErrorKind::Store, format!("{}: committing the sync: {e}", env.name)))?;
+        Ok((counts, sizes))
+    }
+}
+
+/// Fetches workflow pages while the previous page is being normalized.
+async fn fetch_workflows(ctx: &JobCtx, client: &N8nClient) -> OpsResult<Vec<FetchedWorkflow>> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+    let mut pager = client.workflows(&Default::default());
+    let producer = tokio::spawn(async move {
+        loop {
+            match pager.next_page().await {
+                Ok(Some(page)) => {
+                    if tx.send(Ok(page.items)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Err(e)).await;
+                    return;
+                }
+            }
+        }
+    });
+    let mut out = Vec::new();
+    while let Some(page) = rx.recv().await {
+        let records: Vec<WorkflowRecord> = page?;
+        out.extend(records.into_iter().map(|rec| FetchedWorkflow {
+            credentials: credential_refs(&rec.value),
+            row: new_workflow(rec),
+        }));
+        ctx.progress(&format!("{}: {} workflows fetched", client.env(), out.len()), 0, 0).await;
+    }
+    producer.await.map_err(|e| OpsError::internal(format!("{}: the workflow fetch stopped: {e}", client.env())))?;
+    Ok(out)
+}
+
+/// Normalizes and fingerprints one fetched workflow.
+pub(super) fn new_workflow(rec: WorkflowRecord) -> NewWorkflow {
+    let normalized_json = canonical_json(&normalize(&rec.value));
+    NewWorkflow {
+        fingerprint: fingerprint_canonical(&normalized_json),
+        node_count: node_count(&rec.value),
+        node_types: node_types(&rec.value),
+        updated_at: rec.updated_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        raw_json: String::from(rec.raw.get()),
+        normalized_json,
+        n8n_id: rec.id,
+        name: rec.name,
+        active: rec.active,
+        tags: rec.tags,
+        change: crate::domain::sync::Change::Added,
+    }
+}
+
+async fn fetch_all<T>(pager: crate::n8n::Pager<T>) -> OpsResult<Vec<T>> {
+    Ok(pager.collect_all().await?)
+}
+
+async fn fetch_executions(client: &N8nClient, limit: usize) -> OpsResult<Vec<Execution>> {
+    let mut pager = client.executions(&Default::default()).with_limit(limit.max(1));
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match pager.next_page().await? {
+            Some(page) => out.extend(page.items),
+            None => break,
+        }
+    }
+    out.truncate(limit);
+    Ok(out)
+}
+
+/// Credentials listed by the API where the instance can (2.x), with how many workflows
+/// use each; otherwise what the workflows' nodes reference (n8n 1.x cannot list them).
+fn credential_rows(listed: Option<Vec<Credential>>, workflows: &[FetchedWorkflow]) -> Vec<CredentialRow> {
+    // (type, name) -> (id, workflows using it)
+    let mut used: BTreeMap<(String, String), (Option<String>, i64)> = BTreeMap::new();
+    for w in workflows {
+        for r in w.credentials.iter().cloned() {
+            let entry = used.entry((r.cred_type, r.name)).or_insert((None, 0));
+            entry.0 = entry.0.take().or(r.id);
+            entry.1 += 1;
+        }
+    }
+    match listed {
+        Some(list) => list
+            .into_iter()
+            .map(|c| {
+                let used_by = used.get(&(c.kind.clone(), c.name.clone())).map_or(0, |u| u.1);
+                CredentialRow { n8n_id: Some(c.id), name: c.name, cred_type: c.kind, source: "api".into(), used_by }
+            })
+            .collect(),
+        None => used
+            .into_iter()
+            .map(|((cred_type, name), (id, used_by))| CredentialRow {
+                n8n_id: id,
+                name,
+                cred_type,
+                source: "nodes".into(),
+                used_by,
+            })
+            .collect(),
+    }
+}
+
+fn user_row(u: User) -> UserRow {
+    UserRow {
+        n8n_id: u.id,
+        email: (!u.email.is_empty()).then_some(u.email),
+        first_name: u.first_name,
+        last_name: u.last_name,
+        role: u.role,
+        is_pending: u.is_pending,
+    }
+}
+
+fn execution_row(x: Execution) -> ExecutionRow {
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    ExecutionRow {
+        n8n_id: x.id,
+        workflow_id: (!x.workflow_id.is_empty()).then_some(x.workflow_id),
+        status: x.status.as_str().to_owned(),
+        mode: (!x.mode.is_empty()).then_some(x.mode),
+        started_at: time(x.started_at),
+        stopped_at: time(x.stopped_at),
+        finished: x.finished,
+        retry_of: x.retry_of,
+    }
+}
+
+fn kinds_list(kinds: &[SyncKind]) -> String {
+    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+fn sizes_line(sizes: &[Option<usize>; 5]) -> String {
+    SyncKind::ALL
+        .iter()
+        .zip(sizes)
+        .filter_map(|(k, n)| n.map(|n| format!("{n} {k}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn summary_line(r: &EnvSyncReport) -> String {
+    let sizes = [r.workflows, r.credentials, r.tags, r.users, r.executions];
+    format!(
+        "{} (added {}, changed {}, removed {}) in {:.2}s",
+        sizes_line(&sizes),
+        r.added,
+        r.changed,
+        r.removed,
+        r.seconds
+    )
+}

@@ -1,0 +1,240 @@
+//! Requests and results of `Ops` calls: plain serde types, so a remote face sends them
+//! over HTTP unchanged. Times are RFC 3339 in UTC.
+
+use super::Secret;
+use crate::domain::environment::EnvClass;
+use crate::domain::job::{JobState, LogLevel};
+use crate::domain::sync::{Change, SyncKind};
+use crate::domain::workflow::CredentialRef;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+pub type Time = DateTime<Utc>;
+
+/// Unix milliseconds (the store's clock) as a time.
+pub fn time_from_ms(ms: i64) -> Time {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+// ---- environments ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnvAdd {
+    pub name: String,
+    pub url: String,
+    pub class: EnvClass,
+    pub api_key: Secret,
+    pub git_repo: Option<String>,
+    pub git_branch: Option<String>,
+}
+
+/// A change to an environment; absent fields stay as they are. For the Git fields,
+/// `Some(None)` clears them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EnvUpdate {
+    pub name: String,
+    pub url: Option<String>,
+    pub class: Option<EnvClass>,
+    pub api_key: Option<Secret>,
+    pub git_repo: Option<Option<String>>,
+    pub git_branch: Option<Option<String>>,
+}
+
+/// An environment as faces see it. It never holds the API key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvView {
+    pub name: String,
+    pub url: String,
+    pub class: EnvClass,
+    pub git_repo: Option<String>,
+    pub git_branch: Option<String>,
+    pub created_at: Time,
+    pub updated_at: Time,
+    pub last_sync_at: Option<Time>,
+    pub counts: EnvCounts,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvCounts {
+    pub workflows: i64,
+    pub active: i64,
+    pub credentials: i64,
+    pub tags: i64,
+    pub users: i64,
+    pub executions: i64,
+}
+
+/// What kind of failure a connection test met.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionProblem {
+    Unreachable,
+    Timeout,
+    Tls,
+    WrongKey,
+    NotN8n,
+    Other,
+}
+
+/// The result of testing an environment's connection.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionTest {
+    pub env: String,
+    pub url: String,
+    pub ok: bool,
+    pub reachable: bool,
+    pub key_accepted: bool,
+    /// n8n's version where the instance reveals it.
+    pub version: Option<String>,
+    /// "1.x" or "2.x".
+    pub api_generation: Option<String>,
+    pub can_list_credentials: bool,
+    pub latency_ms: Option<u64>,
+    pub problem: Option<ConnectionProblem>,
+    pub message: Option<String>,
+}
+
+// ---- sync ----
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// Environment names; empty means all.
+    pub envs: Vec<String>,
+    /// What to fetch; empty means everything.
+    pub kinds: Vec<SyncKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobStarted {
+    pub job_id: String,
+}
+
+/// The result of a sync job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncReport {
+    pub envs: Vec<EnvSyncReport>,
+}
+
+/// One environment's sync. Counts are None for kinds that were not synced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvSyncReport {
+    pub env: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub workflows: Option<usize>,
+    pub credentials: Option<usize>,
+    pub tags: Option<usize>,
+    pub users: Option<usize>,
+    pub executions: Option<usize>,
+    pub added: usize,
+    pub changed: usize,
+    pub removed: usize,
+    pub seconds: f64,
+}
+
+// ---- workflows ----
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct WorkflowQuery {
+    pub env: Option<String>,
+    /// Matches names and node types, case-insensitively.
+    pub search: Option<String>,
+    pub tag: Option<String>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowSummary {
+    pub env: String,
+    pub id: String,
+    pub name: String,
+    pub active: bool,
+    pub tags: Vec<String>,
+    pub nodes: i64,
+    pub fingerprint: String,
+    pub updated_at: Option<String>,
+    pub synced_at: Time,
+    /// How it changed in the last sync of its environment.
+    pub change: Change,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowRef {
+    pub env: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowDetail {
+    pub summary: WorkflowSummary,
+    pub node_types: Vec<String>,
+    pub credentials: Vec<CredentialRef>,
+    /// As n8n returned it.
+    pub raw: serde_json::Value,
+    pub normalized: serde_json::Value,
+}
+
+/// What a sync stored about an environment besides its workflows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnvInventory {
+    pub env: String,
+    pub credentials: Vec<crate::store::inventory::CredentialRow>,
+    pub tags: Vec<crate::store::inventory::TagRow>,
+    pub users: Vec<crate::store::inventory::UserRow>,
+    pub executions: Vec<crate::store::inventory::ExecutionRow>,
+}
+
+// ---- jobs, audit ----
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobQuery {
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub state: JobState,
+    pub actor: String,
+    pub phase: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    pub created_at: Time,
+    pub started_at: Option<Time>,
+    pub finished_at: Option<Time>,
+    pub result: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobLogLine {
+    pub at: Time,
+    pub level: LogLevel,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub job: JobView,
+    pub logs: Vec<JobLogLine>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct AuditQuery {
+    pub env: Option<String>,
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Time,
+    pub actor: String,
+    pub action: String,
+    pub env: Option<String>,
+    pub workflow: Option<String>,
+    pub outcome: crate::store::audit::Outcome,
+    pub detail: Option<String>,
+}
