@@ -99,7 +99,7 @@ async fn import_corpus_if_needed(client: &N8nClient) {
             let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
             client.create_workflow(&writable_body(&v)).await.ok()
         })
-        .buffer_unordered(4)
+        .buffered(1)
         .filter(|r| std::future::ready(r.is_some()))
         .count()
         .await;

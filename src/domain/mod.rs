@@ -5,3 +5,4 @@ pub mod job;
 pub mod normalize;
 pub mod sync;
 pub mod workflow;
+pub mod writable;

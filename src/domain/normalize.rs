@@ -6,24 +6,12 @@
 //! workflow on two instances (or in a file and on an instance) has the same fingerprint,
 //! and any meaningful change changes it.
 
+use super::writable::{COSMETIC_NODE_KEYS, SETTINGS_KEYS};
+use super::workflow::id_string;
 use ring::digest;
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 
-/// Settings keys n8n's public API accepts on write. Others cannot live on an instance.
-pub const WRITABLE_SETTINGS: &[&str] = &[
-    "saveExecutionProgress",
-    "saveManualExecutions",
-    "saveDataErrorExecution",
-    "saveDataSuccessExecution",
-    "executionTimeout",
-    "errorWorkflow",
-    "timezone",
-    "executionOrder",
-    "callerPolicy",
-    "callerIds",
-    "timeSavedPerExecution",
-    "availableInMCP",
-];
 
 /// Node fields that vary between instances without meaning.
 const VOLATILE_NODE_FIELDS: &[&str] = &["id", "position", "createdAt", "updatedAt"];
@@ -31,9 +19,9 @@ const VOLATILE_NODE_FIELDS: &[&str] = &["id", "position", "createdAt", "updatedA
 /// The normalized form: `{name, nodes (sorted by name), connections, settings}`.
 ///
 /// Dropped: workflow ids, versions, timestamps, activation, tags, sharing, meta,
-/// staticData, pinData, node ids and positions, credential ids (a credential is
+/// staticData, pinData, node ids, positions and colours, credential ids (a credential is
 /// referenced by type and name), `cachedResult*` in resource locators, settings n8n
-/// does not accept and server-added defaults. Kept although it looks like an id:
+/// does not accept, unset settings (null, `"DEFAULT"`) and server-added defaults. Kept although it looks like an id:
 /// node `webhookId`. Whole-valued floats become integers (`1.0` and `1` are equal).
 pub fn normalize(workflow: &Value) -> Value {
     let mut out = Map::new();
@@ -158,7 +146,8 @@ fn normalize_nodes(nodes: Option<&Value>) -> Value {
     let Some(Value::Array(nodes)) = nodes else {
         return Value::Array(Vec::new());
     };
-    let mut out: Vec<Value> = nodes.iter().map(normalize_node).collect();
+    let names = credential_names(nodes);
+    let mut out: Vec<Value> = nodes.iter().map(|n| normalize_node(n, &names)).collect();
     out.sort_by(|a, b| node_sort_key(a).cmp(node_sort_key(b)));
     Value::Array(out)
 }
@@ -167,17 +156,36 @@ fn node_sort_key(node: &Value) -> &str {
     node.get("name").and_then(Value::as_str).unwrap_or("")
 }
 
-fn normalize_node(node: &Value) -> Value {
+/// (credential type, id) -> the name n8n keeps for it. n8n gives every node that
+/// references one credential the name the first such node (in node order) gives it.
+type CredentialNames<'a> = HashMap<(&'a str, String), &'a Value>;
+
+fn credential_names(nodes: &[Value]) -> CredentialNames<'_> {
+    let mut names = CredentialNames::new();
+    for creds in nodes.iter().filter_map(|n| n.get("credentials").and_then(Value::as_object)) {
+        for (cred_type, reference) in creds {
+            if let (Some(id), Some(name)) = (reference.get("id").and_then(id_string), reference.get("name")) {
+                names.entry((cred_type.as_str(), id)).or_insert(name);
+            }
+        }
+    }
+    names
+}
+
+fn normalize_node(node: &Value, names: &CredentialNames<'_>) -> Value {
     let Value::Object(map) = node else {
         return canonical_value(node);
     };
     let mut out = Map::new();
     for (key, value) in map {
-        if VOLATILE_NODE_FIELDS.contains(&key.as_str()) || is_node_default(key, value) {
+        if VOLATILE_NODE_FIELDS.contains(&key.as_str())
+            || COSMETIC_NODE_KEYS.contains(&key.as_str())
+            || is_node_default(key, value)
+        {
             continue;
         }
         let value = if key == "credentials" {
-            normalize_credentials(value)
+            normalize_credentials(value, names)
         } else {
             canonical_value(value)
         };
@@ -188,7 +196,7 @@ fn normalize_node(node: &Value) -> Value {
 
 /// `{type: {id, name}}` (or a bare name string) becomes `{type: {name}}`: credential ids
 /// differ per instance, and n8n itself resolves an unknown id by name and type.
-fn normalize_credentials(credentials: &Value) -> Value {
+fn normalize_credentials(credentials: &Value, names: &CredentialNames<'_>) -> Value {
     let Value::Object(map) = credentials else {
         return canonical_value(credentials);
     };
@@ -197,7 +205,10 @@ fn normalize_credentials(credentials: &Value) -> Value {
         .map(|(cred_type, reference)| {
             let name = match reference {
                 Value::String(name) => Value::String(name.clone()),
-                Value::Object(r) => r.get("name").cloned().unwrap_or(Value::Null),
+                Value::Object(r) => {
+                    let shared = r.get("id").and_then(id_string).and_then(|id| names.get(&(cred_type.as_str(), id)));
+                    shared.copied().or(r.get("name")).cloned().unwrap_or(Value::Null)
+                }
                 other => canonical_value(other),
             };
             let mut entry = Map::new();
@@ -251,7 +262,7 @@ fn normalize_settings(settings: Option<&Value>) -> Value {
     let out = map
         .iter()
         .filter(|(k, v)| {
-            WRITABLE_SETTINGS.contains(&k.as_str()) && !is_server_setting_default(k, v)
+            SETTINGS_KEYS.contains(&k.as_str()) && !is_unset(v) && !is_server_setting_default(k, v)
         })
         .map(|(k, v)| (k.clone(), canonical_value(v)))
         .collect();
@@ -269,6 +280,11 @@ fn is_node_default(key: &str, value: &Value) -> bool {
         "credentials" => value.as_object().is_some_and(Map::is_empty),
         _ => false,
     }
+}
+
+/// A setting left null or `"DEFAULT"` (the editor's "use the instance default") is not set.
+fn is_unset(value: &Value) -> bool {
+    value.is_null() || value.as_str() == Some("DEFAULT")
 }
 
 /// Settings n8n adds on create when absent: equal to these, they carry no meaning.
@@ -338,6 +354,16 @@ mod tests {
         let mut a = workflow();
         a["nodes"][1]["credentials"] = json!({"googleSheetsOAuth2Api": "Sheets"});
         assert_eq!(fingerprint(&a), fingerprint(&workflow()));
+    }
+
+    #[test]
+    fn one_credential_id_takes_the_first_nodes_name_as_n8n_does() {
+        let wf = |second: &str| json!({"name": "x", "nodes": [
+            {"name": "B", "type": "t", "credentials": {"slackApi": {"id": "7", "name": "Slack"}}},
+            {"name": "A", "type": "t", "credentials": {"slackApi": {"id": "7", "name": second}}}
+        ]});
+        assert_eq!(fingerprint(&wf("Slack 2")), fingerprint(&wf("Slack")));
+        assert_eq!(normalize(&wf("Slack 2"))["nodes"][0]["credentials"]["slackApi"]["name"], "Slack");
     }
 
     #[test]
@@ -427,7 +453,7 @@ mod tests {
             n["position"] = json!([salt as i64, i as i64 * 7]);
             if let Some(creds) = n.get_mut("credentials").and_then(Value::as_object_mut) {
                 for r in creds.values_mut() {
-                    r["id"] = json!(format!("cred-{salt}"));
+                    r["id"] = json!(format!("{salt}-{}", r["id"].as_str().unwrap_or("")));
                 }
             }
         }

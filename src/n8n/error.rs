@@ -77,7 +77,7 @@ pub enum N8nError {
     },
 
     #[error("{env}: {endpoint}: the API key was rejected (401): {message}")]
-    WrongApiKey {
+    Unauthorized {
         env: String,
         endpoint: Endpoint,
         message: String,
@@ -101,8 +101,17 @@ pub enum N8nError {
         message: String,
     },
 
-    #[error("{env}: {endpoint}: n8n refused the request ({status}): {message}")]
+    /// A 400: n8n's validator refused the body or the query.
+    #[error("{env}: {endpoint}: n8n rejected the request as invalid (400): {message}")]
     Validation {
+        env: String,
+        endpoint: Endpoint,
+        message: String,
+    },
+
+    /// Any other 4xx, e.g. 409 when retrying an execution that cannot be.
+    #[error("{env}: {endpoint}: n8n refused the request ({status}): {message}")]
+    Rejected {
         env: String,
         endpoint: Endpoint,
         status: u16,
@@ -163,10 +172,11 @@ pub enum N8nErrorKind {
     Timeout,
     Tls,
     Transport,
-    WrongApiKey,
+    Unauthorized,
     Forbidden,
     NotFound,
     Validation,
+    Rejected,
     RateLimited,
     Server,
     NotN8n,
@@ -182,10 +192,11 @@ impl N8nError {
             Self::Timeout { .. } => N8nErrorKind::Timeout,
             Self::Tls { .. } => N8nErrorKind::Tls,
             Self::Transport { .. } => N8nErrorKind::Transport,
-            Self::WrongApiKey { .. } => N8nErrorKind::WrongApiKey,
+            Self::Unauthorized { .. } => N8nErrorKind::Unauthorized,
             Self::Forbidden { .. } => N8nErrorKind::Forbidden,
             Self::NotFound { .. } => N8nErrorKind::NotFound,
             Self::Validation { .. } => N8nErrorKind::Validation,
+            Self::Rejected { .. } => N8nErrorKind::Rejected,
             Self::RateLimited { .. } => N8nErrorKind::RateLimited,
             Self::Server { .. } => N8nErrorKind::Server,
             Self::NotN8n { .. } => N8nErrorKind::NotN8n,
@@ -202,10 +213,11 @@ impl N8nError {
             | Self::Timeout { env, .. }
             | Self::Tls { env, .. }
             | Self::Transport { env, .. }
-            | Self::WrongApiKey { env, .. }
+            | Self::Unauthorized { env, .. }
             | Self::Forbidden { env, .. }
             | Self::NotFound { env, .. }
             | Self::Validation { env, .. }
+            | Self::Rejected { env, .. }
             | Self::RateLimited { env, .. }
             | Self::Server { env, .. }
             | Self::NotN8n { env, .. }
@@ -221,10 +233,11 @@ impl N8nError {
             | Self::Timeout { endpoint, .. }
             | Self::Tls { endpoint, .. }
             | Self::Transport { endpoint, .. }
-            | Self::WrongApiKey { endpoint, .. }
+            | Self::Unauthorized { endpoint, .. }
             | Self::Forbidden { endpoint, .. }
             | Self::NotFound { endpoint, .. }
             | Self::Validation { endpoint, .. }
+            | Self::Rejected { endpoint, .. }
             | Self::RateLimited { endpoint, .. }
             | Self::Server { endpoint, .. }
             | Self::NotN8n { endpoint, .. }
@@ -235,11 +248,12 @@ impl N8nError {
     /// The HTTP status n8n (or whatever answered) sent, if one arrived.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::WrongApiKey { .. } => Some(401),
+            Self::Unauthorized { .. } => Some(401),
             Self::Forbidden { .. } => Some(403),
             Self::NotFound { .. } => Some(404),
+            Self::Validation { .. } => Some(400),
             Self::RateLimited { .. } => Some(429),
-            Self::Validation { status, .. }
+            Self::Rejected { status, .. }
             | Self::Server { status, .. }
             | Self::NotN8n { status, .. }
             | Self::InvalidBody { status, .. } => Some(*status),
@@ -294,7 +308,10 @@ mod tests {
 
     #[test]
     fn body_message_prefers_n8n_message() {
-        assert_eq!(body_message(br#"{"message":"is read-only"}"#), "is read-only");
+        assert_eq!(
+            body_message(br#"{"message":"is read-only"}"#),
+            "is read-only"
+        );
     }
 
     #[test]
