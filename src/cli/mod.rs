@@ -3,11 +3,13 @@
 
 mod args;
 mod context;
+mod demo;
 mod env;
 mod info;
 mod jobs;
 mod logging;
 mod output;
+mod sim;
 mod sync;
 mod workflows;
 
@@ -50,7 +52,8 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
     };
     // The simulator and the demo set up their own data; they need no config.
     match command {
-        Command::Sim(_) | Command::Demo(_) => anyhow::bail!("wip"),
+        Command::Sim(cmd) => return sim::run(cmd).await,
+        Command::Demo(args) => return demo::run(cli.json, cli.verbose, args).await,
         _ => {}
     }
     let ctx = Context::load(&cli)?;
