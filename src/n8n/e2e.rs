@@ -54,7 +54,7 @@ async fn real_n8n_lifecycle() {
     let created = c.create_workflow(&workflow).await.unwrap();
     assert!(!created.active, "create forces inactive");
     assert_eq!(
-        created.value["nodes"][2]["credentials"]["githubApi"]["id"],
+        created.value().unwrap()["nodes"][2]["credentials"]["githubApi"]["id"],
         json!(cred.id)
     );
 

@@ -323,10 +323,7 @@ mod tests {
         assert!(report.version.is_some(), "1.x and 2.x reveal their version");
         let workflows = c.all_workflows(&WorkflowFilter::default()).await.unwrap();
         for w in &workflows {
-            assert_eq!(
-                serde_json::from_str::<Value>(w.raw_json()).unwrap(),
-                w.value
-            );
+            assert_eq!(w.value().unwrap()["id"], w.id.as_str());
         }
         c.all_tags().await.unwrap();
         assert!(

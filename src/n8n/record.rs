@@ -10,7 +10,8 @@ use serde_json::value::RawValue;
 use super::types::parse_time;
 
 /// One workflow: its raw JSON text byte for byte as n8n sent it (for
-/// storage and fingerprints), the parsed value, and typed fields.
+/// storage and fingerprints) and typed fields; [`WorkflowRecord::value`]
+/// parses the rest when it is needed.
 ///
 /// Unknown fields are kept in `raw` and `value`; nothing but a missing or
 /// null `id` makes a workflow unreadable.
@@ -23,20 +24,31 @@ pub struct WorkflowRecord {
     pub tags: Vec<String>,
     pub updated_at: Option<DateTime<Utc>>,
     pub raw: Box<RawValue>,
-    pub value: Value,
+}
+
+/// The few top-level fields read eagerly; everything else (nodes can be
+/// megabytes) is skipped without building a tree, and parsed only when asked.
+#[derive(serde::Deserialize)]
+struct Header {
+    id: Option<Value>,
+    name: Option<Value>,
+    active: Option<Value>,
+    tags: Option<Value>,
+    #[serde(rename = "updatedAt")]
+    updated_at: Option<Value>,
 }
 
 impl WorkflowRecord {
     pub fn from_raw(raw: Box<RawValue>) -> Result<Self, serde_json::Error> {
-        let value: Value = serde_json::from_str(raw.get())?;
-        let id = match value.get("id") {
-            Some(Value::String(s)) => s.clone(),
+        let header: Header = serde_json::from_str(raw.get())?;
+        let id = match header.id {
+            Some(Value::String(s)) => s,
             Some(Value::Number(n)) => n.to_string(),
             _ => return Err(serde_json::Error::custom("workflow without an id")),
         };
-        let text = |key| value.get(key).and_then(Value::as_str);
-        let tags = value
-            .get("tags")
+        let tags = header
+            .tags
+            .as_ref()
             .and_then(Value::as_array)
             .map(|tags| {
                 tags.iter()
@@ -47,16 +59,17 @@ impl WorkflowRecord {
             .unwrap_or_default();
         Ok(Self {
             id,
-            name: text("name").unwrap_or_default().to_owned(),
-            active: value
-                .get("active")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            name: header.name.as_ref().and_then(Value::as_str).unwrap_or_default().to_owned(),
+            active: header.active.as_ref().and_then(Value::as_bool).unwrap_or(false),
             tags,
-            updated_at: text("updatedAt").and_then(parse_time),
+            updated_at: header.updated_at.as_ref().and_then(Value::as_str).and_then(parse_time),
             raw,
-            value,
         })
+    }
+
+    /// The whole workflow as a JSON tree, parsed from the raw text on each call.
+    pub fn value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(self.raw.get())
     }
 
     /// Reads a workflow from its JSON text, keeping the text as it is.
@@ -104,7 +117,7 @@ mod tests {
         assert!(w.active);
         assert_eq!(w.tags, ["prod", "eu"]);
         assert_eq!(w.updated_at.map(|t| t.timestamp()), Some(1_741_064_767));
-        assert_eq!(w.value["newIn3x"]["x"], 1);
+        assert_eq!(w.value().unwrap()["newIn3x"]["x"], 1);
     }
 
     #[test]

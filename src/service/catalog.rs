@@ -95,7 +95,7 @@ fn summary(r: workflows::WorkflowRow) -> WorkflowSummary {
         nodes: r.node_count,
         fingerprint: r.fingerprint,
         updated_at: r.updated_at,
-        synced_at: time_from_ms(r.synced_at),
+        stored_at: time_from_ms(r.stored_at),
         change: r.change,
     }
 }

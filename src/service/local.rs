@@ -12,6 +12,8 @@ use crate::store::{Store, environments};
 use async_trait::async_trait;
 use futures_util::future::BoxFuture;
 use sqlx::AnyConnection;
+use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What `LocalOps` needs besides the store: who acts, and how to talk to n8n.
@@ -52,6 +54,8 @@ pub struct LocalOps {
     pub(super) settings: Settings,
     pub(super) bus: EventBus,
     pub(super) jobs: Jobs,
+    /// One sync at a time per environment (by id), so two cannot interleave.
+    sync_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
 }
 
 impl LocalOps {
@@ -62,7 +66,13 @@ impl LocalOps {
         drop(conn);
         let bus = EventBus::default();
         let jobs = Jobs::new(store.clone(), bus.clone());
-        Ok(LocalOps { store, settings, bus, jobs })
+        Ok(LocalOps { store, settings, bus, jobs, sync_locks: Arc::default() })
+    }
+
+    /// The lock that serializes syncs of one environment.
+    pub(super) fn sync_lock(&self, env_id: i64) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.sync_locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.entry(env_id).or_default().clone()
     }
 
     pub fn store(&self) -> &Store {

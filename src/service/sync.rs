@@ -9,28 +9,31 @@ use super::types::*;
 use super::{OpsError, OpsResult};
 use crate::domain::job::LogLevel;
 use crate::domain::normalize::{canonical_json, fingerprint_canonical, normalize};
-use crate::domain::sync::{ChangeCounts, SyncKind, classify_changes};
-use crate::domain::workflow::{credential_refs, node_count, node_types};
+use crate::domain::sync::{Change, ChangeCounts, SyncKind, classify_changes};
+use crate::domain::workflow::{CredentialRef, credential_refs, node_count, node_types};
 use crate::n8n::{Credential, Execution, N8nClient, Tag, User, WorkflowRecord};
 use crate::store::audit::{self, NewAuditEvent, Outcome};
 use crate::store::environments::{self, EnvRow};
 use crate::store::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
-use crate::store::workflows::{self, NewWorkflow, Removed};
+use crate::store::workflows::{self, NewWorkflow, Removed, Stored};
 use crate::store::now_ms;
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
 
-/// A fetched workflow ready to store, with the credentials its nodes reference.
+/// A fetched workflow. `row` is None when its raw body is byte for byte what the
+/// store holds: then nothing is re-read or rewritten.
 struct FetchedWorkflow {
-    row: NewWorkflow,
-    credentials: Vec<crate::domain::workflow::CredentialRef>,
+    id: String,
+    fingerprint: String,
+    credentials: Vec<CredentialRef>,
+    row: Option<NewWorkflow>,
 }
 
 /// Everything fetched from one environment, ready to store.
 #[derive(Default)]
 struct Fetched {
-    workflows: Option<Vec<NewWorkflow>>,
+    workflows: Option<Vec<FetchedWorkflow>>,
     credentials: Option<Vec<CredentialRow>>,
     tags: Option<Vec<TagRow>>,
     users: Option<Vec<UserRow>>,
@@ -116,6 +119,8 @@ impl LocalOps {
             removed: 0,
             seconds: 0.0,
         };
+        let lock = self.sync_lock(env.id);
+        let _serialized = lock.lock().await;
         ctx.log(LogLevel::Info, format!("{}: sync started ({})", env.name, kinds_list(kinds))).await;
         match self.fetch_and_store(ctx, env, kinds).await {
             Ok((counts, fetched_counts)) => {
@@ -152,9 +157,12 @@ impl LocalOps {
         let wants = |k| kinds.contains(&k);
         let need_workflows = wants(SyncKind::Workflows) || wants(SyncKind::Credentials);
         let limit = self.settings.executions_limit;
+        let mut conn = self.store.conn().await?;
+        let stored = workflows::stored(&mut conn, env.id).await?;
+        drop(conn);
 
         let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
-            async { if need_workflows { fetch_workflows(ctx, &client).await.map(Some) } else { Ok(None) } },
+            async { if need_workflows { fetch_workflows(ctx, &client, &stored).await.map(Some) } else { Ok(None) } },
             async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } },
             async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } },
             async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } },
@@ -169,41 +177,50 @@ impl LocalOps {
         fetched.users = users.map(|u: Vec<User>| u.into_iter().map(user_row).collect());
         fetched.executions = executions.map(|x| x.into_iter().map(execution_row).collect());
         if wants(SyncKind::Workflows) {
-            fetched.workflows = workflows.map(|list| list.into_iter().map(|w| w.row).collect());
+            fetched.workflows = workflows;
         }
-        self.store_fetched(ctx, env, fetched).await
+        self.store_fetched(ctx, env, &stored, fetched).await
     }
 
     async fn store_fetched(
         &self,
         ctx: &JobCtx,
         env: &EnvRow,
-        mut fetched: Fetched,
+        stored: &HashMap<String, Stored>,
+        fetched: Fetched,
     ) -> OpsResult<(ChangeCounts, [Option<usize>; 5])> {
-        let mut tx = self.store.begin().await?;
         let mut counts = ChangeCounts::default();
         let at = now_ms();
-        if let Some(list) = fetched.workflows.as_mut() {
-            let previous = workflows::fingerprints(&mut tx, env.id).await?;
-            let fingerprints: HashMap<String, String> =
-                previous.iter().map(|(id, (_, fp))| (id.clone(), fp.clone())).collect();
-            let (changes, c) = classify_changes(&fingerprints, list.iter().map(|w| (w.n8n_id.as_str(), w.fingerprint.as_str())));
+        let sizes = [
+            fetched.workflows.as_ref().map(Vec::len),
+            fetched.credentials.as_ref().map(Vec::len),
+            fetched.tags.as_ref().map(Vec::len),
+            fetched.users.as_ref().map(Vec::len),
+            fetched.executions.as_ref().map(Vec::len),
+        ];
+        let mut tx = self.store.begin().await?;
+        if let Some(list) = fetched.workflows {
+            let previous: HashMap<String, String> =
+                stored.iter().map(|(id, s)| (id.clone(), s.fingerprint.clone())).collect();
+            let (changes, c) =
+                classify_changes(&previous, list.iter().map(|w| (w.id.as_str(), w.fingerprint.as_str())));
             counts = c;
-            let by_id: HashMap<&str, crate::domain::sync::Change> =
-                changes.iter().map(|(id, ch)| (id.as_str(), *ch)).collect();
-            for w in list.iter_mut() {
-                if let Some(change) = by_id.get(w.n8n_id.as_str()) {
-                    w.change = *change;
-                }
-            }
+            let by_id: HashMap<&str, Change> = changes.iter().map(|(id, ch)| (id.as_str(), *ch)).collect();
             let removed: Vec<Removed> = changes
                 .iter()
-                .filter(|(_, ch)| *ch == crate::domain::sync::Change::Removed)
+                .filter(|(_, ch)| *ch == Change::Removed)
                 .filter_map(|(id, _)| {
-                    previous.get(id).map(|(name, fp)| Removed { n8n_id: id.clone(), name: name.clone(), fingerprint: fp.clone() })
+                    stored.get(id).map(|s| Removed { n8n_id: id.clone(), name: s.name.clone(), fingerprint: s.fingerprint.clone() })
                 })
                 .collect();
-            workflows::replace_all(&mut tx, env.id, Some(ctx.id()), list, &removed, at).await?;
+            let written: Vec<NewWorkflow> = list
+                .into_iter()
+                .filter_map(|w| {
+                    let change = by_id.get(w.id.as_str()).copied().unwrap_or(Change::Unchanged);
+                    w.row.map(|row| NewWorkflow { change, ..row })
+                })
+                .collect();
+            workflows::apply_sync(&mut tx, env.id, Some(ctx.id()), written, &removed, at).await?;
         }
         if let Some(rows) = &fetched.credentials {
             inventory::replace_credentials(&mut tx, env.id, rows).await?;
@@ -218,13 +235,6 @@ impl LocalOps {
             inventory::replace_executions(&mut tx, env.id, rows).await?;
         }
         environments::set_last_sync(&mut tx, env.id, at).await?;
-        let sizes = [
-            fetched.workflows.as_ref().map(Vec::len),
-            fetched.credentials.as_ref().map(Vec::len),
-            fetched.tags.as_ref().map(Vec::len),
-            fetched.users.as_ref().map(Vec::len),
-            fetched.executions.as_ref().map(Vec::len),
-        ];
         let detail = format!(
             "job {}: {} (added {}, changed {}, removed {})",
             ctx.id(),
@@ -249,8 +259,14 @@ impl LocalOps {
     }
 }
 
-/// Fetches workflow pages while the previous page is being normalized.
-async fn fetch_workflows(ctx: &JobCtx, client: &N8nClient) -> OpsResult<Vec<FetchedWorkflow>> {
+/// Fetches workflow pages while the previous page is being processed. A workflow
+/// whose raw body hashes as the stored one is taken as stored; others are
+/// normalized and fingerprinted.
+async fn fetch_workflows(
+    ctx: &JobCtx,
+    client: &N8nClient,
+    stored: &HashMap<String, Stored>,
+) -> OpsResult<Vec<FetchedWorkflow>> {
     let (tx, mut rx) = tokio::sync::mpsc::channel(2);
     let mut pager = client.workflows(&Default::default());
     let producer = tokio::spawn(async move {
@@ -272,31 +288,49 @@ async fn fetch_workflows(ctx: &JobCtx, client: &N8nClient) -> OpsResult<Vec<Fetc
     let mut out = Vec::new();
     while let Some(page) = rx.recv().await {
         let records: Vec<WorkflowRecord> = page?;
-        out.extend(records.into_iter().map(|rec| FetchedWorkflow {
-            credentials: credential_refs(&rec.value),
-            row: new_workflow(rec),
-        }));
+        for rec in records {
+            out.push(fetched_workflow(client.env(), rec, stored)?);
+        }
         ctx.progress(&format!("{}: {} workflows fetched", client.env(), out.len()), 0, 0).await;
     }
     producer.await.map_err(|e| OpsError::internal(format!("{}: the workflow fetch stopped: {e}", client.env())))?;
     Ok(out)
 }
 
+fn fetched_workflow(env: &str, rec: WorkflowRecord, stored: &HashMap<String, Stored>) -> OpsResult<FetchedWorkflow> {
+    let raw_hash = fingerprint_canonical(rec.raw_json());
+    if let Some(known) = stored.get(&rec.id).filter(|s| s.raw_hash == raw_hash) {
+        return Ok(FetchedWorkflow {
+            id: rec.id,
+            fingerprint: known.fingerprint.clone(),
+            credentials: known.credentials.clone(),
+            row: None,
+        });
+    }
+    let value = rec.value().map_err(|e| {
+        OpsError::new(super::ErrorKind::Upstream, format!("{env}: workflow {} is not valid JSON: {e}", rec.id))
+    })?;
+    let row = new_workflow(rec, &value, raw_hash);
+    Ok(FetchedWorkflow { id: row.n8n_id.clone(), fingerprint: row.fingerprint.clone(), credentials: row.credentials.clone(), row: Some(row) })
+}
+
 /// Normalizes and fingerprints one fetched workflow.
-pub(super) fn new_workflow(rec: WorkflowRecord) -> NewWorkflow {
-    let normalized_json = canonical_json(&normalize(&rec.value));
+fn new_workflow(rec: WorkflowRecord, value: &serde_json::Value, raw_hash: String) -> NewWorkflow {
+    let normalized_json = canonical_json(&normalize(value));
     NewWorkflow {
         fingerprint: fingerprint_canonical(&normalized_json),
-        node_count: node_count(&rec.value),
-        node_types: node_types(&rec.value),
+        node_count: node_count(value),
+        node_types: node_types(value),
+        credentials: credential_refs(value),
         updated_at: rec.updated_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         raw_json: String::from(rec.raw.get()),
+        raw_hash,
         normalized_json,
         n8n_id: rec.id,
         name: rec.name,
         active: rec.active,
         tags: rec.tags,
-        change: crate::domain::sync::Change::Added,
+        change: Change::Added,
     }
 }
 

@@ -100,6 +100,17 @@ async fn sync_stores_everything_and_tracks_changes() {
     assert_eq!(changed.change, crate::domain::sync::Change::Changed);
     assert!(list.iter().all(|w| w.id != deleted));
 
+    // Activation changes the raw body but not the fingerprint: stored anew, counted unchanged.
+    let toggled = list.iter().find(|w| !w.active && w.id != edited).expect("an inactive workflow").clone();
+    f.sim.set_active(&toggled.id, true).expect("a generated workflow has a trigger");
+    let fourth = report(&sync(&f.ops, SyncRequest::default()).await).envs.remove(0);
+    assert_eq!((fourth.added, fourth.changed, fourth.removed), (0, 0, 0));
+    let list = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let now = list.iter().find(|w| w.id == toggled.id).unwrap();
+    assert!(now.active, "the new raw body was stored");
+    assert_eq!(now.fingerprint, toggled.fingerprint);
+    assert_eq!(list.iter().find(|w| w.id == edited).unwrap().change, crate::domain::sync::Change::Unchanged);
+
     // Selective sync touches only what it names.
     let only = report(&sync(&f.ops, SyncRequest { envs: vec!["prod".into()], kinds: vec![crate::domain::sync::SyncKind::Tags] }).await);
     assert_eq!(only.envs[0].workflows, None);

@@ -153,7 +153,8 @@ pub struct WorkflowSummary {
     pub nodes: i64,
     pub fingerprint: String,
     pub updated_at: Option<String>,
-    pub synced_at: Time,
+    /// When the sync that stored this version of it ran.
+    pub stored_at: Time,
     /// How it changed in the last sync of its environment.
     pub change: Change,
 }

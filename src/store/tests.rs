@@ -6,6 +6,7 @@ use super::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
 use super::jobs::{self, JobRow};
 use super::test_support::all;
 use super::workflows::{self, NewWorkflow, Removed};
+use crate::domain::workflow::CredentialRef;
 use super::*;
 use crate::domain::environment::EnvClass;
 use crate::domain::job::{JobState, LogLevel};
@@ -30,7 +31,9 @@ fn wf(id: &str, name: &str, fp: &str, active: bool) -> NewWorkflow {
         tags: vec!["billing".into()],
         node_count: 3,
         node_types: vec!["n8n-nodes-base.webhook".into()],
+        credentials: vec![CredentialRef { id: Some("c1".into()), name: "Slack".into(), cred_type: "slackApi".into() }],
         raw_json: format!(r#"{{"id":"{id}","name":"{name}"}}"#),
+        raw_hash: format!("h-{fp}"),
         normalized_json: format!(r#"{{"name":"{name}"}}"#),
         fingerprint: fp.into(),
         updated_at: Some("2026-01-01T00:00:00.000Z".into()),
@@ -77,12 +80,14 @@ async fn workflows_replace_list_and_changes() {
         let mut tx = s.begin().await.unwrap();
         let env = environments::insert(&mut tx, s.secrets(), &new_env("dev")).await.unwrap();
         let set = vec![wf("1", "Alpha", "f1", true), wf("2", "Beta", "f2", false)];
-        workflows::replace_all(&mut tx, env.id, Some("job-1"), &set, &[], 10).await.unwrap();
+        workflows::apply_sync(&mut tx, env.id, Some("job-1"), set, &[], 10).await.unwrap();
         tx.commit().await.unwrap();
 
         let mut conn = s.conn().await.unwrap();
-        let fps = workflows::fingerprints(&mut conn, env.id).await.unwrap();
-        assert_eq!(fps["1"], ("Alpha".to_string(), "f1".to_string()), "{}", t.label);
+        let stored = workflows::stored(&mut conn, env.id).await.unwrap();
+        assert_eq!((stored["1"].name.as_str(), stored["1"].fingerprint.as_str()), ("Alpha", "f1"), "{}", t.label);
+        assert_eq!(stored["1"].raw_hash, "h-f1");
+        assert_eq!(stored["1"].credentials[0].name, "Slack");
         let active = workflows::list(&mut conn, &workflows::Filter { env: Some("dev".into()), active: Some(true) })
             .await
             .unwrap();
@@ -100,10 +105,15 @@ async fn workflows_replace_list_and_changes() {
         let mut changed = wf("1", "Alpha", "f1b", true);
         changed.change = Change::Changed;
         let removed = [Removed { n8n_id: "2".into(), name: "Beta".into(), fingerprint: "f2".into() }];
-        workflows::replace_all(&mut conn, env.id, Some("job-2"), &[changed], &removed, 20).await.unwrap();
+        workflows::apply_sync(&mut conn, env.id, Some("job-2"), vec![changed], &removed, 20).await.unwrap();
         let rows = workflows::list(&mut conn, &workflows::Filter::default()).await.unwrap();
         assert_eq!(rows.len(), 1);
-        assert_eq!(rows[0].change, Change::Changed);
+        assert_eq!((rows[0].change, rows[0].fingerprint.as_str(), rows[0].stored_at), (Change::Changed, "f1b", 20));
+
+        // A sync that writes nothing marks what changed last time as unchanged.
+        workflows::apply_sync(&mut conn, env.id, Some("job-3"), vec![], &[], 30).await.unwrap();
+        let rows = workflows::list(&mut conn, &workflows::Filter::default()).await.unwrap();
+        assert_eq!((rows[0].change, rows[0].stored_at), (Change::Unchanged, 20), "{}", t.label);
         let history: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_changes WHERE job_id = 'job-2'")
             .fetch_one(&mut *conn)
             .await
@@ -118,11 +128,12 @@ async fn a_rolled_back_transaction_leaves_nothing() {
         let s = &t.store;
         let mut conn = s.conn().await.unwrap();
         let env = environments::insert(&mut conn, s.secrets(), &new_env("stg")).await.unwrap();
-        workflows::replace_all(&mut conn, env.id, None, &[wf("1", "Keep", "f1", false)], &[], 1).await.unwrap();
+        workflows::apply_sync(&mut conn, env.id, None, vec![wf("1", "Keep", "f1", false)], &[], 1).await.unwrap();
         drop(conn);
         {
             let mut tx = s.begin().await.unwrap();
-            workflows::replace_all(&mut tx, env.id, None, &[wf("9", "New", "f9", false)], &[], 2).await.unwrap();
+            let removed = [Removed { n8n_id: "1".into(), name: "Keep".into(), fingerprint: "f1".into() }];
+            workflows::apply_sync(&mut tx, env.id, None, vec![wf("9", "New", "f9", false)], &removed, 2).await.unwrap();
             tx.rollback().await.unwrap();
         }
         let mut conn = s.conn().await.unwrap();

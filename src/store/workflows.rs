@@ -2,6 +2,7 @@
 
 use super::{Context, StoreError};
 use crate::domain::sync::Change;
+use crate::domain::workflow::CredentialRef;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::AnyConnection;
@@ -17,7 +18,10 @@ pub struct NewWorkflow {
     pub tags: Vec<String>,
     pub node_count: usize,
     pub node_types: Vec<String>,
+    pub credentials: Vec<CredentialRef>,
     pub raw_json: String,
+    /// Hash of `raw_json`: an unchanged hash means nothing to re-read or rewrite.
+    pub raw_hash: String,
     pub normalized_json: String,
     pub fingerprint: String,
     pub updated_at: Option<String>,
@@ -36,8 +40,18 @@ pub struct WorkflowRow {
     pub node_types: Vec<String>,
     pub fingerprint: String,
     pub updated_at: Option<String>,
-    pub synced_at: i64,
+    /// When the sync that stored this version of it ran.
+    pub stored_at: i64,
     pub change: Change,
+}
+
+/// What the store knows of a workflow, to tell what a sync must rewrite.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    pub name: String,
+    pub fingerprint: String,
+    pub raw_hash: String,
+    pub credentials: Vec<CredentialRef>,
 }
 
 /// A workflow removed by a sync, for the change history.
@@ -77,75 +91,95 @@ fn from_row(row: &AnyRow) -> Result<WorkflowRow, StoreError> {
         node_types: json_list(row, "node_types")?,
         fingerprint: row.try_get("fingerprint").context("reading a workflow")?,
         updated_at: row.try_get("updated_at").context("reading a workflow")?,
-        synced_at: row.try_get("synced_at").context("reading a workflow")?,
+        stored_at: row.try_get("stored_at").context("reading a workflow")?,
         change: parse_change(&change)?,
     })
 }
 
-/// n8n id -> fingerprint of what the last sync stored for an environment.
-pub async fn fingerprints(conn: &mut AnyConnection, env_id: i64) -> Result<HashMap<String, (String, String)>, StoreError> {
-    let rows = sqlx::query("SELECT n8n_id, name, fingerprint FROM workflows WHERE env_id = $1")
+/// n8n id -> what the store holds of each workflow of an environment.
+pub async fn stored(conn: &mut AnyConnection, env_id: i64) -> Result<HashMap<String, Stored>, StoreError> {
+    let ctx = "reading stored workflows";
+    let rows = sqlx::query("SELECT n8n_id, name, fingerprint, raw_hash, credentials FROM workflows WHERE env_id = $1")
         .bind(env_id)
         .fetch_all(&mut *conn)
         .await
-        .context("reading stored fingerprints")?;
+        .context(ctx)?;
     rows.iter()
         .map(|r| {
-            Ok((
-                r.try_get("n8n_id").context("reading stored fingerprints")?,
-                (
-                    r.try_get("name").context("reading stored fingerprints")?,
-                    r.try_get("fingerprint").context("reading stored fingerprints")?,
-                ),
-            ))
+            let credentials: String = r.try_get("credentials").context(ctx)?;
+            let stored = Stored {
+                name: r.try_get("name").context(ctx)?,
+                fingerprint: r.try_get("fingerprint").context(ctx)?,
+                raw_hash: r.try_get("raw_hash").context(ctx)?,
+                credentials: serde_json::from_str(&credentials)
+                    .map_err(|e| StoreError::Corrupt(format!("workflows.credentials: {e}")))?,
+            };
+            Ok((r.try_get("n8n_id").context(ctx)?, stored))
         })
         .collect()
 }
 
-/// Replaces every stored workflow of an environment and records what changed.
-/// Call inside a transaction: either all of it lands or none.
-pub async fn replace_all(
+/// Applies a sync to an environment's stored workflows: `written` are inserted or
+/// replaced, `removed` deleted, every other row is marked unchanged, and each
+/// addition, change and removal is recorded. Call inside a transaction: either all
+/// of it lands or none.
+pub async fn apply_sync(
     conn: &mut AnyConnection,
     env_id: i64,
     job_id: Option<&str>,
-    workflows: &[NewWorkflow],
+    written: Vec<NewWorkflow>,
     removed: &[Removed],
     at: i64,
 ) -> Result<(), StoreError> {
     let ctx = "storing synced workflows";
-    sqlx::query("DELETE FROM workflows WHERE env_id = $1")
+    // Only rows that changed last time need their mark reset.
+    sqlx::query("UPDATE workflows SET change = 'unchanged' WHERE env_id = $1 AND change <> 'unchanged'")
         .bind(env_id)
         .execute(&mut *conn)
         .await
         .context(ctx)?;
-    for w in workflows {
+    for r in removed {
+        sqlx::query("DELETE FROM workflows WHERE env_id = $1 AND n8n_id = $2")
+            .bind(env_id)
+            .bind(r.n8n_id.clone())
+            .execute(&mut *conn)
+            .await
+            .context(ctx)?;
+        record_change(conn, env_id, job_id, &r.n8n_id, &r.name, Change::Removed, Some(&r.fingerprint), at).await?;
+    }
+    for w in written {
+        let (id, name, change, fingerprint) = (w.n8n_id.clone(), w.name.clone(), w.change, w.fingerprint.clone());
         sqlx::query(
-            "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, raw_json,
-                 normalized_json, fingerprint, updated_at, synced_at, change)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials, raw_json,
+                 raw_hash, normalized_json, fingerprint, updated_at, stored_at, change)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT (env_id, n8n_id) DO UPDATE SET name = excluded.name, active = excluded.active,
+                 tags = excluded.tags, node_count = excluded.node_count, node_types = excluded.node_types,
+                 credentials = excluded.credentials, raw_json = excluded.raw_json, raw_hash = excluded.raw_hash,
+                 normalized_json = excluded.normalized_json, fingerprint = excluded.fingerprint,
+                 updated_at = excluded.updated_at, stored_at = excluded.stored_at, change = excluded.change",
         )
         .bind(env_id)
-        .bind(w.n8n_id.clone())
-        .bind(w.name.clone())
+        .bind(w.n8n_id)
+        .bind(w.name)
         .bind(w.active)
         .bind(to_json(&w.tags))
         .bind(w.node_count as i64)
         .bind(to_json(&w.node_types))
-        .bind(w.raw_json.clone())
-        .bind(w.normalized_json.clone())
-        .bind(w.fingerprint.clone())
-        .bind(w.updated_at.clone())
+        .bind(serde_json::to_string(&w.credentials).unwrap_or_else(|_| "[]".into()))
+        .bind(w.raw_json)
+        .bind(w.raw_hash)
+        .bind(w.normalized_json)
+        .bind(w.fingerprint)
+        .bind(w.updated_at)
         .bind(at)
         .bind(w.change.as_str())
         .execute(&mut *conn)
         .await
-        .context(&format!("storing workflow '{}' ({})", w.name, w.n8n_id))?;
-        if w.change != Change::Unchanged {
-            record_change(conn, env_id, job_id, &w.n8n_id, &w.name, w.change, Some(&w.fingerprint), at).await?;
+        .context(&format!("storing workflow '{name}' ({id})"))?;
+        if change != Change::Unchanged {
+            record_change(conn, env_id, job_id, &id, &name, change, Some(&fingerprint), at).await?;
         }
-    }
-    for r in removed {
-        record_change(conn, env_id, job_id, &r.n8n_id, &r.name, Change::Removed, Some(&r.fingerprint), at).await?;
     }
     Ok(())
 }
@@ -186,7 +220,7 @@ fn to_json(list: &[String]) -> String {
 pub async fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<Vec<WorkflowRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
-                w.fingerprint, w.updated_at, w.synced_at, w.change
+                w.fingerprint, w.updated_at, w.stored_at, w.change
          FROM workflows w JOIN environments e ON e.id = w.env_id
          WHERE ($1 IS NULL OR e.name = $1) AND ($2 IS NULL OR w.active = $2)
          ORDER BY w.name, e.name, w.n8n_id",
@@ -207,7 +241,7 @@ pub async fn get(
 ) -> Result<Option<(WorkflowRow, String, String)>, StoreError> {
     let row = sqlx::query(
         "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
-                w.fingerprint, w.updated_at, w.synced_at, w.change, w.raw_json, w.normalized_json
+                w.fingerprint, w.updated_at, w.stored_at, w.change, w.raw_json, w.normalized_json
          FROM workflows w JOIN environments e ON e.id = w.env_id
          WHERE e.name = $1 AND w.n8n_id = $2",
     )

@@ -30,11 +30,13 @@ CREATE TABLE workflows (
     tags TEXT NOT NULL,
     node_count BIGINT NOT NULL,
     node_types TEXT NOT NULL,
+    credentials TEXT NOT NULL,
     raw_json TEXT NOT NULL,
+    raw_hash TEXT NOT NULL,
     normalized_json TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     updated_at TEXT,
-    synced_at BIGINT NOT NULL,
+    stored_at BIGINT NOT NULL,
     change TEXT NOT NULL,
     PRIMARY KEY (env_id, n8n_id)
 );

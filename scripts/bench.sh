@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Reproduces the figures in BENCHMARKS.md.
+#   scripts/bench.sh real   full sync of a real n8n 1.123.0 holding the corpus, against a raw
+#                           fetch of its workflows (starts a throw-away n8n; imports the corpus)
+#   scripts/bench.sh sim    sync of 10,000 simulated workflows: throughput and peak memory
+set -euo pipefail
+cd "$(dirname "$0")/.."
+case "${1:-}" in
+  real)
+    work=$(mktemp -d /tmp/n8nops-bench.XXXXXX)
+    trap 'scripts/n8n.sh stop "$work/n8n"; rm -rf "$work"' EXIT
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    n8n_env=$(scripts/n8n.sh start "$port" "$work/n8n")
+    export N8NOPS_BENCH_N8N_URL=$(echo "$n8n_env" | sed -n 's/^N8N_URL=//p')
+    export N8NOPS_BENCH_N8N_API_KEY=$(echo "$n8n_env" | sed -n 's/^N8N_API_KEY=//p')
+    cargo bench --bench sync_real ;;
+  sim) cargo bench --bench sync_sim ;;
+  *) echo "usage: $0 real | sim" >&2; exit 2 ;;
+esac
