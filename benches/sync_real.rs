@@ -14,7 +14,7 @@ use n8nops::n8n::{ClientOptions, N8nClient, writable_body};
 use n8nops::service::{EnvAdd, Ops, Secret};
 use std::time::{Duration, Instant};
 
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 
 #[tokio::main]
 async fn main() {
@@ -22,6 +22,9 @@ async fn main() {
         eprintln!("set N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (scripts/bench.sh real does)");
         std::process::exit(2);
     };
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+    }
     let client = N8nClient::new("bench", &url, &key, ClientOptions::default()).expect("client");
     import_corpus_if_needed(&client).await;
 
@@ -36,17 +39,27 @@ async fn main() {
     let (first_raw, bytes) = raw_fetch(&http, &url, &key).await;
     let (first_sync, report) = common::sync_all(&ops).await;
     let workflows = report.envs[0].workflows.unwrap_or_default();
-    let (mut raw, mut sync) = (Vec::new(), Vec::new());
+    let (mut raw, mut sync, mut ratios, mut everything) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
-        raw.push(raw_fetch(&http, &url, &key).await.0);
-        sync.push(common::sync_all(&ops).await.0);
+        everything.push(raw_fetch_everything(&http, &url, &key).await);
+        let r = raw_fetch(&http, &url, &key).await.0;
+        let s = common::sync_all(&ops).await.0;
+        eprintln!("pair: raw {:.3} s, sync {:.3} s", r.as_secs_f64(), s.as_secs_f64());
+        raw.push(r);
+        sync.push(s);
+        ratios.push(s.as_secs_f64() / r.as_secs_f64());
     }
+    ratios.sort_by(f64::total_cmp);
     let (raw_m, sync_m) = (common::median(raw), common::median(sync));
     println!("workflows: {workflows}, JSON fetched per raw run: {:.1} MB", bytes as f64 / 1e6);
+    println!(
+        "raw fetch of everything a full sync asks for (workflows, executions, users, tags, credentials; median of {RUNS}): {:.3} s",
+        common::median(everything).as_secs_f64()
+    );
     println!("first sync into an empty store: {:.3} s (raw fetch just before: {:.3} s)", first_sync.as_secs_f64(), first_raw.as_secs_f64());
     println!("raw fetch (median of {RUNS}): {:.3} s", raw_m.as_secs_f64());
     println!("full re-sync (median of {RUNS}): {:.3} s", sync_m.as_secs_f64());
-    println!("ratio full re-sync / raw fetch: {:.2}x", sync_m.as_secs_f64() / raw_m.as_secs_f64());
+    println!("ratio full re-sync / raw fetch (median of the {RUNS} paired runs): {:.2}x", ratios[RUNS / 2]);
     println!("ratio first sync / raw fetch (median): {:.2}x", first_sync.as_secs_f64() / raw_m.as_secs_f64());
     println!("peak RSS of this process: {:.0} MiB", common::peak_rss_mib());
 }
@@ -70,6 +83,23 @@ async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, u
         }
     }
     (start.elapsed(), bytes)
+}
+
+/// What a full sync asks n8n for, fetched raw and concurrently as the sync does.
+async fn raw_fetch_everything(http: &reqwest::Client, url: &str, key: &str) -> Duration {
+    let start = Instant::now();
+    let get = |path: &'static str| {
+        let req = http.get(format!("{url}/api/v1/{path}")).header("X-N8N-API-KEY", key);
+        async move { req.send().await.expect("raw fetch").bytes().await.expect("raw body").len() }
+    };
+    let _ = tokio::join!(
+        raw_fetch(http, url, key),
+        get("executions?limit=250"),
+        get("users?limit=250"),
+        get("tags?limit=250"),
+        get("credentials?limit=250"),
+    );
+    start.elapsed()
 }
 
 /// The `nextCursor` value: n8n writes it last, so look from the end.

@@ -4,9 +4,6 @@ use super::args::{SimCommand, SimServeArgs};
 use crate::sim::{self, SimOptions};
 use anyhow::{Context as _, Result};
 
-/// The key a simulator requires when none is given; printed at start.
-pub const DEMO_API_KEY: &str = "n8nops-sim-key";
-
 pub async fn run(cmd: SimCommand) -> Result<()> {
     let SimCommand::Serve(args) = cmd;
     serve(args).await
@@ -15,7 +12,8 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
 async fn serve(args: SimServeArgs) -> Result<()> {
     let api_key = match &args.api_key_env {
         Some(var) => std::env::var(var).with_context(|| format!("--api-key-env {var}: that variable is not set"))?,
-        None => DEMO_API_KEY.to_owned(),
+        // The simulator's default key, printed below.
+        None => SimOptions::default().api_key,
     };
     let workflows = match &args.seed_from {
         Some(dir) => {

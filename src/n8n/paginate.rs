@@ -7,6 +7,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::client::{ApiRequest, N8nClient, Reply};
+use tokio::task::JoinHandle;
 use super::error::{Endpoint, N8nError, looks_like_html};
 
 /// The largest page n8n serves (more is a 400).
@@ -22,6 +23,10 @@ pub struct Page<T> {
 
 /// Reads one list page by page. On an error the pager stays where it was,
 /// so calling [`Pager::next_page`] again retries the same page.
+///
+/// As soon as a page's body has arrived, the request for the next page is
+/// sent, before this page is decoded: n8n prepares the next page while the
+/// caller works on this one. Dropping the pager cancels that request.
 pub struct Pager<T> {
     client: N8nClient,
     request: ApiRequest,
@@ -29,6 +34,16 @@ pub struct Pager<T> {
     cursor: Option<String>,
     finished: bool,
     decode: fn(&RawValue) -> Result<T, serde_json::Error>,
+    /// The request for the page at `cursor`, already sent.
+    prefetched: Option<JoinHandle<Result<Reply, N8nError>>>,
+}
+
+impl<T> Drop for Pager<T> {
+    fn drop(&mut self) {
+        if let Some(handle) = self.prefetched.take() {
+            handle.abort();
+        }
+    }
 }
 
 impl<T> Pager<T> {
@@ -44,6 +59,7 @@ impl<T> Pager<T> {
             cursor: None,
             finished: false,
             decode,
+            prefetched: None,
         }
     }
 
@@ -55,8 +71,19 @@ impl<T> Pager<T> {
 
     /// Starts from a cursor an earlier pager returned.
     pub fn starting_at(mut self, cursor: Option<String>) -> Self {
+        if let Some(handle) = self.prefetched.take() {
+            handle.abort();
+        }
         self.cursor = cursor;
         self
+    }
+
+    fn page_request(&self, cursor: Option<&str>) -> ApiRequest {
+        let req = self.request.clone().query("limit", self.limit);
+        match cursor {
+            Some(cursor) => req.query("cursor", cursor),
+            None => req,
+        }
     }
 
     /// The cursor the next call will send (`None` before the first page).
@@ -73,13 +100,29 @@ impl<T> Pager<T> {
         if self.finished {
             return Ok(None);
         }
-        let mut req = self.request.clone().query("limit", self.limit);
-        if let Some(cursor) = &self.cursor {
-            req = req.query("cursor", cursor);
-        }
+        let req = self.page_request(self.cursor.as_deref());
         let endpoint = req.endpoint();
-        let reply = self.client.execute(&req).await?;
-        let page = parse_page(&self.client, &endpoint, &reply, self.decode)?;
+        let reply = match self.prefetched.take() {
+            Some(handle) => handle.await.map_err(|e| N8nError::Transport {
+                env: self.client.env().to_owned(),
+                endpoint: endpoint.clone(),
+                detail: format!("the request for this page stopped: {e}"),
+            })??,
+            None => self.client.execute(&req).await?,
+        };
+        if let Some(next) = next_cursor_of(&reply.body).filter(|c| Some(c) != self.cursor.as_ref()) {
+            let (client, next_req) = (self.client.clone(), self.page_request(Some(&next)));
+            self.prefetched = Some(tokio::spawn(async move { client.execute(&next_req).await }));
+        }
+        let page = match parse_page(&self.client, &endpoint, &reply, self.decode) {
+            Ok(page) => page,
+            Err(e) => {
+                if let Some(handle) = self.prefetched.take() {
+                    handle.abort();
+                }
+                return Err(e);
+            }
+        };
         if page.next_cursor.is_some() && page.next_cursor == self.cursor {
             return Err(N8nError::InvalidBody {
                 env: self.client.env().to_owned(),
@@ -108,6 +151,20 @@ impl<T> Pager<T> {
             Ok(pager.next_page().await?.map(|page| (page, pager)))
         })
     }
+}
+
+/// The `nextCursor` of a list body, read without building its items; None
+/// when absent, null or unreadable (then `parse_page` says what is wrong).
+fn next_cursor_of(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct CursorOnly {
+        #[serde(rename = "nextCursor")]
+        next_cursor: Option<String>,
+    }
+    serde_json::from_slice::<CursorOnly>(body)
+        .ok()
+        .and_then(|c| c.next_cursor)
+        .filter(|c| !c.is_empty())
 }
 
 /// Decodes a list item with serde.

@@ -161,12 +161,13 @@ impl LocalOps {
         let stored = workflows::stored(&mut conn, env.id).await?;
         drop(conn);
 
+        let name = env.name.as_str();
         let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
-            async { if need_workflows { fetch_workflows(ctx, &client, &stored).await.map(Some) } else { Ok(None) } },
-            async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } },
-            async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } },
-            async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } },
-            async { if wants(SyncKind::Credentials) { client.list_credentials().await.map_err(OpsError::from) } else { Ok(None) } },
+            timed(name, "workflows", async { if need_workflows { fetch_workflows(ctx, &client, &stored).await.map(Some) } else { Ok(None) } }),
+            timed(name, "tags", async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } }),
+            timed(name, "users", async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } }),
+            timed(name, "executions", async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } }),
+            timed(name, "credentials", async { if wants(SyncKind::Credentials) { client.list_credentials().await.map_err(OpsError::from) } else { Ok(None) } }),
         )?;
 
         let mut fetched = Fetched::default();
@@ -179,7 +180,10 @@ impl LocalOps {
         if wants(SyncKind::Workflows) {
             fetched.workflows = workflows;
         }
-        self.store_fetched(ctx, env, &stored, fetched).await
+        let stored_at = Instant::now();
+        let result = self.store_fetched(ctx, env, &stored, fetched).await;
+        tracing::debug!(env = %env.name, ms = stored_at.elapsed().as_millis() as u64, "stored");
+        result
     }
 
     async fn store_fetched(
@@ -332,6 +336,14 @@ fn new_workflow(rec: WorkflowRecord, value: &serde_json::Value, raw_hash: String
         tags: rec.tags,
         change: Change::Added,
     }
+}
+
+/// Awaits `work` and logs how long it took (debug level), for profiling a sync.
+async fn timed<T>(env: &str, what: &str, work: impl std::future::Future<Output = T>) -> T {
+    let started = Instant::now();
+    let out = work.await;
+    tracing::debug!(env, what, ms = started.elapsed().as_millis() as u64, "fetched");
+    out
 }
 
 async fn fetch_all<T>(pager: crate::n8n::Pager<T>) -> OpsResult<Vec<T>> {

@@ -1,6 +1,6 @@
 //! What else a sync brings per environment: credentials (metadata only), tags, users
-//! and recent executions. Each `replace_*` swaps an environment's whole set; call them
-//! inside the sync's transaction.
+//! and recent executions. Each `replace_*` swaps an environment's whole set (and
+//! writes nothing when the set is unchanged); call them inside the sync's transaction.
 
 use super::{Context, StoreError};
 use serde::{Deserialize, Serialize};
@@ -8,7 +8,7 @@ use sqlx::Row;
 use sqlx::AnyConnection;
 
 /// Credential metadata; never the secret data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CredentialRow {
     pub n8n_id: Option<String>,
     pub name: String,
@@ -20,13 +20,13 @@ pub struct CredentialRow {
     pub used_by: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TagRow {
     pub n8n_id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct UserRow {
     pub n8n_id: String,
     pub email: Option<String>,
@@ -36,7 +36,7 @@ pub struct UserRow {
     pub is_pending: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ExecutionRow {
     pub n8n_id: String,
     pub workflow_id: Option<String>,
@@ -46,6 +46,17 @@ pub struct ExecutionRow {
     pub stopped_at: Option<String>,
     pub finished: bool,
     pub retry_of: Option<String>,
+}
+
+/// Whether two row sets hold the same rows, in any order: then a replace writes nothing.
+fn same_rows<T: Ord + Clone>(current: &[T], new: &[T]) -> bool {
+    if current.len() != new.len() {
+        return false;
+    }
+    let (mut a, mut b) = (current.to_vec(), new.to_vec());
+    a.sort();
+    b.sort();
+    a == b
 }
 
 async fn clear(conn: &mut AnyConnection, table: &'static str, env_id: i64) -> Result<(), StoreError> {
@@ -64,6 +75,9 @@ async fn clear(conn: &mut AnyConnection, table: &'static str, env_id: i64) -> Re
 }
 
 pub async fn replace_credentials(conn: &mut AnyConnection, env_id: i64, rows: &[CredentialRow]) -> Result<(), StoreError> {
+    if same_rows(&credentials(conn, env_id).await?, rows) {
+        return Ok(());
+    }
     clear(conn, "credentials", env_id).await?;
     for c in rows {
         sqlx::query(
@@ -83,6 +97,9 @@ pub async fn replace_credentials(conn: &mut AnyConnection, env_id: i64, rows: &[
 }
 
 pub async fn replace_tags(conn: &mut AnyConnection, env_id: i64, rows: &[TagRow]) -> Result<(), StoreError> {
+    if same_rows(&tags(conn, env_id).await?, rows) {
+        return Ok(());
+    }
     clear(conn, "tags", env_id).await?;
     for t in rows {
         sqlx::query("INSERT INTO tags (env_id, n8n_id, name) VALUES ($1, $2, $3)")
@@ -97,6 +114,9 @@ pub async fn replace_tags(conn: &mut AnyConnection, env_id: i64, rows: &[TagRow]
 }
 
 pub async fn replace_users(conn: &mut AnyConnection, env_id: i64, rows: &[UserRow]) -> Result<(), StoreError> {
+    if same_rows(&users(conn, env_id).await?, rows) {
+        return Ok(());
+    }
     clear(conn, "users", env_id).await?;
     for u in rows {
         sqlx::query(
@@ -118,6 +138,9 @@ pub async fn replace_users(conn: &mut AnyConnection, env_id: i64, rows: &[UserRo
 }
 
 pub async fn replace_executions(conn: &mut AnyConnection, env_id: i64, rows: &[ExecutionRow]) -> Result<(), StoreError> {
+    if same_rows(&executions(conn, env_id, i64::MAX).await?, rows) {
+        return Ok(());
+    }
     clear(conn, "executions", env_id).await?;
     for x in rows {
         sqlx::query(

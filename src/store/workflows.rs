@@ -147,40 +147,74 @@ pub async fn apply_sync(
             .context(ctx)?;
         record_change(conn, env_id, job_id, &r.n8n_id, &r.name, Change::Removed, Some(&r.fingerprint), at).await?;
     }
-    for w in written {
-        let (id, name, change, fingerprint) = (w.n8n_id.clone(), w.name.clone(), w.change, w.fingerprint.clone());
-        sqlx::query(
-            "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials, raw_json,
-                 raw_hash, normalized_json, fingerprint, updated_at, stored_at, change)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-             ON CONFLICT (env_id, n8n_id) DO UPDATE SET name = excluded.name, active = excluded.active,
-                 tags = excluded.tags, node_count = excluded.node_count, node_types = excluded.node_types,
-                 credentials = excluded.credentials, raw_json = excluded.raw_json, raw_hash = excluded.raw_hash,
-                 normalized_json = excluded.normalized_json, fingerprint = excluded.fingerprint,
-                 updated_at = excluded.updated_at, stored_at = excluded.stored_at, change = excluded.change",
-        )
-        .bind(env_id)
-        .bind(w.n8n_id)
-        .bind(w.name)
-        .bind(w.active)
-        .bind(to_json(&w.tags))
-        .bind(w.node_count as i64)
-        .bind(to_json(&w.node_types))
-        .bind(serde_json::to_string(&w.credentials).unwrap_or_else(|_| "[]".into()))
-        .bind(w.raw_json)
-        .bind(w.raw_hash)
-        .bind(w.normalized_json)
-        .bind(w.fingerprint)
-        .bind(w.updated_at)
-        .bind(at)
-        .bind(w.change.as_str())
+    let changes: Vec<(String, String, Change, String)> = written
+        .iter()
+        .filter(|w| w.change != Change::Unchanged)
+        .map(|w| (w.n8n_id.clone(), w.name.clone(), w.change, w.fingerprint.clone()))
+        .collect();
+    let mut rows = written.into_iter().peekable();
+    while rows.peek().is_some() {
+        let batch: Vec<NewWorkflow> = rows.by_ref().take(UPSERT_BATCH).collect();
+        upsert_batch(conn, env_id, batch, at).await?;
+    }
+    for (id, name, change, fingerprint) in changes {
+        record_change(conn, env_id, job_id, &id, &name, change, Some(&fingerprint), at).await?;
+    }
+    Ok(())
+}
+
+/// Rows per INSERT statement: fewer round trips on a first sync of thousands.
+const UPSERT_BATCH: usize = 32;
+const UPSERT_COLUMNS: usize = 15;
+
+/// `($1, ..., $15), ($16, ...)`: placeholders for `rows` rows.
+fn placeholders(rows: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=UPSERT_COLUMNS).map(|c| format!("${}", r * UPSERT_COLUMNS + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn upsert_batch(conn: &mut AnyConnection, env_id: i64, batch: Vec<NewWorkflow>, at: i64) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials, raw_json,
+             raw_hash, normalized_json, fingerprint, updated_at, stored_at, change)
+         VALUES {}
+         ON CONFLICT (env_id, n8n_id) DO UPDATE SET name = excluded.name, active = excluded.active,
+             tags = excluded.tags, node_count = excluded.node_count, node_types = excluded.node_types,
+             credentials = excluded.credentials, raw_json = excluded.raw_json, raw_hash = excluded.raw_hash,
+             normalized_json = excluded.normalized_json, fingerprint = excluded.fingerprint,
+             updated_at = excluded.updated_at, stored_at = excluded.stored_at, change = excluded.change",
+        placeholders(batch.len())
+    );
+    let first = batch.first().map(|w| format!("'{}' ({})", w.name, w.n8n_id)).unwrap_or_default();
+    // Only placeholders are generated; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for w in batch {
+        query = query
+            .bind(env_id)
+            .bind(w.n8n_id)
+            .bind(w.name)
+            .bind(w.active)
+            .bind(to_json(&w.tags))
+            .bind(w.node_count as i64)
+            .bind(to_json(&w.node_types))
+            .bind(serde_json::to_string(&w.credentials).unwrap_or_else(|_| "[]".into()))
+            .bind(w.raw_json)
+            .bind(w.raw_hash)
+            .bind(w.normalized_json)
+            .bind(w.fingerprint)
+            .bind(w.updated_at)
+            .bind(at)
+            .bind(w.change.as_str());
+    }
+    query
         .execute(&mut *conn)
         .await
-        .context(&format!("storing workflow '{name}' ({id})"))?;
-        if change != Change::Unchanged {
-            record_change(conn, env_id, job_id, &id, &name, change, Some(&fingerprint), at).await?;
-        }
-    }
+        .context(&format!("storing workflows (a batch starting with {first})"))?;
     Ok(())
 }
 
