@@ -42,6 +42,9 @@ async fn main() {
     let (mut raw, mut sync, mut ratios, mut everything) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         everything.push(raw_fetch_everything(&http, &url, &key).await);
+        let t = Instant::now();
+        let n = client.workflows(&Default::default()).collect_all().await.expect("client fetch").len();
+        eprintln!("client fetch of {n} workflows, pages decoded, nothing else: {:.3} s", t.elapsed().as_secs_f64());
         let r = raw_fetch(&http, &url, &key).await.0;
         let s = common::sync_all(&ops).await.0;
         eprintln!("pair: raw {:.3} s, sync {:.3} s", r.as_secs_f64(), s.as_secs_f64());

@@ -23,7 +23,13 @@ pub struct JobCtx {
     id: String,
     store: Store,
     bus: EventBus,
+    /// When progress was last written to the store (events go out every time).
+    last_stored: std::sync::Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
+
+/// The store's copy of a job's progress is for other processes and after a
+/// crash; a few updates a second are plenty.
+const PROGRESS_STORE_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl JobCtx {
     pub fn id(&self) -> &str {
@@ -32,6 +38,15 @@ impl JobCtx {
 
     pub async fn progress(&self, phase: &str, done: u64, total: u64) {
         self.bus.publish(&self.id, EventBody::Progress { phase: phase.to_owned(), done, total });
+        {
+            let mut last = self.last_stored.lock().unwrap_or_else(|p| p.into_inner());
+            let now = std::time::Instant::now();
+            let finished_env = total > 0 && done == total;
+            if !finished_env && last.is_some_and(|t| now.duration_since(t) < PROGRESS_STORE_INTERVAL) {
+                return;
+            }
+            *last = Some(now);
+        }
         let write = async {
             let mut conn = self.store.conn().await?;
             jobs::set_progress(&mut conn, &self.id, phase, done as i64, total as i64).await
@@ -102,7 +117,12 @@ impl Jobs {
         drop(conn);
         self.bus.publish(&id, EventBody::Started { kind: kind.to_owned(), title });
 
-        let ctx = JobCtx { id: id.clone(), store: self.store.clone(), bus: self.bus.clone() };
+        let ctx = JobCtx {
+            id: id.clone(),
+            store: self.store.clone(),
+            bus: self.bus.clone(),
+            last_stored: Default::default(),
+        };
         tokio::spawn(async move {
             if let Err(e) = mark(&ctx.store, &ctx.id, JobState::Running).await {
                 tracing::warn!(job = %ctx.id, error = %e, "could not mark the job running");

@@ -157,13 +157,20 @@ impl LocalOps {
         let wants = |k| kinds.contains(&k);
         let need_workflows = wants(SyncKind::Workflows) || wants(SyncKind::Credentials);
         let limit = self.settings.executions_limit;
+        // Page 1 is on its way while the store is read.
+        let pages = need_workflows.then(|| workflow_pages(&client));
         let mut conn = self.store.conn().await?;
         let stored = workflows::stored(&mut conn, env.id).await?;
         drop(conn);
 
         let name = env.name.as_str();
         let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
-            timed(name, "workflows", async { if need_workflows { fetch_workflows(ctx, &client, &stored).await.map(Some) } else { Ok(None) } }),
+            timed(name, "workflows", async {
+                match pages {
+                    Some(pages) => fetch_workflows(ctx, client.env(), pages, &stored).await.map(Some),
+                    None => Ok(None),
+                }
+            }),
             timed(name, "tags", async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } }),
             timed(name, "users", async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } }),
             timed(name, "executions", async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } }),
@@ -263,41 +270,51 @@ impl LocalOps {
     }
 }
 
-/// Fetches workflow pages while the previous page is being processed. A workflow
-/// whose raw body hashes as the stored one is taken as stored; others are
-/// normalized and fingerprinted.
-async fn fetch_workflows(
-    ctx: &JobCtx,
-    client: &N8nClient,
-    stored: &HashMap<String, Stored>,
-) -> OpsResult<Vec<FetchedWorkflow>> {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(2);
+/// Pages of workflows as they arrive, fetched by a task of their own so that the
+/// next page is on its way while this one is processed.
+struct WorkflowPages {
+    rx: tokio::sync::mpsc::Receiver<Result<Vec<WorkflowRecord>, crate::n8n::N8nError>>,
+    producer: tokio::task::JoinHandle<()>,
+}
+
+fn workflow_pages(client: &N8nClient) -> WorkflowPages {
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
     let mut pager = client.workflows(&Default::default());
     let producer = tokio::spawn(async move {
         loop {
-            match pager.next_page().await {
-                Ok(Some(page)) => {
-                    if tx.send(Ok(page.items)).await.is_err() {
-                        return;
-                    }
-                }
+            let page = match pager.next_page().await {
+                Ok(Some(page)) => Ok(page.items),
                 Ok(None) => return,
-                Err(e) => {
-                    let _ = tx.send(Err(e)).await;
-                    return;
-                }
+                Err(e) => Err(e),
+            };
+            let failed = page.is_err();
+            if tx.send(page).await.is_err() || failed {
+                return;
             }
         }
     });
+    WorkflowPages { rx, producer }
+}
+
+/// Takes the pages in: a workflow whose raw body hashes as the stored one is taken
+/// as stored; others are normalized and fingerprinted.
+async fn fetch_workflows(
+    ctx: &JobCtx,
+    env: &str,
+    mut pages: WorkflowPages,
+    stored: &HashMap<String, Stored>,
+) -> OpsResult<Vec<FetchedWorkflow>> {
     let mut out = Vec::new();
-    while let Some(page) = rx.recv().await {
-        let records: Vec<WorkflowRecord> = page?;
-        for rec in records {
-            out.push(fetched_workflow(client.env(), rec, stored)?);
+    while let Some(page) = pages.rx.recv().await {
+        for rec in page? {
+            out.push(fetched_workflow(env, rec, stored)?);
         }
-        ctx.progress(&format!("{}: {} workflows fetched", client.env(), out.len()), 0, 0).await;
+        ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0).await;
     }
-    producer.await.map_err(|e| OpsError::internal(format!("{}: the workflow fetch stopped: {e}", client.env())))?;
+    pages
+        .producer
+        .await
+        .map_err(|e| OpsError::internal(format!("{env}: the workflow fetch stopped: {e}")))?;
     Ok(out)
 }
 
