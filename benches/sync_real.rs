@@ -18,53 +18,100 @@ const RUNS: usize = 9;
 
 #[tokio::main]
 async fn main() {
-    let (Ok(url), Ok(key)) = (std::env::var("N8NOPS_BENCH_N8N_URL"), std::env::var("N8NOPS_BENCH_N8N_API_KEY")) else {
-        eprintln!("set N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (scripts/bench.sh real does)");
+    let (Ok(url), Ok(key)) = (
+        std::env::var("N8NOPS_BENCH_N8N_URL"),
+        std::env::var("N8NOPS_BENCH_N8N_API_KEY"),
+    ) else {
+        eprintln!(
+            "set N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (scripts/bench.sh real does)"
+        );
         std::process::exit(2);
     };
     if std::env::var_os("RUST_LOG").is_some() {
-        tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
     }
     let client = N8nClient::new("bench", &url, &key, ClientOptions::default()).expect("client");
     import_corpus_if_needed(&client).await;
 
     let dir = tempfile::tempdir().expect("tempdir");
     let ops = common::local_ops(dir.path()).await;
-    ops.env_add(EnvAdd { name: "real".into(), url: url.clone(), class: EnvClass::Production, api_key: Secret::new(key.clone()), git_repo: None, git_branch: None })
-        .await
-        .expect("env add");
+    ops.env_add(EnvAdd {
+        name: "real".into(),
+        url: url.clone(),
+        class: EnvClass::Production,
+        api_key: Secret::new(key.clone()),
+        git_repo: None,
+        git_branch: None,
+    })
+    .await
+    .expect("env add");
 
     let http = reqwest::Client::new();
     // Warm n8n's caches, then the first sync into an empty store.
     let (first_raw, bytes) = raw_fetch(&http, &url, &key).await;
     let (first_sync, report) = common::sync_all(&ops).await;
     let workflows = report.envs[0].workflows.unwrap_or_default();
-    let (mut raw, mut sync, mut ratios, mut everything) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut raw, mut sync, mut ratios, mut everything) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         everything.push(raw_fetch_everything(&http, &url, &key).await);
         let t = Instant::now();
-        let n = client.workflows(&Default::default()).collect_all().await.expect("client fetch").len();
-        eprintln!("client fetch of {n} workflows, pages decoded, nothing else: {:.3} s", t.elapsed().as_secs_f64());
+        let n = client
+            .workflows(&Default::default())
+            .collect_all()
+            .await
+            .expect("client fetch")
+            .len();
+        eprintln!(
+            "client fetch of {n} workflows, pages decoded, nothing else: {:.3} s",
+            t.elapsed().as_secs_f64()
+        );
         let r = raw_fetch(&http, &url, &key).await.0;
         let s = common::sync_all(&ops).await.0;
-        eprintln!("pair: raw {:.3} s, sync {:.3} s", r.as_secs_f64(), s.as_secs_f64());
+        eprintln!(
+            "pair: raw {:.3} s, sync {:.3} s",
+            r.as_secs_f64(),
+            s.as_secs_f64()
+        );
         raw.push(r);
         sync.push(s);
         ratios.push(s.as_secs_f64() / r.as_secs_f64());
     }
     ratios.sort_by(f64::total_cmp);
     let (raw_m, sync_m) = (common::median(raw), common::median(sync));
-    println!("workflows: {workflows}, JSON fetched per raw run: {:.1} MB", bytes as f64 / 1e6);
+    println!(
+        "workflows: {workflows}, JSON fetched per raw run: {:.1} MB",
+        bytes as f64 / 1e6
+    );
     println!(
         "raw fetch of everything a full sync asks for (workflows, executions, users, tags, credentials; median of {RUNS}): {:.3} s",
         common::median(everything).as_secs_f64()
     );
-    println!("first sync into an empty store: {:.3} s (raw fetch just before: {:.3} s)", first_sync.as_secs_f64(), first_raw.as_secs_f64());
+    println!(
+        "first sync into an empty store: {:.3} s (raw fetch just before: {:.3} s)",
+        first_sync.as_secs_f64(),
+        first_raw.as_secs_f64()
+    );
     println!("raw fetch (median of {RUNS}): {:.3} s", raw_m.as_secs_f64());
-    println!("full re-sync (median of {RUNS}): {:.3} s", sync_m.as_secs_f64());
-    println!("ratio full re-sync / raw fetch (median of the {RUNS} paired runs): {:.2}x", ratios[RUNS / 2]);
-    println!("ratio first sync / raw fetch (median): {:.2}x", first_sync.as_secs_f64() / raw_m.as_secs_f64());
-    println!("peak RSS of this process: {:.0} MiB", common::peak_rss_mib());
+    println!(
+        "full re-sync (median of {RUNS}): {:.3} s",
+        sync_m.as_secs_f64()
+    );
+    println!(
+        "ratio full re-sync / raw fetch (median of the {RUNS} paired runs): {:.2}x",
+        ratios[RUNS / 2]
+    );
+    println!(
+        "ratio first sync / raw fetch (median): {:.2}x",
+        first_sync.as_secs_f64() / raw_m.as_secs_f64()
+    );
+    println!(
+        "peak RSS of this process: {:.0} MiB",
+        common::peak_rss_mib()
+    );
 }
 
 /// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
@@ -74,11 +121,20 @@ async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, u
     let mut cursor: Option<String> = None;
     let mut bytes = 0;
     loop {
-        let mut req = http.get(format!("{url}/api/v1/workflows")).header("X-N8N-API-KEY", key).query(&[("limit", "250")]);
+        let mut req = http
+            .get(format!("{url}/api/v1/workflows"))
+            .header("X-N8N-API-KEY", key)
+            .query(&[("limit", "250")]);
         if let Some(c) = &cursor {
             req = req.query(&[("cursor", c)]);
         }
-        let body = req.send().await.expect("raw fetch").bytes().await.expect("raw body");
+        let body = req
+            .send()
+            .await
+            .expect("raw fetch")
+            .bytes()
+            .await
+            .expect("raw body");
         bytes += body.len();
         cursor = find_next_cursor(&body);
         if cursor.is_none() {
@@ -92,8 +148,18 @@ async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, u
 async fn raw_fetch_everything(http: &reqwest::Client, url: &str, key: &str) -> Duration {
     let start = Instant::now();
     let get = |path: &'static str| {
-        let req = http.get(format!("{url}/api/v1/{path}")).header("X-N8N-API-KEY", key);
-        async move { req.send().await.expect("raw fetch").bytes().await.expect("raw body").len() }
+        let req = http
+            .get(format!("{url}/api/v1/{path}"))
+            .header("X-N8N-API-KEY", key);
+        async move {
+            req.send()
+                .await
+                .expect("raw fetch")
+                .bytes()
+                .await
+                .expect("raw body")
+                .len()
+        }
     };
     let _ = tokio::join!(
         raw_fetch(http, url, key),
@@ -115,7 +181,12 @@ fn find_next_cursor(body: &[u8]) -> Option<String> {
 }
 
 async fn import_corpus_if_needed(client: &N8nClient) {
-    let existing = client.workflows(&Default::default()).collect_all().await.expect("list").len();
+    let existing = client
+        .workflows(&Default::default())
+        .collect_all()
+        .await
+        .expect("list")
+        .len();
     if existing >= 2053 {
         return;
     }
@@ -123,14 +194,25 @@ async fn import_corpus_if_needed(client: &N8nClient) {
     let mut files = Vec::new();
     let mut stack = vec![dir.clone()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())).flatten() {
-            if e.path().is_dir() { stack.push(e.path()) } else if e.path().extension().is_some_and(|x| x == "json") { files.push(e.path()) }
+        for e in std::fs::read_dir(&d)
+            .unwrap_or_else(|e| panic!("{}: {e}", d.display()))
+            .flatten()
+        {
+            if e.path().is_dir() {
+                stack.push(e.path())
+            } else if e.path().extension().is_some_and(|x| x == "json") {
+                files.push(e.path())
+            }
         }
     }
-    eprintln!("importing {} corpus files into the instance...", files.len());
+    eprintln!(
+        "importing {} corpus files into the instance...",
+        files.len()
+    );
     let ok = futures_util::stream::iter(files)
         .map(|p| async move {
-            let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
+            let v: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).ok()?).ok()?;
             client.create_workflow(&writable_body(&v)).await.ok()
         })
         .buffered(1)

@@ -8,17 +8,24 @@ use futures_util::StreamExt;
 use n8nops::domain::environment::EnvClass;
 use n8nops::domain::normalize::fingerprint;
 use n8nops::n8n::{ClientOptions, N8nClient, writable_body};
-use n8nops::service::{EnvAdd, LocalOps, Ops, Secret, Settings, SyncReport, SyncRequest, WorkflowQuery, follow_job};
+use n8nops::service::{
+    EnvAdd, LocalOps, Ops, Secret, Settings, SyncReport, SyncRequest, WorkflowQuery, follow_job,
+};
 use n8nops::store::{SecretBox, Store};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 fn real_n8n() -> Option<(String, String)> {
-    match (std::env::var("N8NOPS_E2E_N8N_URL"), std::env::var("N8NOPS_E2E_N8N_API_KEY")) {
+    match (
+        std::env::var("N8NOPS_E2E_N8N_URL"),
+        std::env::var("N8NOPS_E2E_N8N_API_KEY"),
+    ) {
         (Ok(url), Ok(key)) if !url.is_empty() && !key.is_empty() => Some((url, key)),
         _ => {
             if std::env::var("N8NOPS_REQUIRE_N8N").is_ok_and(|v| v == "1") {
-                panic!("N8NOPS_REQUIRE_N8N=1 but N8NOPS_E2E_N8N_URL / N8NOPS_E2E_N8N_API_KEY are not set");
+                panic!(
+                    "N8NOPS_REQUIRE_N8N=1 but N8NOPS_E2E_N8N_URL / N8NOPS_E2E_N8N_API_KEY are not set"
+                );
             }
             eprintln!("SKIPPED (real n8n): N8NOPS_E2E_N8N_URL is not set; run scripts/test.sh");
             None
@@ -63,36 +70,51 @@ async fn corpus_round_trips_through_a_real_n8n() {
     let client = N8nClient::new("e2e", &url, &key, ClientOptions::default()).unwrap();
     // Import through the public API one at a time: n8n 1.123.0 on SQLite fails
     // concurrent creates ("no such savepoint", "cannot start a transaction within a transaction").
-    let results: Vec<(PathBuf, serde_json::Value, Result<String, String>)> = futures_util::stream::iter(files)
-        .map(|path| {
-            let client = client.clone();
-            async move {
-                let text = std::fs::read_to_string(&path).unwrap();
-                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-                let created = client.create_workflow(&writable_body(&value)).await;
-                let outcome = created.map(|w| w.id).map_err(|e| e.to_string());
-                (path, value, outcome)
-            }
-        })
-        .buffered(1)
-        .collect()
-        .await;
+    let results: Vec<(PathBuf, serde_json::Value, Result<String, String>)> =
+        futures_util::stream::iter(files)
+            .map(|path| {
+                let client = client.clone();
+                async move {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                    let created = client.create_workflow(&writable_body(&value)).await;
+                    let outcome = created.map(|w| w.id).map_err(|e| e.to_string());
+                    (path, value, outcome)
+                }
+            })
+            .buffered(1)
+            .collect()
+            .await;
 
     let rejected: Vec<&(PathBuf, serde_json::Value, Result<String, String>)> =
         results.iter().filter(|r| r.2.is_err()).collect();
     for (path, _, err) in &rejected {
         eprintln!("rejected {}: {}", path.display(), err.as_ref().unwrap_err());
     }
-    assert_eq!(rejected.len(), 8, "n8n's validator rejects exactly 8 corpus files");
+    assert_eq!(
+        rejected.len(),
+        8,
+        "n8n's validator rejects exactly 8 corpus files"
+    );
     for (_, _, err) in &rejected {
         let message = err.as_ref().unwrap_err();
-        assert!(message.contains("e2e") && message.contains("request/body"), "unclear error: {message}");
+        assert!(
+            message.contains("e2e") && message.contains("request/body"),
+            "unclear error: {message}"
+        );
     }
 
     // Sync with n8nops and compare each imported workflow with its file.
     let data = tempfile::tempdir().unwrap();
-    let store = Store::open_sqlite(&data.path().join("n8nops.db"), SecretBox::from_key(&[9; 32])).await.unwrap();
-    let ops = LocalOps::new(store, Settings::from_config(&Default::default())).await.unwrap();
+    let store = Store::open_sqlite(
+        &data.path().join("n8nops.db"),
+        SecretBox::from_key(&[9; 32]),
+    )
+    .await
+    .unwrap();
+    let ops = LocalOps::new(store, Settings::from_config(&Default::default()))
+        .await
+        .unwrap();
     ops.env_add(EnvAdd {
         name: "real".into(),
         url: url.clone(),
@@ -105,7 +127,9 @@ async fn corpus_round_trips_through_a_real_n8n() {
     .unwrap();
     let events = ops.subscribe();
     let started = ops.sync(SyncRequest::default()).await.unwrap();
-    let job = follow_job(&ops, events, &started.job_id, |_| {}).await.unwrap();
+    let job = follow_job(&ops, events, &started.job_id, |_| {})
+        .await
+        .unwrap();
     assert!(job.error.is_none(), "sync failed: {:?}", job.error);
     let report: SyncReport = serde_json::from_value(job.result.unwrap()).unwrap();
     assert!(report.envs[0].workflows.unwrap() >= 2053);
@@ -122,9 +146,16 @@ async fn corpus_round_trips_through_a_real_n8n() {
         let Ok(id) = outcome else { continue };
         match stored.get(id) {
             Some(fp) if *fp == fingerprint(value) => {}
-            Some(_) => mismatches.push(format!("{} (id {id}): fingerprint differs", path.display())),
+            Some(_) => {
+                mismatches.push(format!("{} (id {id}): fingerprint differs", path.display()))
+            }
             None => mismatches.push(format!("{} (id {id}): not synced", path.display())),
         }
     }
-    assert!(mismatches.is_empty(), "{} of 2053 differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "{} of 2053 differ:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
 }

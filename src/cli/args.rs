@@ -4,13 +4,17 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "n8nops", version, about = "Operate fleets of n8n instances from the terminal")]
+#[command(
+    name = "n8nops",
+    version,
+    about = "Operate fleets of n8n instances from the terminal"
+)]
 pub struct Cli {
-    /// Config file [default: the XDG config dir's n8nops/config.toml]
-    #[arg(long, global = true, env = "N8NOPS_CONFIG", value_name = "FILE")]
+    /// Config file [env: N8NOPS_CONFIG] [default: the XDG config dir's n8nops/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Data dir for the SQLite file, master key and log [default: the XDG data dir's n8nops/]
-    #[arg(long, global = true, env = "N8NOPS_DATA_DIR", value_name = "DIR")]
+    /// Data dir for the SQLite file, master key and log [env: N8NOPS_DATA_DIR] [default: the XDG data dir's n8nops/]
+    #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
     /// Machine output: JSON on stdout, errors on stderr
     #[arg(long, global = true)]

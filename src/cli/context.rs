@@ -27,17 +27,34 @@ impl Context {
     pub fn load(cli: &Cli) -> Result<Context> {
         let (config_file, config_source) = Paths::config_file(cli.config.as_deref())?;
         let config = Config::load(&config_file)?;
-        let paths = Paths::resolve(config_file, config_source, cli.data_dir.as_deref(), config.data_dir.as_deref())?;
-        Ok(Context { paths, config, json: cli.json, verbose: cli.verbose })
+        let paths = Paths::resolve(
+            config_file,
+            config_source,
+            cli.data_dir.as_deref(),
+            config.data_dir.as_deref(),
+        )?;
+        Ok(Context {
+            paths,
+            config,
+            json: cli.json,
+            verbose: cli.verbose,
+        })
     }
 
     pub fn store_location(&self) -> Result<StoreLocation> {
-        if let Some(url) = std::env::var(DATABASE_URL_ENV).ok().filter(|u| !u.is_empty()) {
+        if let Some(url) = std::env::var(DATABASE_URL_ENV)
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
             return Ok(StoreLocation::Postgres(url));
         }
         match self.config.store.backend {
             Backend::Sqlite => Ok(StoreLocation::Sqlite(
-                self.config.store.sqlite_path.clone().unwrap_or_else(|| self.paths.sqlite_file()),
+                self.config
+                    .store
+                    .sqlite_path
+                    .clone()
+                    .unwrap_or_else(|| self.paths.sqlite_file()),
             )),
             Backend::Postgres => match &self.config.store.url {
                 Some(url) => Ok(StoreLocation::Postgres(url.clone())),

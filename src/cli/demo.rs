@@ -5,7 +5,9 @@
 use super::args::DemoArgs;
 use super::output::table;
 use crate::domain::environment::EnvClass;
-use crate::service::{EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job};
+use crate::service::{
+    EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job,
+};
 use crate::sim::{self, SimOptions};
 use crate::store::{SecretBox, Store};
 use anyhow::{Context as _, Result, bail};
@@ -13,7 +15,8 @@ use std::collections::BTreeMap;
 
 pub async fn run(json: bool, verbose: u8, args: DemoArgs) -> Result<()> {
     let data_dir = std::env::temp_dir().join(format!("n8nops-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     super::logging::init(&data_dir.join("n8nops.log"), verbose, "info");
     let result = demo(json, &data_dir, args).await;
     let _ = std::fs::remove_dir_all(&data_dir);
@@ -25,7 +28,12 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
         Some(dir) => {
             let report = sim::load_seed_dir(dir)?;
             if !json {
-                eprintln!("{} workflows from {} ({} skipped)", report.workflows.len(), dir.display(), report.rejected.len());
+                eprintln!(
+                    "{} workflows from {} ({} skipped)",
+                    report.workflows.len(),
+                    dir.display(),
+                    report.rejected.len()
+                );
             }
             sim::generator::fleet_from(report.workflows, 7)
         }
@@ -37,8 +45,15 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
         ("production", EnvClass::Production, fleet.production),
     ];
 
-    let store = Store::open_sqlite(&data_dir.join("n8nops.db"), SecretBox::load_or_create(&data_dir.join("master.key"))?.0).await?;
-    let settings = Settings { actor: "demo".into(), ..Settings::from_config(&Default::default()) };
+    let store = Store::open_sqlite(
+        &data_dir.join("n8nops.db"),
+        SecretBox::load_or_create(&data_dir.join("master.key"))?.0,
+    )
+    .await?;
+    let settings = Settings {
+        actor: "demo".into(),
+        ..Settings::from_config(&Default::default())
+    };
     let ops = LocalOps::new(store, settings).await?;
     let mut sims = Vec::new();
     for (i, (name, class, workflows)) in instances.into_iter().enumerate() {
@@ -73,20 +88,49 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
     let envs = ops.env_list().await?;
     let workflows = ops.workflows_list(WorkflowQuery::default()).await?;
     if json {
-        return super::output::json(&serde_json::json!({ "environments": envs, "workflows": workflows }));
+        return super::output::json(
+            &serde_json::json!({ "environments": envs, "workflows": workflows }),
+        );
     }
 
-    println!("Demo fleet: three simulated n8n instances, synced into {}\n", data_dir.display());
+    println!(
+        "Demo fleet: three simulated n8n instances, synced into a throw-away store ({})\n",
+        data_dir.display()
+    );
     let rows = envs
         .iter()
-        .map(|e| vec![e.name.clone(), e.class.to_string(), e.url.clone(), e.counts.workflows.to_string(), e.counts.active.to_string(), e.counts.credentials.to_string(), e.counts.executions.to_string()])
+        .map(|e| {
+            vec![
+                e.name.clone(),
+                e.class.to_string(),
+                e.url.clone(),
+                e.counts.workflows.to_string(),
+                e.counts.active.to_string(),
+                e.counts.credentials.to_string(),
+                e.counts.executions.to_string(),
+            ]
+        })
         .collect::<Vec<_>>();
-    table(&["ENV", "CLASS", "URL", "WORKFLOWS", "ACTIVE", "CREDENTIALS", "EXECUTIONS"], &rows);
+    table(
+        &[
+            "ENV",
+            "CLASS",
+            "URL",
+            "WORKFLOWS",
+            "ACTIVE",
+            "CREDENTIALS",
+            "EXECUTIONS",
+        ],
+        &rows,
+    );
 
     // A first look at the matrix: workflows by name, and where they differ.
     let mut by_name: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
     for w in &workflows {
-        by_name.entry(&w.name).or_default().insert(&w.env, &w.fingerprint);
+        by_name
+            .entry(&w.name)
+            .or_default()
+            .insert(&w.env, &w.fingerprint);
     }
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
     let mut rows = Vec::new();
@@ -100,16 +144,23 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
             row.push(match cells.get(env) {
                 None => "missing".into(),
                 Some(fp) if fps.len() > 1 => format!("differs {}", &fp[..8]),
+                Some(_) if cells.len() < env_names.len() => "present".into(),
                 Some(_) => "same".into(),
             });
         }
         rows.push(row);
     }
-    println!("\n{} workflows in all; {} are missing somewhere or differ:\n", by_name.len(), rows.len());
+    println!(
+        "\n{} workflows in all; {} are missing somewhere or differ:\n",
+        by_name.len(),
+        rows.len()
+    );
     let mut headers = vec!["WORKFLOW"];
     headers.extend(env_names.iter().copied());
     table(&headers, &rows);
-    println!("\nThe TUI will open here once it lands; until then explore with the CLI against your own instances.");
+    println!(
+        "\nThe TUI will open here once it lands; until then explore with the CLI against your own instances."
+    );
     for handle in sims {
         handle.shutdown().await;
     }

@@ -17,7 +17,9 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: EnvCommand) -> Result<()> {
                 return output::json(&envs);
             }
             if envs.is_empty() {
-                println!("No environments yet. Add one with: n8nops env add NAME --url URL --class CLASS");
+                println!(
+                    "No environments yet. Add one with: n8nops env add NAME --url URL --class CLASS"
+                );
                 return Ok(());
             }
             let rows = envs
@@ -53,12 +55,20 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: EnvCommand) -> Result<()> {
                     test.env,
                     test.version.as_deref().unwrap_or("version unknown"),
                     test.api_generation.as_deref().unwrap_or("?"),
-                    if test.can_list_credentials { "" } else { "not " },
+                    if test.can_list_credentials {
+                        ""
+                    } else {
+                        "not "
+                    },
                     test.latency_ms.unwrap_or_default()
                 );
             }
             if !test.ok {
-                bail!("{}", test.message.unwrap_or_else(|| format!("{}: connection test failed", test.env)));
+                bail!(
+                    "{}",
+                    test.message
+                        .unwrap_or_else(|| format!("{}: connection test failed", test.env))
+                );
             }
             Ok(())
         }
@@ -78,11 +88,26 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: EnvCommand) -> Result<()> {
             if ctx.json {
                 return output::json(&inv);
             }
-            println!("{}: {} credentials, {} tags, {} users, {} executions", inv.env, inv.credentials.len(), inv.tags.len(), inv.users.len(), inv.executions.len());
+            println!(
+                "{}: {} credentials, {} tags, {} users, {} executions",
+                inv.env,
+                inv.credentials.len(),
+                inv.tags.len(),
+                inv.users.len(),
+                inv.executions.len()
+            );
             let rows = inv
                 .credentials
                 .iter()
-                .map(|c| vec![c.cred_type.clone(), c.name.clone(), c.n8n_id.clone().unwrap_or_else(|| "-".into()), c.source.clone(), c.used_by.to_string()])
+                .map(|c| {
+                    vec![
+                        c.cred_type.clone(),
+                        c.name.clone(),
+                        c.n8n_id.clone().unwrap_or_else(|| "-".into()),
+                        c.source.clone(),
+                        c.used_by.to_string(),
+                    ]
+                })
                 .collect::<Vec<_>>();
             if !rows.is_empty() {
                 println!();
@@ -109,12 +134,20 @@ async fn add(ctx: &Context, ops: &dyn Ops, args: EnvAddArgs) -> Result<()> {
     if ctx.json {
         return output::json(&env);
     }
-    println!("Added {} ({}, {}). Next: n8nops env test {} && n8nops sync {}", env.name, env.class, env.url, env.name, env.name);
+    println!(
+        "Added {} ({}, {}). Next: n8nops env test {} && n8nops sync {}",
+        env.name, env.class, env.url, env.name, env.name
+    );
     Ok(())
 }
 
 async fn edit(ctx: &Context, ops: &dyn Ops, args: EnvEditArgs) -> Result<()> {
-    let class = args.class.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)?;
+    let class = args
+        .class
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
     let api_key = if args.api_key_env.is_some() || args.api_key_stdin {
         Some(read_api_key(args.api_key_env.as_deref(), &args.name)?)
     } else {
@@ -142,8 +175,15 @@ fn print_env(e: &EnvView) {
     println!("class:        {}", e.class);
     println!("url:          {}", e.url);
     println!("api key:      (stored encrypted)");
-    println!("git:          {} {}", e.git_repo.as_deref().unwrap_or("-"), e.git_branch.as_deref().unwrap_or(""));
-    println!("workflows:    {} ({} active)", e.counts.workflows, e.counts.active);
+    println!(
+        "git:          {} {}",
+        e.git_repo.as_deref().unwrap_or("-"),
+        e.git_branch.as_deref().unwrap_or("")
+    );
+    println!(
+        "workflows:    {} ({} active)",
+        e.counts.workflows, e.counts.active
+    );
     println!(
         "inventory:    {} credentials, {} tags, {} users, {} executions",
         e.counts.credentials, e.counts.tags, e.counts.users, e.counts.executions
@@ -157,12 +197,18 @@ fn print_env(e: &EnvView) {
 /// Never from an argument: it would show in `ps`.
 fn read_api_key(var: Option<&str>, env_name: &str) -> Result<Secret> {
     let key = match var {
-        Some(var) => std::env::var(var).with_context(|| format!("--api-key-env {var}: that variable is not set"))?,
-        None if std::io::stdin().is_terminal() => rpassword::prompt_password(format!("API key for {env_name}: "))
-            .context("reading the API key from the terminal")?,
+        Some(var) => std::env::var(var)
+            .with_context(|| format!("--api-key-env {var}: that variable is not set"))?,
+        None if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("API key for {env_name}: "))
+                .context("reading the API key from the terminal")?
+        }
         None => {
             let mut line = String::new();
-            std::io::stdin().lock().read_line(&mut line).context("reading the API key from stdin")?;
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .context("reading the API key from stdin")?;
             line
         }
     };

@@ -38,15 +38,28 @@ pub fn run(ctx: &Context) -> Result<()> {
     if ctx.json {
         return output::json(&info);
     }
-    let source = |s: crate::config::Source| serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let source = |s: crate::config::Source| {
+        serde_json::to_value(s)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
     println!("n8nops {}", info.version);
     println!(
         "config file:  {} ({}{})",
         info.config_file,
         source(info.config_source),
-        if info.config_file_exists { "" } else { ", not present: defaults in use" }
+        if info.config_file_exists {
+            ""
+        } else {
+            ", not present: defaults in use"
+        }
     );
-    println!("data dir:     {} ({})", info.data_dir, source(info.data_source));
+    println!(
+        "data dir:     {} ({})",
+        info.data_dir,
+        source(info.data_source)
+    );
     println!("store:        {}", info.store);
     println!("master key:   {}", info.master_key);
     println!("log file:     {}", info.log_file);

@@ -35,12 +35,23 @@ pub async fn run_jobs(ctx: &Context, ops: &dyn Ops, cmd: JobsCommand) -> Result<
                 return output::json(&detail);
             }
             let j = &detail.job;
-            println!("{} {} ({}), by {}", j.id, j.title, j.state.as_str(), j.actor);
+            println!(
+                "{} {} ({}), by {}",
+                j.id,
+                j.title,
+                j.state.as_str(),
+                j.actor
+            );
             if let Some(e) = &j.error {
                 println!("error: {e}");
             }
             for line in &detail.logs {
-                println!("{} {:5} {}", line.at.format("%H:%M:%S"), line.level.as_str(), line.message);
+                println!(
+                    "{} {:5} {}",
+                    line.at.format("%H:%M:%S"),
+                    line.level.as_str(),
+                    line.message
+                );
             }
             Ok(())
         }
@@ -49,7 +60,12 @@ pub async fn run_jobs(ctx: &Context, ops: &dyn Ops, cmd: JobsCommand) -> Result<
 
 pub async fn run_audit(ctx: &Context, ops: &dyn Ops, cmd: AuditCommand) -> Result<()> {
     let AuditCommand::List { env, limit } = cmd;
-    let events = ops.audit_list(AuditQuery { env, limit: Some(limit) }).await?;
+    let events = ops
+        .audit_list(AuditQuery {
+            env,
+            limit: Some(limit),
+        })
+        .await?;
     if ctx.json {
         return output::json(&events);
     }
@@ -66,6 +82,9 @@ pub async fn run_audit(ctx: &Context, ops: &dyn Ops, cmd: AuditCommand) -> Resul
             ]
         })
         .collect::<Vec<_>>();
-    table(&["WHEN (UTC)", "WHO", "ACTION", "ENV", "OUTCOME", "DETAIL"], &rows);
+    table(
+        &["WHEN (UTC)", "WHO", "ACTION", "ENV", "OUTCOME", "DETAIL"],
+        &rows,
+    );
     Ok(())
 }

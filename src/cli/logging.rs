@@ -15,10 +15,17 @@ pub fn init(log_file: &Path, verbose: u8, config_level: &str) {
     if let Some(dir) = log_file.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let file = match std::fs::OpenOptions::new().create(true).append(true).open(log_file) {
+    let file = match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_file)
+    {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("n8nops: cannot open the log file {}: {e}; continuing without a log", log_file.display());
+            eprintln!(
+                "n8nops: cannot open the log file {}: {e}; continuing without a log",
+                log_file.display()
+            );
             return;
         }
     };

@@ -23,9 +23,17 @@ use std::process::ExitCode;
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
-        Err(e) => return fail(json, &anyhow::anyhow!("cannot start the async runtime: {e}")),
+        Err(e) => {
+            return fail(
+                json,
+                &anyhow::anyhow!("cannot start the async runtime: {e}"),
+            );
+        }
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,

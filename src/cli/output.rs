@@ -45,7 +45,10 @@ pub struct Progress {
 
 impl Progress {
     pub fn new() -> Self {
-        Progress { enabled: std::io::stderr().is_terminal(), shown: false }
+        Progress {
+            enabled: std::io::stderr().is_terminal(),
+            shown: false,
+        }
     }
 
     pub fn update(&mut self, done: u64, total: u64, phase: &str) {
@@ -55,7 +58,11 @@ impl Progress {
         let bar = if total > 0 {
             let width = 20usize;
             let filled = ((done as f64 / total as f64) * width as f64).round() as usize;
-            format!("[{}{}] {done}/{total} ", "#".repeat(filled.min(width)), "-".repeat(width - filled.min(width)))
+            format!(
+                "[{}{}] {done}/{total} ",
+                "#".repeat(filled.min(width)),
+                "-".repeat(width - filled.min(width))
+            )
         } else {
             String::new()
         };

@@ -11,7 +11,8 @@ pub async fn run(cmd: SimCommand) -> Result<()> {
 
 async fn serve(args: SimServeArgs) -> Result<()> {
     let api_key = match &args.api_key_env {
-        Some(var) => std::env::var(var).with_context(|| format!("--api-key-env {var}: that variable is not set"))?,
+        Some(var) => std::env::var(var)
+            .with_context(|| format!("--api-key-env {var}: that variable is not set"))?,
         // The simulator's default key, printed below.
         None => SimOptions::default().api_key,
     };
@@ -33,7 +34,10 @@ async fn serve(args: SimServeArgs) -> Result<()> {
         executions_per_minute: args.executions_per_minute,
         ..SimOptions::default()
     };
-    eprintln!("simulated n8n with {count} workflows on http://127.0.0.1:{} (Ctrl-C to stop)", args.port);
+    eprintln!(
+        "simulated n8n with {count} workflows on http://127.0.0.1:{} (Ctrl-C to stop)",
+        args.port
+    );
     if args.api_key_env.is_none() {
         eprintln!("API key: {api_key}");
     }

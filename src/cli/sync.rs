@@ -13,7 +13,12 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, args: SyncArgs) -> Result<()> {
         None => Vec::new(),
     };
     let events = ops.subscribe();
-    let started = ops.sync(SyncRequest { envs: args.envs, kinds }).await?;
+    let started = ops
+        .sync(SyncRequest {
+            envs: args.envs,
+            kinds,
+        })
+        .await?;
     let mut progress = Progress::new();
     let job = follow_job(ops, events, &started.job_id, |event| match &event.body {
         EventBody::Progress { phase, done, total } => progress.update(*done, *total, phase),
@@ -22,7 +27,10 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, args: SyncArgs) -> Result<()> {
     })
     .await?;
     progress.finish();
-    let report: Option<SyncReport> = job.result.clone().and_then(|r| serde_json::from_value(r).ok());
+    let report: Option<SyncReport> = job
+        .result
+        .clone()
+        .and_then(|r| serde_json::from_value(r).ok());
     match &report {
         Some(report) if ctx.json => output::json(report)?,
         Some(report) => print_report(report),
@@ -53,5 +61,18 @@ fn print_report(report: &SyncReport) {
             ]
         })
         .collect::<Vec<_>>();
-    table(&["ENV", "STATUS", "WORKFLOWS", "CHANGES", "CREDENTIALS", "TAGS", "USERS", "EXECUTIONS", "TIME"], &rows);
+    table(
+        &[
+            "ENV",
+            "STATUS",
+            "WORKFLOWS",
+            "CHANGES",
+            "CREDENTIALS",
+            "TAGS",
+            "USERS",
+            "EXECUTIONS",
+            "TIME",
+        ],
+        &rows,
+    );
 }

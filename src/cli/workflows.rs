@@ -36,7 +36,14 @@ async fn list(ctx: &Context, ops: &dyn Ops, args: WorkflowsListArgs) -> Result<(
         (_, true) => Some(false),
         _ => None,
     };
-    let list = ops.workflows_list(WorkflowQuery { env: args.env, search: args.search, tag: args.tag, active }).await?;
+    let list = ops
+        .workflows_list(WorkflowQuery {
+            env: args.env,
+            search: args.search,
+            tag: args.tag,
+            active,
+        })
+        .await?;
     if ctx.json {
         return output::json(&list);
     }
@@ -54,7 +61,18 @@ async fn list(ctx: &Context, ops: &dyn Ops, args: WorkflowsListArgs) -> Result<(
             ]
         })
         .collect::<Vec<_>>();
-    table(&["ENV", "ID", "NAME", "ACTIVE", "NODES", "FINGERPRINT", "TAGS"], &rows);
+    table(
+        &[
+            "ENV",
+            "ID",
+            "NAME",
+            "ACTIVE",
+            "NODES",
+            "FINGERPRINT",
+            "TAGS",
+        ],
+        &rows,
+    );
     eprintln!("{} workflows", list.len());
     Ok(())
 }

@@ -56,7 +56,12 @@ impl Paths {
         } else {
             (project_dirs()?.data_dir().to_owned(), Source::Default)
         };
-        Ok(Paths { config_file, config_source, data_dir, data_source })
+        Ok(Paths {
+            config_file,
+            config_source,
+            data_dir,
+            data_source,
+        })
     }
 
     pub fn sqlite_file(&self) -> PathBuf {
@@ -73,7 +78,9 @@ impl Paths {
 }
 
 fn env_path(var: &str) -> Option<PathBuf> {
-    std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from)
+    std::env::var_os(var)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
 }
 
 fn project_dirs() -> Result<directories::ProjectDirs, ConfigError> {
@@ -86,9 +93,17 @@ mod tests {
 
     #[test]
     fn flags_beat_the_config_file() {
-        let p = Paths::resolve("/c.toml".into(), Source::Flag, Some(Path::new("/flag")), Some(Path::new("/cfg")))
-            .unwrap();
-        assert_eq!((p.data_dir.as_path(), p.data_source), (Path::new("/flag"), Source::Flag));
+        let p = Paths::resolve(
+            "/c.toml".into(),
+            Source::Flag,
+            Some(Path::new("/flag")),
+            Some(Path::new("/cfg")),
+        )
+        .unwrap();
+        assert_eq!(
+            (p.data_dir.as_path(), p.data_source),
+            (Path::new("/flag"), Source::Flag)
+        );
         assert_eq!(p.key_file(), Path::new("/flag/master.key"));
         assert_eq!(p.sqlite_file(), Path::new("/flag/n8nops.db"));
     }

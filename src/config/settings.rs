@@ -8,10 +8,15 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ConfigError {
     #[error("cannot read the config file {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid config file {path}: {message}")]
     Invalid { path: PathBuf, message: String },
-    #[error("no home directory found: set --config and --data-dir (or N8NOPS_CONFIG and N8NOPS_DATA_DIR)")]
+    #[error(
+        "no home directory found: set --config and --data-dir (or N8NOPS_CONFIG and N8NOPS_DATA_DIR)"
+    )]
     NoHome,
 }
 
@@ -40,7 +45,11 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { backend: Backend::Sqlite, url: None, sqlite_path: None }
+        StoreConfig {
+            backend: Backend::Sqlite,
+            url: None,
+            sqlite_path: None,
+        }
     }
 }
 
@@ -57,7 +66,12 @@ pub struct N8nConfig {
 
 impl Default for N8nConfig {
     fn default() -> Self {
-        N8nConfig { timeout_secs: 30, connect_timeout_secs: 10, max_concurrency: 4, max_retries: 3 }
+        N8nConfig {
+            timeout_secs: 30,
+            connect_timeout_secs: 10,
+            max_concurrency: 4,
+            max_retries: 3,
+        }
     }
 }
 
@@ -72,7 +86,10 @@ pub struct SyncConfig {
 
 impl Default for SyncConfig {
     fn default() -> Self {
-        SyncConfig { concurrency: 4, executions_limit: 250 }
+        SyncConfig {
+            concurrency: 4,
+            executions_limit: 250,
+        }
     }
 }
 
@@ -85,7 +102,9 @@ pub struct LogConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { level: "info".into() }
+        LogConfig {
+            level: "info".into(),
+        }
     }
 }
 
@@ -95,14 +114,22 @@ impl Config {
         match std::fs::read_to_string(path) {
             Ok(text) => Self::parse(&text, path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(source) => Err(ConfigError::Read { path: path.to_owned(), source }),
+            Err(source) => Err(ConfigError::Read {
+                path: path.to_owned(),
+                source,
+            }),
         }
     }
 
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text)
-            .map_err(|e| ConfigError::Invalid { path: path.to_owned(), message: e.to_string() })?;
-        config.validate().map_err(|message| ConfigError::Invalid { path: path.to_owned(), message })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Invalid {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        })?;
         Ok(config)
     }
 
@@ -128,27 +155,60 @@ mod tests {
     fn the_example_config_parses_and_matches_the_defaults_it_documents() {
         let text = include_str!("../../config.example.toml");
         let parsed = Config::parse(text, Path::new("config.example.toml")).unwrap();
-        let mut expected = Config::default();
-        expected.actor = parsed.actor.clone();
-        expected.data_dir = parsed.data_dir.clone();
-        expected.store.url = parsed.store.url.clone();
-        expected.store.sqlite_path = parsed.store.sqlite_path.clone();
-        assert_eq!(parsed, expected, "config.example.toml must show the defaults");
+        assert_eq!(
+            parsed,
+            Config::default(),
+            "config.example.toml must show the defaults"
+        );
+    }
+
+    #[test]
+    fn every_commented_example_key_is_a_real_key() {
+        // `# key = value` lines are the optional keys; uncommented they must parse.
+        let text: String = include_str!("../../config.example.toml")
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest)
+                    if rest
+                        .split_once(" = ")
+                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+                {
+                    rest
+                }
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let parsed = Config::parse(&text, Path::new("config.example.toml")).unwrap();
+        assert!(parsed.actor.is_some() && parsed.data_dir.is_some());
+        assert!(parsed.store.url.is_some() && parsed.store.sqlite_path.is_some());
     }
 
     #[test]
     fn errors_name_the_file_and_the_problem() {
         let path = Path::new("/etc/n8nops.toml");
-        let err = Config::parse("[n8n]\ntimeout_secs = \"soon\"\n", path).unwrap_err().to_string();
-        assert!(err.contains("/etc/n8nops.toml") && err.contains("timeout_secs"), "{err}");
-        let err = Config::parse("[sync]\nconcurency = 2\n", path).unwrap_err().to_string();
+        let err = Config::parse("[n8n]\ntimeout_secs = \"soon\"\n", path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("/etc/n8nops.toml") && err.contains("timeout_secs"),
+            "{err}"
+        );
+        let err = Config::parse("[sync]\nconcurency = 2\n", path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("concurency"), "{err}");
-        let err = Config::parse("[n8n]\nmax_concurrency = 0\n", path).unwrap_err().to_string();
+        let err = Config::parse("[n8n]\nmax_concurrency = 0\n", path)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("max_concurrency"), "{err}");
     }
 
     #[test]
     fn a_missing_file_means_defaults() {
-        assert_eq!(Config::load(Path::new("/nonexistent/n8nops.toml")).unwrap(), Config::default());
+        assert_eq!(
+            Config::load(Path::new("/nonexistent/n8nops.toml")).unwrap(),
+            Config::default()
+        );
     }
 }

@@ -14,7 +14,11 @@ pub enum EnvClass {
 }
 
 impl EnvClass {
-    pub const ALL: [EnvClass; 3] = [EnvClass::Development, EnvClass::Staging, EnvClass::Production];
+    pub const ALL: [EnvClass; 3] = [
+        EnvClass::Development,
+        EnvClass::Staging,
+        EnvClass::Production,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -53,7 +57,10 @@ pub fn validate_env_name(name: &str) -> Result<(), String> {
     let valid_chars = name
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-    let starts_well = name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let starts_well = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphanumeric());
     if name.is_empty() || name.len() > 63 || !valid_chars || !starts_well {
         return Err(format!(
             "invalid environment name '{name}': use 1-63 letters, digits, '-', '_' or '.', starting with a letter or digit"
@@ -69,13 +76,17 @@ pub fn normalize_base_url(url: &str) -> Result<String, String> {
     let rest = trimmed
         .strip_prefix("https://")
         .or_else(|| trimmed.strip_prefix("http://"))
-        .ok_or_else(|| format!("invalid URL '{trimmed}': it must start with http:// or https://"))?;
+        .ok_or_else(|| {
+            format!("invalid URL '{trimmed}': it must start with http:// or https://")
+        })?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
     if host.is_empty() || host.starts_with(':') {
         return Err(format!("invalid URL '{trimmed}': it has no host"));
     }
     if rest.contains('?') || rest.contains('#') {
-        return Err(format!("invalid URL '{trimmed}': remove the query or fragment"));
+        return Err(format!(
+            "invalid URL '{trimmed}': remove the query or fragment"
+        ));
     }
     let mut base = trimmed.trim_end_matches('/').to_string();
     for suffix in ["/api/v1", "/api"] {
@@ -108,11 +119,28 @@ mod tests {
 
     #[test]
     fn urls_are_tidied_and_checked() {
-        assert_eq!(normalize_base_url("http://h:5678/").unwrap(), "http://h:5678");
-        assert_eq!(normalize_base_url("https://n8n.example/api/v1/").unwrap(), "https://n8n.example");
-        assert_eq!(normalize_base_url("https://x.test/n8n").unwrap(), "https://x.test/n8n");
-        assert!(normalize_base_url("ftp://h").unwrap_err().contains("http://"));
-        assert!(normalize_base_url("http://").unwrap_err().contains("no host"));
+        assert_eq!(
+            normalize_base_url("http://h:5678/").unwrap(),
+            "http://h:5678"
+        );
+        assert_eq!(
+            normalize_base_url("https://n8n.example/api/v1/").unwrap(),
+            "https://n8n.example"
+        );
+        assert_eq!(
+            normalize_base_url("https://x.test/n8n").unwrap(),
+            "https://x.test/n8n"
+        );
+        assert!(
+            normalize_base_url("ftp://h")
+                .unwrap_err()
+                .contains("http://")
+        );
+        assert!(
+            normalize_base_url("http://")
+                .unwrap_err()
+                .contains("no host")
+        );
         assert!(normalize_base_url("http://h/?a=1").is_err());
     }
 }

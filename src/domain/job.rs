@@ -25,13 +25,22 @@ impl JobState {
     }
 
     pub fn parse(s: &str) -> Option<JobState> {
-        [JobState::Queued, JobState::Running, JobState::Succeeded, JobState::Failed, JobState::Interrupted]
-            .into_iter()
-            .find(|state| state.as_str() == s)
+        [
+            JobState::Queued,
+            JobState::Running,
+            JobState::Succeeded,
+            JobState::Failed,
+            JobState::Interrupted,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
     }
 
     pub fn is_finished(self) -> bool {
-        matches!(self, JobState::Succeeded | JobState::Failed | JobState::Interrupted)
+        matches!(
+            self,
+            JobState::Succeeded | JobState::Failed | JobState::Interrupted
+        )
     }
 }
 

@@ -6,12 +6,11 @@
 //! workflow on two instances (or in a file and on an instance) has the same fingerprint,
 //! and any meaningful change changes it.
 
-use super::writable::{COSMETIC_NODE_KEYS, SETTINGS_KEYS};
 use super::workflow::id_string;
+use super::writable::{COSMETIC_NODE_KEYS, SETTINGS_KEYS};
 use ring::digest;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
-
 
 /// Node fields that vary between instances without meaning.
 const VOLATILE_NODE_FIELDS: &[&str] = &["id", "position", "createdAt", "updatedAt"];
@@ -32,7 +31,10 @@ pub fn normalize(workflow: &Value) -> Value {
         "connections".into(),
         normalize_connections(workflow.get("connections")),
     );
-    out.insert("settings".into(), normalize_settings(workflow.get("settings")));
+    out.insert(
+        "settings".into(),
+        normalize_settings(workflow.get("settings")),
+    );
     Value::Object(out)
 }
 
@@ -162,9 +164,15 @@ type CredentialNames<'a> = HashMap<(&'a str, String), &'a Value>;
 
 fn credential_names(nodes: &[Value]) -> CredentialNames<'_> {
     let mut names = CredentialNames::new();
-    for creds in nodes.iter().filter_map(|n| n.get("credentials").and_then(Value::as_object)) {
+    for creds in nodes
+        .iter()
+        .filter_map(|n| n.get("credentials").and_then(Value::as_object))
+    {
         for (cred_type, reference) in creds {
-            if let (Some(id), Some(name)) = (reference.get("id").and_then(id_string), reference.get("name")) {
+            if let (Some(id), Some(name)) = (
+                reference.get("id").and_then(id_string),
+                reference.get("name"),
+            ) {
                 names.entry((cred_type.as_str(), id)).or_insert(name);
             }
         }
@@ -206,8 +214,15 @@ fn normalize_credentials(credentials: &Value, names: &CredentialNames<'_>) -> Va
             let name = match reference {
                 Value::String(name) => Value::String(name.clone()),
                 Value::Object(r) => {
-                    let shared = r.get("id").and_then(id_string).and_then(|id| names.get(&(cred_type.as_str(), id)));
-                    shared.copied().or(r.get("name")).cloned().unwrap_or(Value::Null)
+                    let shared = r
+                        .get("id")
+                        .and_then(id_string)
+                        .and_then(|id| names.get(&(cred_type.as_str(), id)));
+                    shared
+                        .copied()
+                        .or(r.get("name"))
+                        .cloned()
+                        .unwrap_or(Value::Null)
                 }
                 other => canonical_value(other),
             };
@@ -272,9 +287,8 @@ fn normalize_settings(settings: Option<&Value>) -> Value {
 /// Node fields whose default value means the same as their absence.
 fn is_node_default(key: &str, value: &Value) -> bool {
     match key {
-        "disabled" | "alwaysOutputData" | "executeOnce" | "retryOnFail" | "notesInFlow" | "continueOnFail" => {
-            value == &Value::Bool(false)
-        }
+        "disabled" | "alwaysOutputData" | "executeOnce" | "retryOnFail" | "notesInFlow"
+        | "continueOnFail" => value == &Value::Bool(false),
         "notes" => value.as_str() == Some(""),
         "onError" => value.as_str() == Some("stopWorkflow"),
         "credentials" => value.as_object().is_some_and(Map::is_empty),
@@ -342,11 +356,20 @@ mod tests {
         assert_eq!(sheet["name"], "Sheet");
         assert!(sheet.get("id").is_none() && sheet.get("position").is_none());
         assert!(sheet.get("disabled").is_none());
-        assert_eq!(sheet["credentials"], json!({"googleSheetsOAuth2Api": {"name": "Sheets"}}));
-        assert_eq!(sheet["parameters"]["documentId"], json!({"__rl": true, "value": "doc", "mode": "list"}));
+        assert_eq!(
+            sheet["credentials"],
+            json!({"googleSheetsOAuth2Api": {"name": "Sheets"}})
+        );
+        assert_eq!(
+            sheet["parameters"]["documentId"],
+            json!({"__rl": true, "value": "doc", "mode": "list"})
+        );
         assert_eq!(n["nodes"][0]["typeVersion"], json!(2));
         assert_eq!(n["nodes"][0]["webhookId"], "w-1");
-        assert_eq!(n["connections"]["Hook"]["main"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            n["connections"]["Hook"]["main"].as_array().unwrap().len(),
+            1
+        );
     }
 
     #[test]
@@ -358,12 +381,17 @@ mod tests {
 
     #[test]
     fn one_credential_id_takes_the_first_nodes_name_as_n8n_does() {
-        let wf = |second: &str| json!({"name": "x", "nodes": [
-            {"name": "B", "type": "t", "credentials": {"slackApi": {"id": "7", "name": "Slack"}}},
-            {"name": "A", "type": "t", "credentials": {"slackApi": {"id": "7", "name": second}}}
-        ]});
+        let wf = |second: &str| {
+            json!({"name": "x", "nodes": [
+                {"name": "B", "type": "t", "credentials": {"slackApi": {"id": "7", "name": "Slack"}}},
+                {"name": "A", "type": "t", "credentials": {"slackApi": {"id": "7", "name": second}}}
+            ]})
+        };
         assert_eq!(fingerprint(&wf("Slack 2")), fingerprint(&wf("Slack")));
-        assert_eq!(normalize(&wf("Slack 2"))["nodes"][0]["credentials"]["slackApi"]["name"], "Slack");
+        assert_eq!(
+            normalize(&wf("Slack 2"))["nodes"][0]["credentials"]["slackApi"]["name"],
+            "Slack"
+        );
     }
 
     #[test]
@@ -376,13 +404,20 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
         let v = json!({"b": {"z": 1, "a": [ {"y": 1, "x": 2} ]}, "a": "q\"uote"});
-        assert_eq!(canonical_json(&v), r#"{"a":"q\"uote","b":{"a":[{"x":2,"y":1}],"z":1}}"#);
+        assert_eq!(
+            canonical_json(&v),
+            r#"{"a":"q\"uote","b":{"a":[{"x":2,"y":1}],"z":1}}"#
+        );
     }
 
     #[test]
     fn garbage_does_not_panic() {
-        for v in [json!(null), json!([1, 2]), json!({"nodes": "x", "connections": [1], "settings": 3}),
-                  json!({"nodes": [1, null, {"credentials": 5}]})] {
+        for v in [
+            json!(null),
+            json!([1, 2]),
+            json!({"nodes": "x", "connections": [1], "settings": 3}),
+            json!({"nodes": [1, null, {"credentials": 5}]}),
+        ] {
             let _ = fingerprint(&v);
         }
     }
@@ -408,7 +443,12 @@ mod tests {
     fn arb_workflow() -> impl Strategy<Value = Value> {
         let node = (
             "[a-z]{1,8}",
-            prop::sample::select(vec!["n8n-nodes-base.set", "n8n-nodes-base.httpRequest", "n8n-nodes-base.if", "n8n-nodes-base.code"]),
+            prop::sample::select(vec![
+                "n8n-nodes-base.set",
+                "n8n-nodes-base.httpRequest",
+                "n8n-nodes-base.if",
+                "n8n-nodes-base.code",
+            ]),
             1u32..5,
             prop::collection::btree_map("[a-z]{1,6}", arb_param(), 0..4),
             prop::option::of("[A-Z][a-z]{2,6}"),

@@ -62,7 +62,9 @@ pub fn parse_kinds(list: &str) -> Result<Vec<SyncKind>, String> {
         .map(str::parse)
         .collect::<Result<Vec<SyncKind>, _>>()?;
     if kinds.is_empty() {
-        return Err("no sync kind given: expected workflows, credentials, tags, users or executions".into());
+        return Err(
+            "no sync kind given: expected workflows, credentials, tags, users or executions".into(),
+        );
     }
     kinds.sort();
     kinds.dedup();
@@ -121,7 +123,10 @@ pub fn classify_changes<'a>(
         }
         out.push((id.to_owned(), change));
     }
-    let mut removed: Vec<&String> = previous.keys().filter(|id| !seen.contains(id.as_str())).collect();
+    let mut removed: Vec<&String> = previous
+        .keys()
+        .filter(|id| !seen.contains(id.as_str()))
+        .collect();
     removed.sort();
     for id in removed {
         counts.removed += 1;
@@ -136,17 +141,33 @@ mod tests {
 
     #[test]
     fn kinds_parse() {
-        assert_eq!(parse_kinds("tags, workflows,tags").unwrap(), vec![SyncKind::Workflows, SyncKind::Tags]);
-        assert!(parse_kinds("workflows,secrets").unwrap_err().contains("'secrets'"));
+        assert_eq!(
+            parse_kinds("tags, workflows,tags").unwrap(),
+            vec![SyncKind::Workflows, SyncKind::Tags]
+        );
+        assert!(
+            parse_kinds("workflows,secrets")
+                .unwrap_err()
+                .contains("'secrets'")
+        );
         assert!(parse_kinds("").is_err());
     }
 
     #[test]
     fn changes_are_classified() {
-        let previous: HashMap<String, String> =
-            [("1", "a"), ("2", "b"), ("3", "c")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let previous: HashMap<String, String> = [("1", "a"), ("2", "b"), ("3", "c")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (changes, counts) = classify_changes(&previous, [("1", "a"), ("2", "B"), ("4", "d")]);
-        assert_eq!(counts, ChangeCounts { added: 1, changed: 1, removed: 1 });
+        assert_eq!(
+            counts,
+            ChangeCounts {
+                added: 1,
+                changed: 1,
+                removed: 1
+            }
+        );
         assert!(changes.contains(&("3".into(), Change::Removed)));
         assert!(changes.contains(&("1".into(), Change::Unchanged)));
         assert!(changes.contains(&("4".into(), Change::Added)));

@@ -52,7 +52,10 @@ pub fn is_trigger_type(node_type: &str) -> bool {
 pub fn has_trigger(workflow: &Value) -> bool {
     nodes(workflow).any(|n| {
         let enabled = n.get("disabled").and_then(Value::as_bool) != Some(true);
-        enabled && n.get("type").and_then(Value::as_str).is_some_and(is_trigger_type)
+        enabled
+            && n.get("type")
+                .and_then(Value::as_str)
+                .is_some_and(is_trigger_type)
     })
 }
 
@@ -67,11 +70,18 @@ pub fn credential_refs(workflow: &Value) -> Vec<CredentialRef> {
                 Value::String(name) => (None, name.clone()),
                 Value::Object(o) => (
                     o.get("id").and_then(id_string),
-                    o.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    o.get("name")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                 ),
                 _ => return None,
             };
-            Some(CredentialRef { id, name, cred_type: cred_type.clone() })
+            Some(CredentialRef {
+                id,
+                name,
+                cred_type: cred_type.clone(),
+            })
         })
         .collect();
     refs.sort();
@@ -94,7 +104,9 @@ pub fn matches_search(name: &str, node_types: &[String], needle: &str) -> bool {
     let needle = needle.trim().to_lowercase();
     needle.is_empty()
         || name.to_lowercase().contains(&needle)
-        || node_types.iter().any(|t| t.to_lowercase().contains(&needle))
+        || node_types
+            .iter()
+            .any(|t| t.to_lowercase().contains(&needle))
 }
 
 #[cfg(test)]
@@ -120,8 +132,16 @@ mod tests {
         assert!(has_trigger(&wf));
         let refs = credential_refs(&wf);
         assert_eq!(refs.len(), 2);
-        assert!(refs.contains(&CredentialRef { id: None, name: "OpenAI".into(), cred_type: "openAiApi".into() }));
-        assert!(refs.contains(&CredentialRef { id: Some("7".into()), name: "Ops Slack".into(), cred_type: "slackApi".into() }));
+        assert!(refs.contains(&CredentialRef {
+            id: None,
+            name: "OpenAI".into(),
+            cred_type: "openAiApi".into()
+        }));
+        assert!(refs.contains(&CredentialRef {
+            id: Some("7".into()),
+            name: "Ops Slack".into(),
+            cred_type: "slackApi".into()
+        }));
     }
 
     #[test]

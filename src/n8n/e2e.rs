@@ -21,7 +21,6 @@ fn real_client() -> Option<N8nClient> {
     Some(N8nClient::new("real", &url, &key, ClientOptions::default()).expect("valid client"))
 }
 
-
 /// Credentials, tags, a failing webhook workflow, its execution and retry.
 #[tokio::test]
 async fn real_n8n_lifecycle() {

@@ -29,6 +29,7 @@ mod e2e;
 #[cfg(test)]
 mod testkit;
 
+pub use crate::domain::writable::writable_body;
 pub use audit::AuditOptions;
 pub use client::N8nClient;
 pub use error::{Endpoint, N8nError, N8nErrorKind};
@@ -39,4 +40,3 @@ pub use probe::{ApiGeneration, ProbeReport};
 pub use record::WorkflowRecord;
 pub use types::{Credential, Execution, ExecutionFailure, ExecutionStatus, Tag, User};
 pub use workflows::WorkflowFilter;
-pub use crate::domain::writable::writable_body;

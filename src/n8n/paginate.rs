@@ -7,8 +7,8 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::client::{ApiRequest, N8nClient, Reply};
-use tokio::task::JoinHandle;
 use super::error::{Endpoint, N8nError, looks_like_html};
+use tokio::task::JoinHandle;
 
 /// The largest page n8n serves (more is a 400).
 pub const PAGE_LIMIT: usize = 250;
@@ -110,7 +110,8 @@ impl<T> Pager<T> {
             })??,
             None => self.client.execute(&req).await?,
         };
-        if let Some(next) = next_cursor_of(&reply.body).filter(|c| Some(c) != self.cursor.as_ref()) {
+        if let Some(next) = next_cursor_of(&reply.body).filter(|c| Some(c) != self.cursor.as_ref())
+        {
             let (client, next_req) = (self.client.clone(), self.page_request(Some(&next)));
             self.prefetched = Some(tokio::spawn(async move { client.execute(&next_req).await }));
         }

@@ -313,8 +313,13 @@ mod tests {
     /// (scripts/n8n.sh start prints them); read-only.
     #[tokio::test]
     async fn real_n8n_probe_and_list() {
-        let (Ok(url), Ok(key)) = (std::env::var("N8NOPS_E2E_N8N_URL"), std::env::var("N8NOPS_E2E_N8N_API_KEY")) else {
-            eprintln!("SKIPPED (real n8n): set N8NOPS_E2E_N8N_URL and N8NOPS_E2E_N8N_API_KEY (scripts/test.sh does)");
+        let (Ok(url), Ok(key)) = (
+            std::env::var("N8NOPS_E2E_N8N_URL"),
+            std::env::var("N8NOPS_E2E_N8N_API_KEY"),
+        ) else {
+            eprintln!(
+                "SKIPPED (real n8n): set N8NOPS_E2E_N8N_URL and N8NOPS_E2E_N8N_API_KEY (scripts/test.sh does)"
+            );
             return;
         };
         let c = N8nClient::new("real", &url, &key, ClientOptions::default()).unwrap();

@@ -59,10 +59,23 @@ impl WorkflowRecord {
             .unwrap_or_default();
         Ok(Self {
             id,
-            name: header.name.as_ref().and_then(Value::as_str).unwrap_or_default().to_owned(),
-            active: header.active.as_ref().and_then(Value::as_bool).unwrap_or(false),
+            name: header
+                .name
+                .as_ref()
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            active: header
+                .active
+                .as_ref()
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             tags,
-            updated_at: header.updated_at.as_ref().and_then(Value::as_str).and_then(parse_time),
+            updated_at: header
+                .updated_at
+                .as_ref()
+                .and_then(Value::as_str)
+                .and_then(parse_time),
             raw,
         })
     }

@@ -9,18 +9,28 @@ use crate::store::{audit, environments, jobs, workflows};
 const DEFAULT_LIMIT: usize = 100;
 
 impl LocalOps {
-    pub(super) async fn list_workflows(&self, q: &WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>> {
+    pub(super) async fn list_workflows(
+        &self,
+        q: &WorkflowQuery,
+    ) -> OpsResult<Vec<WorkflowSummary>> {
         let mut conn = self.store.conn().await?;
         if let Some(env) = &q.env {
             environments::get(&mut conn, env).await?;
         }
-        let filter = workflows::Filter { env: q.env.clone(), active: q.active };
+        let filter = workflows::Filter {
+            env: q.env.clone(),
+            active: q.active,
+        };
         let rows = workflows::list(&mut conn, &filter).await?;
         let search = q.search.as_deref().unwrap_or("");
         Ok(rows
             .into_iter()
             .filter(|r| matches_search(&r.name, &r.node_types, search))
-            .filter(|r| q.tag.as_ref().is_none_or(|t| r.tags.iter().any(|x| x.eq_ignore_ascii_case(t))))
+            .filter(|r| {
+                q.tag
+                    .as_ref()
+                    .is_none_or(|t| r.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
+            })
             .map(summary)
             .collect())
     }
@@ -28,12 +38,21 @@ impl LocalOps {
     pub(super) async fn get_workflow(&self, w: &WorkflowRef) -> OpsResult<WorkflowDetail> {
         let mut conn = self.store.conn().await?;
         environments::get(&mut conn, &w.env).await?;
-        let (row, raw, normalized) = workflows::get(&mut conn, &w.env, &w.id)
-            .await?
-            .ok_or_else(|| OpsError::not_found(format!("no workflow with id {} in '{}'", w.id, w.env)))?;
+        let (row, raw, normalized) =
+            workflows::get(&mut conn, &w.env, &w.id)
+                .await?
+                .ok_or_else(|| {
+                    OpsError::not_found(format!("no workflow with id {} in '{}'", w.id, w.env))
+                })?;
         let parse = |text: &str, what: &str| {
             serde_json::from_str(text).map_err(|e| {
-                OpsError::new(super::ErrorKind::Store, format!("stored {what} JSON of workflow {} in '{}' is damaged: {e}", w.id, w.env))
+                OpsError::new(
+                    super::ErrorKind::Store,
+                    format!(
+                        "stored {what} JSON of workflow {} in '{}' is damaged: {e}",
+                        w.id, w.env
+                    ),
+                )
             })
         };
         let raw: serde_json::Value = parse(&raw, "raw")?;
@@ -61,14 +80,26 @@ impl LocalOps {
         let logs = jobs::logs(&mut conn, id)
             .await?
             .into_iter()
-            .map(|l| JobLogLine { at: time_from_ms(l.at), level: l.level, message: l.message })
+            .map(|l| JobLogLine {
+                at: time_from_ms(l.at),
+                level: l.level,
+                message: l.message,
+            })
             .collect();
-        Ok(JobDetail { job: job_view(row), logs })
+        Ok(JobDetail {
+            job: job_view(row),
+            logs,
+        })
     }
 
     pub(super) async fn list_audit(&self, q: &AuditQuery) -> OpsResult<Vec<AuditEntry>> {
         let mut conn = self.store.conn().await?;
-        let rows = audit::list(&mut conn, q.env.as_deref(), q.limit.unwrap_or(DEFAULT_LIMIT) as i64).await?;
+        let rows = audit::list(
+            &mut conn,
+            q.env.as_deref(),
+            q.limit.unwrap_or(DEFAULT_LIMIT) as i64,
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|a| AuditEntry {

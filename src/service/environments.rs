@@ -71,7 +71,14 @@ impl LocalOps {
                 changed.push(field);
             }
         }
-        let detail = format!("changed: {}", if changed.is_empty() { "nothing".into() } else { changed.join(", ") });
+        let detail = format!(
+            "changed: {}",
+            if changed.is_empty() {
+                "nothing".into()
+            } else {
+                changed.join(", ")
+            }
+        );
         let patch = EnvPatch {
             base_url: url,
             api_key: req.api_key.map(|k| k.expose().to_owned()),
@@ -83,7 +90,8 @@ impl LocalOps {
         let row = self
             .audited("env.update", Some(&name), move |conn| {
                 Box::pin(async move {
-                    let row = environments::update(conn, store.secrets(), &req.name, &patch).await?;
+                    let row =
+                        environments::update(conn, store.secrets(), &req.name, &patch).await?;
                     Ok((row, Some(detail)))
                 })
             })
@@ -172,7 +180,9 @@ impl LocalOps {
                 };
                 test.reachable = !matches!(
                     problem,
-                    ConnectionProblem::Unreachable | ConnectionProblem::Timeout | ConnectionProblem::Tls
+                    ConnectionProblem::Unreachable
+                        | ConnectionProblem::Timeout
+                        | ConnectionProblem::Tls
                 );
                 test.problem = Some(problem);
                 test.message = Some(err.to_string());
@@ -183,7 +193,11 @@ impl LocalOps {
 
     async fn view(&self, row: EnvRow) -> OpsResult<EnvView> {
         let mut conn = self.store.conn().await?;
-        let wf = workflows::counts(&mut conn).await?.get(&row.id).copied().unwrap_or_default();
+        let wf = workflows::counts(&mut conn)
+            .await?
+            .get(&row.id)
+            .copied()
+            .unwrap_or_default();
         view_with(&mut conn, row, wf).await
     }
 }
@@ -195,7 +209,11 @@ fn non_empty_key(key: &str) -> Result<(), String> {
     Ok(())
 }
 
-async fn view_with(conn: &mut AnyConnection, row: EnvRow, (workflows, active): (i64, i64)) -> OpsResult<EnvView> {
+async fn view_with(
+    conn: &mut AnyConnection,
+    row: EnvRow,
+    (workflows, active): (i64, i64),
+) -> OpsResult<EnvView> {
     let [credentials, tags, users, executions] = inventory::counts(conn, row.id).await?;
     Ok(EnvView {
         name: row.name,
@@ -206,6 +224,13 @@ async fn view_with(conn: &mut AnyConnection, row: EnvRow, (workflows, active): (
         created_at: time_from_ms(row.created_at),
         updated_at: time_from_ms(row.updated_at),
         last_sync_at: row.last_sync_at.map(time_from_ms),
-        counts: EnvCounts { workflows, active, credentials, tags, users, executions },
+        counts: EnvCounts {
+            workflows,
+            active,
+            credentials,
+            tags,
+            users,
+            executions,
+        },
     })
 }

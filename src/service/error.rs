@@ -33,7 +33,10 @@ pub type OpsResult<T> = Result<T, OpsError>;
 
 impl OpsError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        OpsError { kind, message: message.into() }
+        OpsError {
+            kind,
+            message: message.into(),
+        }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {

@@ -22,10 +22,24 @@ pub struct Event {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventBody {
-    Started { kind: String, title: String },
-    Progress { phase: String, done: u64, total: u64 },
-    Log { level: LogLevel, message: String },
-    Finished { state: JobState, result: Option<serde_json::Value>, error: Option<String> },
+    Started {
+        kind: String,
+        title: String,
+    },
+    Progress {
+        phase: String,
+        done: u64,
+        total: u64,
+    },
+    Log {
+        level: LogLevel,
+        message: String,
+    },
+    Finished {
+        state: JobState,
+        result: Option<serde_json::Value>,
+        error: Option<String>,
+    },
 }
 
 pub type EventStream = Pin<Box<dyn Stream<Item = Event> + Send>>;
@@ -40,7 +54,10 @@ pub struct EventBus {
 
 impl Default for EventBus {
     fn default() -> Self {
-        EventBus { sender: broadcast::channel(4096).0, seq: Arc::new(AtomicU64::new(0)) }
+        EventBus {
+            sender: broadcast::channel(4096).0,
+            seq: Arc::new(AtomicU64::new(0)),
+        }
     }
 }
 
@@ -58,14 +75,17 @@ impl EventBus {
 
     pub fn subscribe(&self) -> EventStream {
         let receiver = self.sender.subscribe();
-        Box::pin(futures_util::stream::unfold(receiver, |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(event) => return Some((event, rx)),
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
-                    Err(broadcast::error::RecvError::Closed) => return None,
+        Box::pin(futures_util::stream::unfold(
+            receiver,
+            |mut rx| async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(event) => return Some((event, rx)),
+                        Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
                 }
-            }
-        }))
+            },
+        ))
     }
 }

@@ -37,12 +37,21 @@ impl JobCtx {
     }
 
     pub async fn progress(&self, phase: &str, done: u64, total: u64) {
-        self.bus.publish(&self.id, EventBody::Progress { phase: phase.to_owned(), done, total });
+        self.bus.publish(
+            &self.id,
+            EventBody::Progress {
+                phase: phase.to_owned(),
+                done,
+                total,
+            },
+        );
         {
             let mut last = self.last_stored.lock().unwrap_or_else(|p| p.into_inner());
             let now = std::time::Instant::now();
             let finished_env = total > 0 && done == total;
-            if !finished_env && last.is_some_and(|t| now.duration_since(t) < PROGRESS_STORE_INTERVAL) {
+            if !finished_env
+                && last.is_some_and(|t| now.duration_since(t) < PROGRESS_STORE_INTERVAL)
+            {
                 return;
             }
             *last = Some(now);
@@ -66,7 +75,8 @@ impl JobCtx {
         if let Err(e) = write.await {
             tracing::warn!(job = %self.id, error = %e, "could not record a job log line");
         }
-        self.bus.publish(&self.id, EventBody::Log { level, message });
+        self.bus
+            .publish(&self.id, EventBody::Log { level, message });
     }
 }
 
@@ -115,7 +125,13 @@ impl Jobs {
         let mut conn = self.store.conn().await?;
         jobs::insert(&mut conn, &row).await?;
         drop(conn);
-        self.bus.publish(&id, EventBody::Started { kind: kind.to_owned(), title });
+        self.bus.publish(
+            &id,
+            EventBody::Started {
+                kind: kind.to_owned(),
+                title,
+            },
+        );
 
         let ctx = JobCtx {
             id: id.clone(),
@@ -128,18 +144,33 @@ impl Jobs {
                 tracing::warn!(job = %ctx.id, error = %e, "could not mark the job running");
             }
             let outcome = work(ctx.clone()).await;
-            let state = if outcome.error.is_some() { JobState::Failed } else { JobState::Succeeded };
+            let state = if outcome.error.is_some() {
+                JobState::Failed
+            } else {
+                JobState::Succeeded
+            };
             let write = async {
                 let mut conn = ctx.store.conn().await?;
-                jobs::finish(&mut conn, &ctx.id, state, outcome.result.as_ref(), outcome.error.as_deref(), now_ms())
-                    .await
+                jobs::finish(
+                    &mut conn,
+                    &ctx.id,
+                    state,
+                    outcome.result.as_ref(),
+                    outcome.error.as_deref(),
+                    now_ms(),
+                )
+                .await
             };
             if let Err(e) = write.await {
                 tracing::error!(job = %ctx.id, error = %e, "could not record the end of the job");
             }
             ctx.bus.publish(
                 &ctx.id,
-                EventBody::Finished { state, result: outcome.result, error: outcome.error },
+                EventBody::Finished {
+                    state,
+                    result: outcome.result,
+                    error: outcome.error,
+                },
             );
         });
         Ok(id)
@@ -157,5 +188,9 @@ fn new_job_id() -> OpsResult<String> {
     SystemRandom::new()
         .fill(&mut bytes)
         .map_err(|_| OpsError::internal("no randomness available for a job id"))?;
-    Ok(format!("{}-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"), hex(&bytes)))
+    Ok(format!(
+        "{}-{}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S"),
+        hex(&bytes)
+    ))
 }

@@ -30,8 +30,12 @@ impl Settings {
         let actor = config
             .actor
             .clone()
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".into());
+            .or_else(|| {
+                ["USER", "LOGNAME"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+            })
+            .unwrap_or_else(|| "local".into());
         let client = ClientOptions {
             timeout: Duration::from_secs(config.n8n.timeout_secs),
             connect_timeout: Duration::from_secs(config.n8n.connect_timeout_secs),
@@ -66,12 +70,21 @@ impl LocalOps {
         drop(conn);
         let bus = EventBus::default();
         let jobs = Jobs::new(store.clone(), bus.clone());
-        Ok(LocalOps { store, settings, bus, jobs, sync_locks: Arc::default() })
+        Ok(LocalOps {
+            store,
+            settings,
+            bus,
+            jobs,
+            sync_locks: Arc::default(),
+        })
     }
 
     /// The lock that serializes syncs of one environment.
     pub(super) fn sync_lock(&self, env_id: i64) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.sync_locks.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut locks = self
+            .sync_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         locks.entry(env_id).or_default().clone()
     }
 
@@ -83,22 +96,42 @@ impl LocalOps {
     pub(super) async fn client(&self, env: &environments::EnvRow) -> OpsResult<N8nClient> {
         let mut conn = self.store.conn().await?;
         let key = environments::api_key(&mut conn, self.store.secrets(), &env.name).await?;
-        Ok(N8nClient::new(&env.name, &env.base_url, &key, self.settings.client.clone())?)
+        Ok(N8nClient::new(
+            &env.name,
+            &env.base_url,
+            &key,
+            self.settings.client.clone(),
+        )?)
     }
 
     /// Runs a change and its audit event in one transaction. On failure the change is
     /// rolled back and the failure is audited on its own.
-    pub(super) async fn audited<T, F>(&self, action: &str, env: Option<&str>, change: F) -> OpsResult<T>
+    pub(super) async fn audited<T, F>(
+        &self,
+        action: &str,
+        env: Option<&str>,
+        change: F,
+    ) -> OpsResult<T>
     where
         T: Send,
-        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, OpsResult<(T, Option<String>)>> + Send,
+        F: for<'c> FnOnce(&'c mut AnyConnection) -> BoxFuture<'c, OpsResult<(T, Option<String>)>>
+            + Send,
     {
         let mut tx = self.store.begin().await?;
         match change(&mut tx).await {
             Ok((value, detail)) => {
-                let event = NewAuditEvent { actor: &self.settings.actor, action, env, workflow: None, outcome: Outcome::Ok, detail };
+                let event = NewAuditEvent {
+                    actor: &self.settings.actor,
+                    action,
+                    env,
+                    workflow: None,
+                    outcome: Outcome::Ok,
+                    detail,
+                };
                 audit::record(&mut tx, &event).await?;
-                tx.commit().await.map_err(|e| OpsError::new(super::ErrorKind::Store, format!("committing {action}: {e}")))?;
+                tx.commit().await.map_err(|e| {
+                    OpsError::new(super::ErrorKind::Store, format!("committing {action}: {e}"))
+                })?;
                 Ok(value)
             }
             Err(err) => {

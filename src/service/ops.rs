@@ -2,9 +2,9 @@
 //! server) call only this. Requests and results are serde types and nothing assumes
 //! the caller shares a process with the implementation.
 
+use super::OpsResult;
 use super::events::EventStream;
 use super::types::*;
-use super::OpsResult;
 use async_trait::async_trait;
 
 #[async_trait]

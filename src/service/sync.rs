@@ -15,8 +15,8 @@ use crate::n8n::{Credential, Execution, N8nClient, Tag, User, WorkflowRecord};
 use crate::store::audit::{self, NewAuditEvent, Outcome};
 use crate::store::environments::{self, EnvRow};
 use crate::store::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
-use crate::store::workflows::{self, NewWorkflow, Removed, Stored};
 use crate::store::now_ms;
+use crate::store::workflows::{self, NewWorkflow, Removed, Stored};
 use futures_util::StreamExt;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -59,9 +59,15 @@ impl LocalOps {
             picked
         };
         if envs.is_empty() {
-            return Err(OpsError::invalid("no environment to sync: add one with `n8nops env add`"));
+            return Err(OpsError::invalid(
+                "no environment to sync: add one with `n8nops env add`",
+            ));
         }
-        let mut kinds = if req.kinds.is_empty() { SyncKind::ALL.to_vec() } else { req.kinds.clone() };
+        let mut kinds = if req.kinds.is_empty() {
+            SyncKind::ALL.to_vec()
+        } else {
+            req.kinds.clone()
+        };
         kinds.sort();
         kinds.dedup();
         let names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
@@ -70,9 +76,13 @@ impl LocalOps {
         let ops = self.clone();
         let job_id = self
             .jobs
-            .spawn("sync", title, &self.settings.actor, request, move |ctx| async move {
-                ops.run_sync(ctx, envs, kinds).await
-            })
+            .spawn(
+                "sync",
+                title,
+                &self.settings.actor,
+                request,
+                move |ctx| async move { ops.run_sync(ctx, envs, kinds).await },
+            )
             .await?;
         Ok(JobStarted { job_id })
     }
@@ -91,7 +101,8 @@ impl LocalOps {
             .then(|(i, report)| {
                 let ctx = ctx.clone();
                 async move {
-                    ctx.progress(&format!("{} done", report.env), i as u64 + 1, total).await;
+                    ctx.progress(&format!("{} done", report.env), i as u64 + 1, total)
+                        .await;
                     report
                 }
             })
@@ -100,7 +111,10 @@ impl LocalOps {
         reports.sort_by(|a, b| a.env.cmp(&b.env));
         let failed: Vec<String> = reports.iter().filter_map(|r| r.error.clone()).collect();
         let error = (!failed.is_empty()).then(|| failed.join("; "));
-        JobOutcome { result: serde_json::to_value(SyncReport { envs: reports }).ok(), error }
+        JobOutcome {
+            result: serde_json::to_value(SyncReport { envs: reports }).ok(),
+            error,
+        }
     }
 
     async fn sync_env(&self, ctx: &JobCtx, env: &EnvRow, kinds: &[SyncKind]) -> EnvSyncReport {
@@ -121,15 +135,30 @@ impl LocalOps {
         };
         let lock = self.sync_lock(env.id);
         let _serialized = lock.lock().await;
-        ctx.log(LogLevel::Info, format!("{}: sync started ({})", env.name, kinds_list(kinds))).await;
+        ctx.log(
+            LogLevel::Info,
+            format!("{}: sync started ({})", env.name, kinds_list(kinds)),
+        )
+        .await;
         match self.fetch_and_store(ctx, env, kinds).await {
             Ok((counts, fetched_counts)) => {
                 report.ok = true;
                 report.added = counts.added;
                 report.changed = counts.changed;
                 report.removed = counts.removed;
-                [report.workflows, report.credentials, report.tags, report.users, report.executions] = fetched_counts;
-                ctx.log(LogLevel::Info, format!("{}: {}", env.name, summary_line(&report))).await;
+                [
+                    report.workflows,
+                    report.credentials,
+                    report.tags,
+                    report.users,
+                    report.executions,
+                ] = fetched_counts;
+                report.seconds = started.elapsed().as_secs_f64();
+                ctx.log(
+                    LogLevel::Info,
+                    format!("{}: {}", env.name, summary_line(&report)),
+                )
+                .await;
             }
             Err(err) => {
                 let message = if err.message.contains(&env.name) {
@@ -137,8 +166,17 @@ impl LocalOps {
                 } else {
                     format!("{}: {}", env.name, err.message)
                 };
-                ctx.log(LogLevel::Error, format!("{message}; stored data left unchanged")).await;
-                self.audit_failure("sync", Some(&env.name), &OpsError::new(err.kind, message.clone())).await;
+                ctx.log(
+                    LogLevel::Error,
+                    format!("{message}; stored data left unchanged"),
+                )
+                .await;
+                self.audit_failure(
+                    "sync",
+                    Some(&env.name),
+                    &OpsError::new(err.kind, message.clone()),
+                )
+                .await;
                 report.error = Some(message);
             }
         }
@@ -167,21 +205,57 @@ impl LocalOps {
         let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
             timed(name, "workflows", async {
                 match pages {
-                    Some(pages) => fetch_workflows(ctx, client.env(), pages, &stored).await.map(Some),
+                    Some(pages) => fetch_workflows(ctx, client.env(), pages, &stored)
+                        .await
+                        .map(Some),
                     None => Ok(None),
                 }
             }),
-            timed(name, "tags", async { if wants(SyncKind::Tags) { fetch_all(client.tags()).await.map(Some) } else { Ok(None) } }),
-            timed(name, "users", async { if wants(SyncKind::Users) { fetch_all(client.users()).await.map(Some) } else { Ok(None) } }),
-            timed(name, "executions", async { if wants(SyncKind::Executions) { fetch_executions(&client, limit).await.map(Some) } else { Ok(None) } }),
-            timed(name, "credentials", async { if wants(SyncKind::Credentials) { client.list_credentials().await.map_err(OpsError::from) } else { Ok(None) } }),
+            timed(name, "tags", async {
+                if wants(SyncKind::Tags) {
+                    fetch_all(client.tags()).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            }),
+            timed(name, "users", async {
+                if wants(SyncKind::Users) {
+                    fetch_all(client.users()).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            }),
+            timed(name, "executions", async {
+                if wants(SyncKind::Executions) {
+                    fetch_executions(&client, limit).await.map(Some)
+                } else {
+                    Ok(None)
+                }
+            }),
+            timed(name, "credentials", async {
+                if wants(SyncKind::Credentials) {
+                    client.list_credentials().await.map_err(OpsError::from)
+                } else {
+                    Ok(None)
+                }
+            }),
         )?;
 
         let mut fetched = Fetched::default();
         if wants(SyncKind::Credentials) {
-            fetched.credentials = Some(credential_rows(listed_credentials, workflows.as_deref().unwrap_or_default()));
+            fetched.credentials = Some(credential_rows(
+                listed_credentials,
+                workflows.as_deref().unwrap_or_default(),
+            ));
         }
-        fetched.tags = tags.map(|t: Vec<Tag>| t.into_iter().map(|t| TagRow { n8n_id: t.id, name: t.name }).collect());
+        fetched.tags = tags.map(|t: Vec<Tag>| {
+            t.into_iter()
+                .map(|t| TagRow {
+                    n8n_id: t.id,
+                    name: t.name,
+                })
+                .collect()
+        });
         fetched.users = users.map(|u: Vec<User>| u.into_iter().map(user_row).collect());
         fetched.executions = executions.map(|x| x.into_iter().map(execution_row).collect());
         if wants(SyncKind::Workflows) {
@@ -211,23 +285,35 @@ impl LocalOps {
         ];
         let mut tx = self.store.begin().await?;
         if let Some(list) = fetched.workflows {
-            let previous: HashMap<String, String> =
-                stored.iter().map(|(id, s)| (id.clone(), s.fingerprint.clone())).collect();
-            let (changes, c) =
-                classify_changes(&previous, list.iter().map(|w| (w.id.as_str(), w.fingerprint.as_str())));
+            let previous: HashMap<String, String> = stored
+                .iter()
+                .map(|(id, s)| (id.clone(), s.fingerprint.clone()))
+                .collect();
+            let (changes, c) = classify_changes(
+                &previous,
+                list.iter().map(|w| (w.id.as_str(), w.fingerprint.as_str())),
+            );
             counts = c;
-            let by_id: HashMap<&str, Change> = changes.iter().map(|(id, ch)| (id.as_str(), *ch)).collect();
+            let by_id: HashMap<&str, Change> =
+                changes.iter().map(|(id, ch)| (id.as_str(), *ch)).collect();
             let removed: Vec<Removed> = changes
                 .iter()
                 .filter(|(_, ch)| *ch == Change::Removed)
                 .filter_map(|(id, _)| {
-                    stored.get(id).map(|s| Removed { n8n_id: id.clone(), name: s.name.clone(), fingerprint: s.fingerprint.clone() })
+                    stored.get(id).map(|s| Removed {
+                        n8n_id: id.clone(),
+                        name: s.name.clone(),
+                        fingerprint: s.fingerprint.clone(),
+                    })
                 })
                 .collect();
             let written: Vec<NewWorkflow> = list
                 .into_iter()
                 .filter_map(|w| {
-                    let change = by_id.get(w.id.as_str()).copied().unwrap_or(Change::Unchanged);
+                    let change = by_id
+                        .get(w.id.as_str())
+                        .copied()
+                        .unwrap_or(Change::Unchanged);
                     w.row.map(|row| NewWorkflow { change, ..row })
                 })
                 .collect();
@@ -263,9 +349,12 @@ impl LocalOps {
             detail: Some(detail),
         };
         audit::record(&mut tx, &event).await?;
-        tx.commit()
-            .await
-            .map_err(|e| OpsError::new(super::ErrorKind::Store, format!("{}: committing the sync: {e}", env.name)))?;
+        tx.commit().await.map_err(|e| {
+            OpsError::new(
+                super::ErrorKind::Store,
+                format!("{}: committing the sync: {e}", env.name),
+            )
+        })?;
         Ok((counts, sizes))
     }
 }
@@ -309,7 +398,8 @@ async fn fetch_workflows(
         for rec in page? {
             out.push(fetched_workflow(env, rec, stored)?);
         }
-        ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0).await;
+        ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0)
+            .await;
     }
     pages
         .producer
@@ -318,7 +408,11 @@ async fn fetch_workflows(
     Ok(out)
 }
 
-fn fetched_workflow(env: &str, rec: WorkflowRecord, stored: &HashMap<String, Stored>) -> OpsResult<FetchedWorkflow> {
+fn fetched_workflow(
+    env: &str,
+    rec: WorkflowRecord,
+    stored: &HashMap<String, Stored>,
+) -> OpsResult<FetchedWorkflow> {
     let raw_hash = fingerprint_canonical(rec.raw_json());
     if let Some(known) = stored.get(&rec.id).filter(|s| s.raw_hash == raw_hash) {
         return Ok(FetchedWorkflow {
@@ -329,10 +423,18 @@ fn fetched_workflow(env: &str, rec: WorkflowRecord, stored: &HashMap<String, Sto
         });
     }
     let value = rec.value().map_err(|e| {
-        OpsError::new(super::ErrorKind::Upstream, format!("{env}: workflow {} is not valid JSON: {e}", rec.id))
+        OpsError::new(
+            super::ErrorKind::Upstream,
+            format!("{env}: workflow {} is not valid JSON: {e}", rec.id),
+        )
     })?;
     let row = new_workflow(rec, &value, raw_hash);
-    Ok(FetchedWorkflow { id: row.n8n_id.clone(), fingerprint: row.fingerprint.clone(), credentials: row.credentials.clone(), row: Some(row) })
+    Ok(FetchedWorkflow {
+        id: row.n8n_id.clone(),
+        fingerprint: row.fingerprint.clone(),
+        credentials: row.credentials.clone(),
+        row: Some(row),
+    })
 }
 
 /// Normalizes and fingerprints one fetched workflow.
@@ -343,7 +445,9 @@ fn new_workflow(rec: WorkflowRecord, value: &serde_json::Value, raw_hash: String
         node_count: node_count(value),
         node_types: node_types(value),
         credentials: credential_refs(value),
-        updated_at: rec.updated_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        updated_at: rec
+            .updated_at
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         raw_json: String::from(rec.raw.get()),
         raw_hash,
         normalized_json,
@@ -359,7 +463,12 @@ fn new_workflow(rec: WorkflowRecord, value: &serde_json::Value, raw_hash: String
 async fn timed<T>(env: &str, what: &str, work: impl std::future::Future<Output = T>) -> T {
     let started = Instant::now();
     let out = work.await;
-    tracing::debug!(env, what, ms = started.elapsed().as_millis() as u64, "fetched");
+    tracing::debug!(
+        env,
+        what,
+        ms = started.elapsed().as_millis() as u64,
+        "fetched"
+    );
     out
 }
 
@@ -368,7 +477,9 @@ async fn fetch_all<T>(pager: crate::n8n::Pager<T>) -> OpsResult<Vec<T>> {
 }
 
 async fn fetch_executions(client: &N8nClient, limit: usize) -> OpsResult<Vec<Execution>> {
-    let mut pager = client.executions(&Default::default()).with_limit(limit.max(1));
+    let mut pager = client
+        .executions(&Default::default())
+        .with_limit(limit.max(1));
     let mut out = Vec::new();
     while out.len() < limit {
         match pager.next_page().await? {
@@ -382,7 +493,10 @@ async fn fetch_executions(client: &N8nClient, limit: usize) -> OpsResult<Vec<Exe
 
 /// Credentials listed by the API where the instance can (2.x), with how many workflows
 /// use each; otherwise what the workflows' nodes reference (n8n 1.x cannot list them).
-fn credential_rows(listed: Option<Vec<Credential>>, workflows: &[FetchedWorkflow]) -> Vec<CredentialRow> {
+fn credential_rows(
+    listed: Option<Vec<Credential>>,
+    workflows: &[FetchedWorkflow],
+) -> Vec<CredentialRow> {
     // (type, name) -> (id, workflows using it)
     let mut used: BTreeMap<(String, String), (Option<String>, i64)> = BTreeMap::new();
     for w in workflows {
@@ -396,8 +510,16 @@ fn credential_rows(listed: Option<Vec<Credential>>, workflows: &[FetchedWorkflow
         Some(list) => list
             .into_iter()
             .map(|c| {
-                let used_by = used.get(&(c.kind.clone(), c.name.clone())).map_or(0, |u| u.1);
-                CredentialRow { n8n_id: Some(c.id), name: c.name, cred_type: c.kind, source: "api".into(), used_by }
+                let used_by = used
+                    .get(&(c.kind.clone(), c.name.clone()))
+                    .map_or(0, |u| u.1);
+                CredentialRow {
+                    n8n_id: Some(c.id),
+                    name: c.name,
+                    cred_type: c.kind,
+                    source: "api".into(),
+                    used_by,
+                }
             })
             .collect(),
         None => used
@@ -425,7 +547,9 @@ fn user_row(u: User) -> UserRow {
 }
 
 fn execution_row(x: Execution) -> ExecutionRow {
-    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    };
     ExecutionRow {
         n8n_id: x.id,
         workflow_id: (!x.workflow_id.is_empty()).then_some(x.workflow_id),
@@ -439,7 +563,11 @@ fn execution_row(x: Execution) -> ExecutionRow {
 }
 
 fn kinds_list(kinds: &[SyncKind]) -> String {
-    kinds.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+    kinds
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn sizes_line(sizes: &[Option<usize>; 5]) -> String {

@@ -7,8 +7,8 @@ use crate::domain::environment::EnvClass;
 use crate::domain::job::JobState;
 use crate::domain::normalize::fingerprint;
 use crate::sim::{self, Fault, PageFailure, SimHandle, SimOptions};
-use std::time::Duration;
 use crate::store::test_support;
+use std::time::Duration;
 
 const KEY: &str = "sim-test-key-1234";
 
@@ -34,7 +34,9 @@ async fn fixture(workflows: usize) -> Fixture {
     settings.client.max_retries = 1;
     settings.client.backoff_base = Duration::from_millis(5);
     settings.client.timeout = Duration::from_secs(2);
-    let ops = LocalOps::new(store.store.clone(), settings).await.expect("ops");
+    let ops = LocalOps::new(store.store.clone(), settings)
+        .await
+        .expect("ops");
     ops.env_add(EnvAdd {
         name: "prod".into(),
         url: sim.url.clone(),
@@ -45,13 +47,19 @@ async fn fixture(workflows: usize) -> Fixture {
     })
     .await
     .expect("add env");
-    Fixture { ops, sim, _store: store }
+    Fixture {
+        ops,
+        sim,
+        _store: store,
+    }
 }
 
 async fn sync(ops: &LocalOps, req: SyncRequest) -> JobView {
     let events = ops.subscribe();
     let started = ops.sync(req).await.expect("start sync");
-    follow_job(ops, events, &started.job_id, |_| {}).await.expect("follow sync")
+    follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("follow sync")
 }
 
 fn report(job: &JobView) -> SyncReport {
@@ -78,7 +86,11 @@ async fn sync_stores_everything_and_tracks_changes() {
     assert!(r.users.unwrap() >= 1 && r.executions.unwrap() > 0 && r.credentials.unwrap() > 0);
 
     // Stored fingerprints are those of what the instance serves.
-    let stored = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let stored = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
     assert_eq!(stored.len(), 600);
     for w in &stored {
         let served = f.sim.workflow(&w.id).expect("served workflow");
@@ -86,54 +98,129 @@ async fn sync_stores_everything_and_tracks_changes() {
     }
 
     // A second sync changes nothing; then an edit, a deletion and a new workflow.
-    let again = report(&sync(&f.ops, SyncRequest::default()).await).envs.remove(0);
+    let again = report(&sync(&f.ops, SyncRequest::default()).await)
+        .envs
+        .remove(0);
     assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
     let edited = stored[0].id.clone();
     let deleted = stored[1].id.clone();
-    f.sim.edit_workflow(&edited, |wf| wf["nodes"][0]["parameters"]["edited"] = serde_json::json!(true)).unwrap();
+    f.sim
+        .edit_workflow(&edited, |wf| {
+            wf["nodes"][0]["parameters"]["edited"] = serde_json::json!(true)
+        })
+        .unwrap();
     assert!(f.sim.delete_workflow(&deleted));
-    f.sim.create_workflow(&crate::domain::writable::writable_body(&sim::generator::generate(99, 1)[0])).unwrap();
-    let third = report(&sync(&f.ops, SyncRequest::default()).await).envs.remove(0);
+    f.sim
+        .create_workflow(&crate::domain::writable::writable_body(
+            &sim::generator::generate(99, 1)[0],
+        ))
+        .unwrap();
+    let third = report(&sync(&f.ops, SyncRequest::default()).await)
+        .envs
+        .remove(0);
     assert_eq!((third.added, third.changed, third.removed), (1, 1, 1));
-    let list = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let list = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
     let changed = list.iter().find(|w| w.id == edited).unwrap();
     assert_eq!(changed.change, crate::domain::sync::Change::Changed);
     assert!(list.iter().all(|w| w.id != deleted));
 
     // Activation changes the raw body but not the fingerprint: stored anew, counted unchanged.
-    let toggled = list.iter().find(|w| !w.active && w.id != edited).expect("an inactive workflow").clone();
-    f.sim.set_active(&toggled.id, true).expect("a generated workflow has a trigger");
-    let fourth = report(&sync(&f.ops, SyncRequest::default()).await).envs.remove(0);
+    let toggled = list
+        .iter()
+        .find(|w| !w.active && w.id != edited)
+        .expect("an inactive workflow")
+        .clone();
+    f.sim
+        .set_active(&toggled.id, true)
+        .expect("a generated workflow has a trigger");
+    let fourth = report(&sync(&f.ops, SyncRequest::default()).await)
+        .envs
+        .remove(0);
     assert_eq!((fourth.added, fourth.changed, fourth.removed), (0, 0, 0));
-    let list = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let list = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
     let now = list.iter().find(|w| w.id == toggled.id).unwrap();
     assert!(now.active, "the new raw body was stored");
     assert_eq!(now.fingerprint, toggled.fingerprint);
-    assert_eq!(list.iter().find(|w| w.id == edited).unwrap().change, crate::domain::sync::Change::Unchanged);
+    assert_eq!(
+        list.iter().find(|w| w.id == edited).unwrap().change,
+        crate::domain::sync::Change::Unchanged
+    );
 
     // Selective sync touches only what it names.
-    let only = report(&sync(&f.ops, SyncRequest { envs: vec!["prod".into()], kinds: vec![crate::domain::sync::SyncKind::Tags] }).await);
+    let only = report(
+        &sync(
+            &f.ops,
+            SyncRequest {
+                envs: vec!["prod".into()],
+                kinds: vec![crate::domain::sync::SyncKind::Tags],
+            },
+        )
+        .await,
+    );
     assert_eq!(only.envs[0].workflows, None);
     assert!(only.envs[0].tags.is_some());
-    assert_eq!(f.ops.workflows_list(WorkflowQuery::default()).await.unwrap().len(), 600);
+    assert_eq!(
+        f.ops
+            .workflows_list(WorkflowQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        600
+    );
 }
 
 #[tokio::test]
 async fn catalog_search_and_filters() {
     let f = fixture(80).await;
     sync(&f.ops, SyncRequest::default()).await;
-    let all = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let all = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
     let http = f
         .ops
-        .workflows_list(WorkflowQuery { search: Some("httprequest".into()), ..Default::default() })
+        .workflows_list(WorkflowQuery {
+            search: Some("httprequest".into()),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert!(!http.is_empty() && http.len() < all.len());
-    let active = f.ops.workflows_list(WorkflowQuery { active: Some(true), ..Default::default() }).await.unwrap();
+    let active = f
+        .ops
+        .workflows_list(WorkflowQuery {
+            active: Some(true),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(active.iter().all(|w| w.active));
-    let detail = f.ops.workflow_get(WorkflowRef { env: "prod".into(), id: all[0].id.clone() }).await.unwrap();
+    let detail = f
+        .ops
+        .workflow_get(WorkflowRef {
+            env: "prod".into(),
+            id: all[0].id.clone(),
+        })
+        .await
+        .unwrap();
     assert_eq!(detail.summary.fingerprint, all[0].fingerprint);
-    let missing = f.ops.workflows_list(WorkflowQuery { env: Some("nope".into()), ..Default::default() }).await.unwrap_err();
+    let missing = f
+        .ops
+        .workflows_list(WorkflowQuery {
+            env: Some("nope".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
     assert_eq!(missing.kind, ErrorKind::NotFound);
 }
 
@@ -142,18 +229,40 @@ async fn catalog_search_and_filters() {
 #[tokio::test]
 async fn faults_leave_the_store_unchanged() {
     let f = fixture(600).await;
-    assert_eq!(sync(&f.ops, SyncRequest::default()).await.state, JobState::Succeeded);
+    assert_eq!(
+        sync(&f.ops, SyncRequest::default()).await.state,
+        JobState::Succeeded
+    );
     let before = snapshot(&f.ops).await;
-    f.sim.edit_workflow(&before.0[0].id, |wf| wf["name"] = serde_json::json!("renamed by someone")).unwrap();
+    f.sim
+        .edit_workflow(&before.0[0].id, |wf| {
+            wf["name"] = serde_json::json!("renamed by someone")
+        })
+        .unwrap();
 
     let cases: Vec<(&str, Fault)> = vec![
         ("500 on every request", Fault::status(500)),
-        ("503 on the workflow list", Fault::status(503).on("/api/v1/workflows")),
-        ("connection dropped at page 2", Fault::fail_at_page(2, PageFailure::DropConnection)),
-        ("500 at page 3", Fault::fail_at_page(3, PageFailure::ServerError)),
-        ("connection dropped after 5000 bytes", Fault::drop_after(5000)),
+        (
+            "503 on the workflow list",
+            Fault::status(503).on("/api/v1/workflows"),
+        ),
+        (
+            "connection dropped at page 2",
+            Fault::fail_at_page(2, PageFailure::DropConnection),
+        ),
+        (
+            "500 at page 3",
+            Fault::fail_at_page(3, PageFailure::ServerError),
+        ),
+        (
+            "connection dropped after 5000 bytes",
+            Fault::drop_after(5000),
+        ),
         ("truncated JSON", Fault::truncate(5000)),
-        ("latency beyond the timeout", Fault::latency(Duration::from_secs(3))),
+        (
+            "latency beyond the timeout",
+            Fault::latency(Duration::from_secs(3)),
+        ),
     ];
     for (what, faults) in cases {
         f.sim.set_faults(faults);
@@ -161,13 +270,26 @@ async fn faults_leave_the_store_unchanged() {
         f.sim.clear_faults();
         assert_eq!(job.state, JobState::Failed, "{what}: the sync should fail");
         let error = job.error.clone().unwrap_or_default();
-        assert!(error.contains("prod"), "{what}: the error must name the environment: {error}");
+        assert!(
+            error.contains("prod"),
+            "{what}: the error must name the environment: {error}"
+        );
         let r = &report(&job).envs[0];
         assert!(!r.ok && r.error.is_some(), "{what}");
         assert_eq!(snapshot(&f.ops).await, before, "{what}: the store changed");
     }
-    let audit = f.ops.audit_list(AuditQuery { env: Some("prod".into()), limit: Some(50) }).await.unwrap();
-    let failures = audit.iter().filter(|a| a.action == "sync" && a.outcome == crate::store::audit::Outcome::Error).count();
+    let audit = f
+        .ops
+        .audit_list(AuditQuery {
+            env: Some("prod".into()),
+            limit: Some(50),
+        })
+        .await
+        .unwrap();
+    let failures = audit
+        .iter()
+        .filter(|a| a.action == "sync" && a.outcome == crate::store::audit::Outcome::Error)
+        .count();
     assert_eq!(failures, 7);
 
     // With the faults gone the next sync sees the rename.
@@ -178,11 +300,22 @@ async fn faults_leave_the_store_unchanged() {
 #[tokio::test]
 async fn one_failing_environment_does_not_stop_the_others() {
     let f = fixture(30).await;
-    let broken = sim::start(SimOptions { api_key: KEY.into(), workflows: sim::generator::generate(5, 10), ..SimOptions::default() })
-        .await
-        .unwrap();
+    let broken = sim::start(SimOptions {
+        api_key: KEY.into(),
+        workflows: sim::generator::generate(5, 10),
+        ..SimOptions::default()
+    })
+    .await
+    .unwrap();
     f.ops
-        .env_add(EnvAdd { name: "stg".into(), url: broken.url.clone(), class: EnvClass::Staging, api_key: Secret::new("wrong-key"), git_repo: None, git_branch: None })
+        .env_add(EnvAdd {
+            name: "stg".into(),
+            url: broken.url.clone(),
+            class: EnvClass::Staging,
+            api_key: Secret::new("wrong-key"),
+            git_repo: None,
+            git_branch: None,
+        })
         .await
         .unwrap();
     let job = sync(&f.ops, SyncRequest::default()).await;
@@ -192,9 +325,16 @@ async fn one_failing_environment_does_not_stop_the_others() {
     let stg = r.envs.iter().find(|e| e.env == "stg").unwrap();
     assert!(prod.ok && prod.workflows == Some(30));
     assert!(!stg.ok);
-    assert!(stg.error.as_deref().unwrap().contains("stg"), "{:?}", stg.error);
+    assert!(
+        stg.error.as_deref().unwrap().contains("stg"),
+        "{:?}",
+        stg.error
+    );
     let logs = f.ops.job_get(job.id.clone()).await.unwrap().logs;
-    assert!(logs.iter().any(|l| l.message.contains("stg") && l.message.contains("unchanged")));
+    assert!(
+        logs.iter()
+            .any(|l| l.message.contains("stg") && l.message.contains("unchanged"))
+    );
 }
 
 #[tokio::test]
@@ -215,25 +355,54 @@ async fn connection_tests_tell_problems_apart() {
         git_repo: None,
         git_branch: None,
     };
-    f.ops.env_add(add("badkey", f.sim.url.clone(), "not-the-key")).await.unwrap();
+    f.ops
+        .env_add(add("badkey", f.sim.url.clone(), "not-the-key"))
+        .await
+        .unwrap();
     let t = f.ops.env_test("badkey".into()).await.unwrap();
-    assert_eq!(t.problem, Some(ConnectionProblem::WrongKey), "{:?}", t.message);
+    assert_eq!(
+        t.problem,
+        Some(ConnectionProblem::WrongKey),
+        "{:?}",
+        t.message
+    );
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    f.ops.env_add(add("nowhere", format!("http://{closed}"), "k")).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    f.ops
+        .env_add(add("nowhere", format!("http://{closed}"), "k"))
+        .await
+        .unwrap();
     let t = f.ops.env_test("nowhere".into()).await.unwrap();
-    assert_eq!(t.problem, Some(ConnectionProblem::Unreachable), "{:?}", t.message);
+    assert_eq!(
+        t.problem,
+        Some(ConnectionProblem::Unreachable),
+        "{:?}",
+        t.message
+    );
     assert!(t.message.unwrap().contains("nowhere"));
 
     let html = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let html_url = format!("http://{}", html.local_addr().unwrap());
     tokio::spawn(async move {
-        let app = axum::Router::new().fallback(|| async { axum::response::Html("<html><body>Welcome to nginx!</body></html>") });
+        let app = axum::Router::new().fallback(|| async {
+            axum::response::Html("<html><body>Welcome to nginx!</body></html>")
+        });
         let _ = axum::serve(html, app).await;
     });
-    f.ops.env_add(add("webserver", html_url, "k")).await.unwrap();
+    f.ops
+        .env_add(add("webserver", html_url, "k"))
+        .await
+        .unwrap();
     let t = f.ops.env_test("webserver".into()).await.unwrap();
-    assert_eq!(t.problem, Some(ConnectionProblem::NotN8n), "{:?}", t.message);
+    assert_eq!(
+        t.problem,
+        Some(ConnectionProblem::NotN8n),
+        "{:?}",
+        t.message
+    );
 }
 
 #[tokio::test]
@@ -256,21 +425,47 @@ async fn environments_are_validated_audited_and_never_reveal_the_key() {
         assert_eq!(err.kind, ErrorKind::Invalid);
         assert!(err.message.contains(needle), "{err}");
     }
-    let dup = f.ops.env_add(bad("prod", "http://x", "k")).await.unwrap_err();
+    let dup = f
+        .ops
+        .env_add(bad("prod", "http://x", "k"))
+        .await
+        .unwrap_err();
     assert_eq!(dup.kind, ErrorKind::Conflict);
-    assert_eq!(f.ops.env_show("prod".into()).await.unwrap().url, f.sim.url, "a failed add changes nothing");
+    assert_eq!(
+        f.ops.env_show("prod".into()).await.unwrap().url,
+        f.sim.url,
+        "a failed add changes nothing"
+    );
 
     let updated = f
         .ops
-        .env_update(EnvUpdate { name: "prod".into(), class: Some(EnvClass::Staging), ..Default::default() })
+        .env_update(EnvUpdate {
+            name: "prod".into(),
+            class: Some(EnvClass::Staging),
+            ..Default::default()
+        })
         .await
         .unwrap();
     assert_eq!(updated.class, EnvClass::Staging);
 
     let audit = f.ops.audit_list(AuditQuery::default()).await.unwrap();
-    assert!(audit.iter().any(|a| a.action == "env.add" && a.outcome == crate::store::audit::Outcome::Ok));
-    assert_eq!(audit.iter().filter(|a| a.action == "env.add" && a.outcome == crate::store::audit::Outcome::Error).count(), 4);
-    assert!(audit.iter().any(|a| a.action == "env.update" && a.env.as_deref() == Some("prod")));
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "env.add" && a.outcome == crate::store::audit::Outcome::Ok)
+    );
+    assert_eq!(
+        audit
+            .iter()
+            .filter(|a| a.action == "env.add" && a.outcome == crate::store::audit::Outcome::Error)
+            .count(),
+        4
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "env.update" && a.env.as_deref() == Some("prod"))
+    );
 
     // The key appears in no result a face can see.
     let everything = serde_json::json!({
@@ -280,10 +475,22 @@ async fn environments_are_validated_audited_and_never_reveal_the_key() {
     })
     .to_string();
     assert!(!everything.contains(KEY));
-    assert!(!format!("{:?}", EnvAdd { api_key: Secret::new(KEY), ..bad("x", "http://x", "k") }).contains(KEY));
+    assert!(
+        !format!(
+            "{:?}",
+            EnvAdd {
+                api_key: Secret::new(KEY),
+                ..bad("x", "http://x", "k")
+            }
+        )
+        .contains(KEY)
+    );
 
     f.ops.env_remove("prod".into()).await.unwrap();
-    assert_eq!(f.ops.env_show("prod".into()).await.unwrap_err().kind, ErrorKind::NotFound);
+    assert_eq!(
+        f.ops.env_show("prod".into()).await.unwrap_err().kind,
+        ErrorKind::NotFound
+    );
 }
 
 #[tokio::test]
@@ -292,11 +499,21 @@ async fn jobs_stream_progress_and_are_recorded() {
     let events = f.ops.subscribe();
     let started = f.ops.sync(SyncRequest::default()).await.unwrap();
     let mut seen = Vec::new();
-    let job = follow_job(&f.ops, events, &started.job_id, |e| seen.push(e.body.clone())).await.unwrap();
+    let job = follow_job(&f.ops, events, &started.job_id, |e| {
+        seen.push(e.body.clone())
+    })
+    .await
+    .unwrap();
     assert_eq!(job.state, JobState::Succeeded);
     assert!(seen.iter().any(|b| matches!(b, EventBody::Progress { .. })));
     assert!(seen.iter().any(|b| matches!(b, EventBody::Log { .. })));
-    assert!(matches!(seen.last(), Some(EventBody::Finished { state: JobState::Succeeded, .. })));
+    assert!(matches!(
+        seen.last(),
+        Some(EventBody::Finished {
+            state: JobState::Succeeded,
+            ..
+        })
+    ));
     let listed = f.ops.jobs_list(JobQuery::default()).await.unwrap();
     assert_eq!(listed[0].id, started.job_id);
     assert!(listed[0].finished_at.is_some());

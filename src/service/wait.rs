@@ -1,9 +1,9 @@
 //! Following a job to its end from any face, local or remote.
 
+use super::OpsResult;
 use super::events::{Event, EventBody};
 use super::ops::Ops;
 use super::types::JobView;
-use super::OpsResult;
 use futures_util::StreamExt;
 use std::time::Duration;
 

@@ -3,8 +3,8 @@
 
 use super::{Context, StoreError, now_ms};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -57,7 +57,11 @@ pub async fn record(conn: &mut AnyConnection, event: &NewAuditEvent<'_>) -> Resu
 }
 
 /// Newest first.
-pub async fn list(conn: &mut AnyConnection, env: Option<&str>, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    env: Option<&str>,
+    limit: i64,
+) -> Result<Vec<AuditEvent>, StoreError> {
     let rows = sqlx::query(
         "SELECT id, at, actor, action, env, workflow, outcome, detail FROM audit_events
          WHERE ($1 IS NULL OR env = $1) ORDER BY id DESC LIMIT $2",
@@ -77,7 +81,11 @@ pub async fn list(conn: &mut AnyConnection, env: Option<&str>, limit: i64) -> Re
                 action: r.try_get("action").context("reading an audit event")?,
                 env: r.try_get("env").context("reading an audit event")?,
                 workflow: r.try_get("workflow").context("reading an audit event")?,
-                outcome: if outcome == "ok" { Outcome::Ok } else { Outcome::Error },
+                outcome: if outcome == "ok" {
+                    Outcome::Ok
+                } else {
+                    Outcome::Error
+                },
                 detail: r.try_get("detail").context("reading an audit event")?,
             })
         })

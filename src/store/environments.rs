@@ -5,8 +5,8 @@ use super::{Context, SecretBox, StoreError, now_ms};
 use crate::domain::environment::EnvClass;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
-use sqlx::any::AnyRow;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
 /// An environment as stored, without its key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,16 +55,31 @@ fn from_row(row: &AnyRow) -> Result<EnvRow, StoreError> {
         base_url: row.try_get("base_url").context("reading an environment")?,
         class: class.parse().map_err(StoreError::Corrupt)?,
         git_repo: row.try_get("git_repo").context("reading an environment")?,
-        git_branch: row.try_get("git_branch").context("reading an environment")?,
-        created_at: row.try_get("created_at").context("reading an environment")?,
-        updated_at: row.try_get("updated_at").context("reading an environment")?,
-        last_sync_at: row.try_get("last_sync_at").context("reading an environment")?,
+        git_branch: row
+            .try_get("git_branch")
+            .context("reading an environment")?,
+        created_at: row
+            .try_get("created_at")
+            .context("reading an environment")?,
+        updated_at: row
+            .try_get("updated_at")
+            .context("reading an environment")?,
+        last_sync_at: row
+            .try_get("last_sync_at")
+            .context("reading an environment")?,
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, secrets: &SecretBox, env: &NewEnv) -> Result<EnvRow, StoreError> {
+pub async fn insert(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+    env: &NewEnv,
+) -> Result<EnvRow, StoreError> {
     if find(conn, &env.name).await?.is_some() {
-        return Err(StoreError::Conflict(format!("environment '{}' already exists", env.name)));
+        return Err(StoreError::Conflict(format!(
+            "environment '{}' already exists",
+            env.name
+        )));
     }
     let sealed = secrets.seal(env.api_key.as_bytes(), &key_aad(&env.name))?;
     let now = now_ms();
@@ -147,7 +162,11 @@ pub async fn list(conn: &mut AnyConnection) -> Result<Vec<EnvRow>, StoreError> {
 }
 
 /// The decrypted API key, for the n8n client only.
-pub async fn api_key(conn: &mut AnyConnection, secrets: &SecretBox, name: &str) -> Result<String, StoreError> {
+pub async fn api_key(
+    conn: &mut AnyConnection,
+    secrets: &SecretBox,
+    name: &str,
+) -> Result<String, StoreError> {
     let row = sqlx::query("SELECT api_key_enc FROM environments WHERE name = $1")
         .bind(name.to_owned())
         .fetch_optional(&mut *conn)
@@ -156,7 +175,8 @@ pub async fn api_key(conn: &mut AnyConnection, secrets: &SecretBox, name: &str) 
         .ok_or_else(|| StoreError::NotFound(format!("no environment named '{name}'")))?;
     let sealed: Vec<u8> = row.try_get("api_key_enc").context("reading an API key")?;
     let plain = secrets.open(&sealed, &key_aad(name))?;
-    String::from_utf8(plain).map_err(|_| StoreError::Corrupt(format!("the API key of '{name}' is not text")))
+    String::from_utf8(plain)
+        .map_err(|_| StoreError::Corrupt(format!("the API key of '{name}' is not text")))
 }
 
 /// Deletes an environment and, by cascade, everything synced from it.
@@ -173,12 +193,20 @@ pub async fn delete(conn: &mut AnyConnection, name: &str) -> Result<EnvRow, Stor
         "DELETE FROM executions WHERE env_id = $1",
         "DELETE FROM environments WHERE id = $1",
     ] {
-        sqlx::query(sql).bind(env.id).execute(&mut *conn).await.context(&ctx)?;
+        sqlx::query(sql)
+            .bind(env.id)
+            .execute(&mut *conn)
+            .await
+            .context(&ctx)?;
     }
     Ok(env)
 }
 
-pub async fn set_last_sync(conn: &mut AnyConnection, env_id: i64, at: i64) -> Result<(), StoreError> {
+pub async fn set_last_sync(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    at: i64,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE environments SET last_sync_at = $1 WHERE id = $2")
         .bind(at)
         .bind(env_id)

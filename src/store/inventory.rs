@@ -4,8 +4,8 @@
 
 use super::{Context, StoreError};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 
 /// Credential metadata; never the secret data.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -59,7 +59,11 @@ fn same_rows<T: Ord + Clone>(current: &[T], new: &[T]) -> bool {
     a == b
 }
 
-async fn clear(conn: &mut AnyConnection, table: &'static str, env_id: i64) -> Result<(), StoreError> {
+async fn clear(
+    conn: &mut AnyConnection,
+    table: &'static str,
+    env_id: i64,
+) -> Result<(), StoreError> {
     let sql: &'static str = match table {
         "credentials" => "DELETE FROM credentials WHERE env_id = $1",
         "tags" => "DELETE FROM tags WHERE env_id = $1",
@@ -74,7 +78,11 @@ async fn clear(conn: &mut AnyConnection, table: &'static str, env_id: i64) -> Re
     Ok(())
 }
 
-pub async fn replace_credentials(conn: &mut AnyConnection, env_id: i64, rows: &[CredentialRow]) -> Result<(), StoreError> {
+pub async fn replace_credentials(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    rows: &[CredentialRow],
+) -> Result<(), StoreError> {
     if same_rows(&credentials(conn, env_id).await?, rows) {
         return Ok(());
     }
@@ -96,7 +104,11 @@ pub async fn replace_credentials(conn: &mut AnyConnection, env_id: i64, rows: &[
     Ok(())
 }
 
-pub async fn replace_tags(conn: &mut AnyConnection, env_id: i64, rows: &[TagRow]) -> Result<(), StoreError> {
+pub async fn replace_tags(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    rows: &[TagRow],
+) -> Result<(), StoreError> {
     if same_rows(&tags(conn, env_id).await?, rows) {
         return Ok(());
     }
@@ -113,7 +125,11 @@ pub async fn replace_tags(conn: &mut AnyConnection, env_id: i64, rows: &[TagRow]
     Ok(())
 }
 
-pub async fn replace_users(conn: &mut AnyConnection, env_id: i64, rows: &[UserRow]) -> Result<(), StoreError> {
+pub async fn replace_users(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    rows: &[UserRow],
+) -> Result<(), StoreError> {
     if same_rows(&users(conn, env_id).await?, rows) {
         return Ok(());
     }
@@ -137,7 +153,11 @@ pub async fn replace_users(conn: &mut AnyConnection, env_id: i64, rows: &[UserRo
     Ok(())
 }
 
-pub async fn replace_executions(conn: &mut AnyConnection, env_id: i64, rows: &[ExecutionRow]) -> Result<(), StoreError> {
+pub async fn replace_executions(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    rows: &[ExecutionRow],
+) -> Result<(), StoreError> {
     if same_rows(&executions(conn, env_id, i64::MAX).await?, rows) {
         return Ok(());
     }
@@ -163,7 +183,10 @@ pub async fn replace_executions(conn: &mut AnyConnection, env_id: i64, rows: &[E
     Ok(())
 }
 
-pub async fn credentials(conn: &mut AnyConnection, env_id: i64) -> Result<Vec<CredentialRow>, StoreError> {
+pub async fn credentials(
+    conn: &mut AnyConnection,
+    env_id: i64,
+) -> Result<Vec<CredentialRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT n8n_id, name, cred_type, source, used_by FROM credentials WHERE env_id = $1 ORDER BY cred_type, name",
     )
@@ -222,7 +245,11 @@ pub async fn users(conn: &mut AnyConnection, env_id: i64) -> Result<Vec<UserRow>
         .collect()
 }
 
-pub async fn executions(conn: &mut AnyConnection, env_id: i64, limit: i64) -> Result<Vec<ExecutionRow>, StoreError> {
+pub async fn executions(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    limit: i64,
+) -> Result<Vec<ExecutionRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT n8n_id, workflow_id, status, mode, started_at, stopped_at, finished, retry_of
          FROM executions WHERE env_id = $1 ORDER BY started_at DESC, n8n_id DESC LIMIT $2",
@@ -260,6 +287,9 @@ pub async fn counts(conn: &mut AnyConnection, env_id: i64) -> Result<[i64; 4], S
     .fetch_one(&mut *conn)
     .await
     .context("counting an environment's data")?;
-    let get = |c: &str| row.try_get::<i64, _>(c).context("counting an environment's data");
+    let get = |c: &str| {
+        row.try_get::<i64, _>(c)
+            .context("counting an environment's data")
+    };
     Ok([get("c")?, get("t")?, get("u")?, get("x")?])
 }

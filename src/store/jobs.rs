@@ -4,8 +4,8 @@
 use super::{Context, StoreError};
 use crate::domain::job::{JobState, LogLevel};
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,8 +34,10 @@ pub struct JobLogRow {
 }
 
 fn parse_json(text: Option<String>, what: &str) -> Result<Option<serde_json::Value>, StoreError> {
-    text.map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("jobs.{what}: {e}"))))
-        .transpose()
+    text.map(|t| {
+        serde_json::from_str(&t).map_err(|e| StoreError::Corrupt(format!("jobs.{what}: {e}")))
+    })
+    .transpose()
 }
 
 fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
@@ -45,7 +47,8 @@ fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
         id: r.try_get("id").context(ctx)?,
         kind: r.try_get("kind").context(ctx)?,
         title: r.try_get("title").context(ctx)?,
-        state: JobState::parse(&state).ok_or_else(|| StoreError::Corrupt(format!("unknown job state '{state}'")))?,
+        state: JobState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("unknown job state '{state}'")))?,
         actor: r.try_get("actor").context(ctx)?,
         request: parse_json(r.try_get("request").context(ctx)?, "request")?.unwrap_or_default(),
         phase: r.try_get("phase").context(ctx)?,
@@ -84,7 +87,13 @@ pub async fn insert(conn: &mut AnyConnection, job: &JobRow) -> Result<(), StoreE
     Ok(())
 }
 
-pub async fn set_progress(conn: &mut AnyConnection, id: &str, phase: &str, done: i64, total: i64) -> Result<(), StoreError> {
+pub async fn set_progress(
+    conn: &mut AnyConnection,
+    id: &str,
+    phase: &str,
+    done: i64,
+    total: i64,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE jobs SET phase = $1, done = $2, total = $3 WHERE id = $4")
         .bind(phase.to_owned())
         .bind(done)
@@ -96,7 +105,12 @@ pub async fn set_progress(conn: &mut AnyConnection, id: &str, phase: &str, done:
     Ok(())
 }
 
-pub async fn set_state(conn: &mut AnyConnection, id: &str, state: JobState, at: i64) -> Result<(), StoreError> {
+pub async fn set_state(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: JobState,
+    at: i64,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE jobs SET state = $1, started_at = COALESCE(started_at, $2) WHERE id = $3")
         .bind(state.as_str())
         .bind(at)
@@ -115,19 +129,27 @@ pub async fn finish(
     error: Option<&str>,
     at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE jobs SET state = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5")
-        .bind(state.as_str())
-        .bind(result.map(|v| v.to_string()))
-        .bind(error.map(str::to_owned))
-        .bind(at)
-        .bind(id.to_owned())
-        .execute(&mut *conn)
-        .await
-        .context(&format!("recording the end of job {id}"))?;
+    sqlx::query(
+        "UPDATE jobs SET state = $1, result = $2, error = $3, finished_at = $4 WHERE id = $5",
+    )
+    .bind(state.as_str())
+    .bind(result.map(|v| v.to_string()))
+    .bind(error.map(str::to_owned))
+    .bind(at)
+    .bind(id.to_owned())
+    .execute(&mut *conn)
+    .await
+    .context(&format!("recording the end of job {id}"))?;
     Ok(())
 }
 
-pub async fn log(conn: &mut AnyConnection, id: &str, level: LogLevel, message: &str, at: i64) -> Result<(), StoreError> {
+pub async fn log(
+    conn: &mut AnyConnection,
+    id: &str,
+    level: LogLevel,
+    message: &str,
+    at: i64,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO job_logs (job_id, at, level, message) VALUES ($1, $2, $3, $4)")
         .bind(id.to_owned())
         .bind(at)
@@ -143,7 +165,11 @@ pub async fn log(conn: &mut AnyConnection, id: &str, level: LogLevel, message: &
 pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<JobRow>, StoreError> {
     let sql = "SELECT id, kind, title, state, actor, request, phase, done, total, created_at, started_at, finished_at, result, error
                FROM jobs ORDER BY created_at DESC, id DESC LIMIT $1";
-    let rows = sqlx::query(sql).bind(limit).fetch_all(&mut *conn).await.context("listing jobs")?;
+    let rows = sqlx::query(sql)
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await
+        .context("listing jobs")?;
     rows.iter().map(from_row).collect()
 }
 

@@ -31,14 +31,21 @@ pub(super) async fn run(store: &Store) -> Result<(), StoreError> {
     let current: i64 = row.try_get("v").context("reading the schema version")?;
     let known = MIGRATIONS.last().map_or(0, |m| m.version);
     if current > known {
-        return Err(StoreError::SchemaTooNew { found: current, known });
+        return Err(StoreError::SchemaTooNew {
+            found: current,
+            known,
+        });
     }
     for m in MIGRATIONS.iter().filter(|m| m.version > current) {
         let sql = match backend {
             Backend::Sqlite => m.sqlite,
             Backend::Postgres => m.postgres,
         };
-        let fail = |source| StoreError::Migration { backend: backend.as_str(), version: m.version, source };
+        let fail = |source| StoreError::Migration {
+            backend: backend.as_str(),
+            version: m.version,
+            source,
+        };
         let mut tx = store.pool().begin().await.map_err(fail)?;
         sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(fail)?;
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)")

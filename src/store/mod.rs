@@ -49,7 +49,10 @@ pub type Tx = Transaction<'static, Any>;
 
 impl Store {
     /// Opens (creating when needed) a SQLite file and brings its schema up to date.
-    pub async fn open_sqlite(path: &std::path::Path, secrets: SecretBox) -> Result<Store, StoreError> {
+    pub async fn open_sqlite(
+        path: &std::path::Path,
+        secrets: SecretBox,
+    ) -> Result<Store, StoreError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
                 location: path.display().to_string(),
@@ -97,12 +100,18 @@ impl Store {
         if backend == Backend::Sqlite {
             // Workflows are rows of tens of KB: 16 KiB pages (set only when the file is
             // new) halve the overflow pages of the default 4 KiB.
-            sqlx::raw_sql("PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
-                .execute(&pool)
-                .await
-                .context("setting SQLite's journal mode")?;
+            sqlx::raw_sql(
+                "PRAGMA page_size = 16384; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+            )
+            .execute(&pool)
+            .await
+            .context("setting SQLite's journal mode")?;
         }
-        let store = Store { pool, backend, secrets: Arc::new(secrets) };
+        let store = Store {
+            pool,
+            backend,
+            secrets: Arc::new(secrets),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -135,7 +144,9 @@ impl Store {
 /// Runs `f` in a transaction: committed when it returns Ok, rolled back otherwise.
 pub async fn in_tx<T, F>(store: &Store, f: F) -> Result<T, StoreError>
 where
-    F: for<'c> FnOnce(&'c mut AnyConnection) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>,
+    F: for<'c> FnOnce(
+        &'c mut AnyConnection,
+    ) -> futures_util::future::BoxFuture<'c, Result<T, StoreError>>,
 {
     let mut tx = store.begin().await?;
     let value = f(&mut tx).await?;

@@ -37,7 +37,10 @@ impl SecretBox {
     pub fn from_key(bytes: &[u8; 32]) -> Self {
         // A 32-byte key is always a valid AES-256 key.
         let unbound = UnboundKey::new(&AES_256_GCM, bytes).unwrap_or_else(|_| unreachable!());
-        SecretBox { key: LessSafeKey::new(unbound), rng: SystemRandom::new() }
+        SecretBox {
+            key: LessSafeKey::new(unbound),
+            rng: SystemRandom::new(),
+        }
     }
 
     /// The key from `N8NOPS_MASTER_KEY`, else from `key_file`, which is created (0600)
@@ -53,7 +56,10 @@ impl SecretBox {
                 .map_err(|e| StoreError::Secret(format!("{}: {e}", key_file.display())))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_key_file(key_file)?,
             Err(e) => {
-                return Err(StoreError::Secret(format!("cannot read {}: {e}", key_file.display())));
+                return Err(StoreError::Secret(format!(
+                    "cannot read {}: {e}",
+                    key_file.display()
+                )));
             }
         };
         Ok((Self::from_key(&key), KeySource::File(key_file.to_owned())))
@@ -66,7 +72,11 @@ impl SecretBox {
             .map_err(|_| StoreError::Secret("no randomness available".into()))?;
         let mut buf = plaintext.to_vec();
         self.key
-            .seal_in_place_append_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad.as_bytes()), &mut buf)
+            .seal_in_place_append_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad.as_bytes()),
+                &mut buf,
+            )
             .map_err(|_| StoreError::Secret("encryption failed".into()))?;
         let mut out = nonce.to_vec();
         out.extend_from_slice(&buf);
@@ -141,8 +151,14 @@ mod tests {
         assert!(matches!(source, KeySource::File(_)));
         let sealed = secrets.seal(b"n8n_api_key_123", "api-key:prod").unwrap();
         assert!(!sealed.windows(15).any(|w| w == b"n8n_api_key_123"));
-        assert_eq!(secrets.open(&sealed, "api-key:prod").unwrap(), b"n8n_api_key_123");
-        let err = secrets.open(&sealed, "api-key:dev").unwrap_err().to_string();
+        assert_eq!(
+            secrets.open(&sealed, "api-key:prod").unwrap(),
+            b"n8n_api_key_123"
+        );
+        let err = secrets
+            .open(&sealed, "api-key:dev")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("api-key:dev"), "{err}");
         assert!(secrets.open(&sealed[..5], "api-key:prod").is_err());
     }
@@ -170,6 +186,9 @@ mod tests {
         let path = dir.path().join("master.key");
         std::fs::write(&path, "not hex").unwrap();
         let err = SecretBox::load_or_create(&path).unwrap_err().to_string();
-        assert!(err.contains("master.key") && err.contains("64 hex"), "{err}");
+        assert!(
+            err.contains("master.key") && err.contains("64 hex"),
+            "{err}"
+        );
     }
 }

@@ -23,7 +23,11 @@ pub async fn sqlite() -> TestStore {
     let store = Store::open_sqlite(&dir.path().join("n8nops.db"), SecretBox::from_key(&[7; 32]))
         .await
         .expect("open sqlite store");
-    TestStore { store, label: "sqlite", _dir: Some(dir) }
+    TestStore {
+        store,
+        label: "sqlite",
+        _dir: Some(dir),
+    }
 }
 
 /// A fresh database on the test PostgreSQL server, or None (with a note) when there is none.
@@ -32,7 +36,9 @@ pub async fn postgres() -> Option<TestStore> {
         if std::env::var("N8NOPS_REQUIRE_PG").is_ok_and(|v| v == "1") {
             panic!("N8NOPS_REQUIRE_PG=1 but N8NOPS_TEST_PG_URL is not set");
         }
-        eprintln!("SKIPPED (postgres): N8NOPS_TEST_PG_URL is not set; run scripts/test.sh to test on PostgreSQL");
+        eprintln!(
+            "SKIPPED (postgres): N8NOPS_TEST_PG_URL is not set; run scripts/test.sh to test on PostgreSQL"
+        );
         return None;
     };
     sqlx::any::install_default_drivers();
@@ -44,11 +50,17 @@ pub async fn postgres() -> Option<TestStore> {
         .execute(&mut admin)
         .await
         .expect("create a test database");
-    let (base, _) = admin_url.rsplit_once('/').expect("N8NOPS_TEST_PG_URL must end with /DBNAME");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("N8NOPS_TEST_PG_URL must end with /DBNAME");
     let store = Store::open_postgres(&format!("{base}/{name}"), SecretBox::from_key(&[7; 32]))
         .await
         .expect("open postgres store");
-    Some(TestStore { store, label: "postgres", _dir: None })
+    Some(TestStore {
+        store,
+        label: "postgres",
+        _dir: None,
+    })
 }
 
 /// Every backend available to this test run.

@@ -4,8 +4,8 @@ use super::{Context, StoreError};
 use crate::domain::sync::Change;
 use crate::domain::workflow::CredentialRef;
 use serde::{Deserialize, Serialize};
-use sqlx::Row;
 use sqlx::AnyConnection;
+use sqlx::Row;
 use sqlx::any::AnyRow;
 use std::collections::HashMap;
 
@@ -97,13 +97,18 @@ fn from_row(row: &AnyRow) -> Result<WorkflowRow, StoreError> {
 }
 
 /// n8n id -> what the store holds of each workflow of an environment.
-pub async fn stored(conn: &mut AnyConnection, env_id: i64) -> Result<HashMap<String, Stored>, StoreError> {
+pub async fn stored(
+    conn: &mut AnyConnection,
+    env_id: i64,
+) -> Result<HashMap<String, Stored>, StoreError> {
     let ctx = "reading stored workflows";
-    let rows = sqlx::query("SELECT n8n_id, name, fingerprint, raw_hash, credentials FROM workflows WHERE env_id = $1")
-        .bind(env_id)
-        .fetch_all(&mut *conn)
-        .await
-        .context(ctx)?;
+    let rows = sqlx::query(
+        "SELECT n8n_id, name, fingerprint, raw_hash, credentials FROM workflows WHERE env_id = $1",
+    )
+    .bind(env_id)
+    .fetch_all(&mut *conn)
+    .await
+    .context(ctx)?;
     rows.iter()
         .map(|r| {
             let credentials: String = r.try_get("credentials").context(ctx)?;
@@ -133,11 +138,13 @@ pub async fn apply_sync(
 ) -> Result<(), StoreError> {
     let ctx = "storing synced workflows";
     // Only rows that changed last time need their mark reset.
-    sqlx::query("UPDATE workflows SET change = 'unchanged' WHERE env_id = $1 AND change <> 'unchanged'")
-        .bind(env_id)
-        .execute(&mut *conn)
-        .await
-        .context(ctx)?;
+    sqlx::query(
+        "UPDATE workflows SET change = 'unchanged' WHERE env_id = $1 AND change <> 'unchanged'",
+    )
+    .bind(env_id)
+    .execute(&mut *conn)
+    .await
+    .context(ctx)?;
     for r in removed {
         sqlx::query("DELETE FROM workflows WHERE env_id = $1 AND n8n_id = $2")
             .bind(env_id)
@@ -145,12 +152,29 @@ pub async fn apply_sync(
             .execute(&mut *conn)
             .await
             .context(ctx)?;
-        record_change(conn, env_id, job_id, &r.n8n_id, &r.name, Change::Removed, Some(&r.fingerprint), at).await?;
+        record_change(
+            conn,
+            env_id,
+            job_id,
+            &r.n8n_id,
+            &r.name,
+            Change::Removed,
+            Some(&r.fingerprint),
+            at,
+        )
+        .await?;
     }
     let changes: Vec<(String, String, Change, String)> = written
         .iter()
         .filter(|w| w.change != Change::Unchanged)
-        .map(|w| (w.n8n_id.clone(), w.name.clone(), w.change, w.fingerprint.clone()))
+        .map(|w| {
+            (
+                w.n8n_id.clone(),
+                w.name.clone(),
+                w.change,
+                w.fingerprint.clone(),
+            )
+        })
         .collect();
     let mut rows = written.into_iter().peekable();
     while rows.peek().is_some() {
@@ -158,7 +182,17 @@ pub async fn apply_sync(
         upsert_batch(conn, env_id, batch, at).await?;
     }
     for (id, name, change, fingerprint) in changes {
-        record_change(conn, env_id, job_id, &id, &name, change, Some(&fingerprint), at).await?;
+        record_change(
+            conn,
+            env_id,
+            job_id,
+            &id,
+            &name,
+            change,
+            Some(&fingerprint),
+            at,
+        )
+        .await?;
     }
     Ok(())
 }
@@ -171,14 +205,21 @@ const UPSERT_COLUMNS: usize = 15;
 fn placeholders(rows: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cols: Vec<String> = (1..=UPSERT_COLUMNS).map(|c| format!("${}", r * UPSERT_COLUMNS + c)).collect();
+            let cols: Vec<String> = (1..=UPSERT_COLUMNS)
+                .map(|c| format!("${}", r * UPSERT_COLUMNS + c))
+                .collect();
             format!("({})", cols.join(", "))
         })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-async fn upsert_batch(conn: &mut AnyConnection, env_id: i64, batch: Vec<NewWorkflow>, at: i64) -> Result<(), StoreError> {
+async fn upsert_batch(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    batch: Vec<NewWorkflow>,
+    at: i64,
+) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials, raw_json,
              raw_hash, normalized_json, fingerprint, updated_at, stored_at, change)
@@ -190,7 +231,10 @@ async fn upsert_batch(conn: &mut AnyConnection, env_id: i64, batch: Vec<NewWorkf
              updated_at = excluded.updated_at, stored_at = excluded.stored_at, change = excluded.change",
         placeholders(batch.len())
     );
-    let first = batch.first().map(|w| format!("'{}' ({})", w.name, w.n8n_id)).unwrap_or_default();
+    let first = batch
+        .first()
+        .map(|w| format!("'{}' ({})", w.name, w.n8n_id))
+        .unwrap_or_default();
     // Only placeholders are generated; every value is bound.
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
     for w in batch {
@@ -211,10 +255,9 @@ async fn upsert_batch(conn: &mut AnyConnection, env_id: i64, batch: Vec<NewWorkf
             .bind(at)
             .bind(w.change.as_str());
     }
-    query
-        .execute(&mut *conn)
-        .await
-        .context(&format!("storing workflows (a batch starting with {first})"))?;
+    query.execute(&mut *conn).await.context(&format!(
+        "storing workflows (a batch starting with {first})"
+    ))?;
     Ok(())
 }
 
@@ -251,7 +294,10 @@ fn to_json(list: &[String]) -> String {
 }
 
 /// Stored workflows, ordered by name then environment.
-pub async fn list(conn: &mut AnyConnection, filter: &Filter) -> Result<Vec<WorkflowRow>, StoreError> {
+pub async fn list(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+) -> Result<Vec<WorkflowRow>, StoreError> {
     let rows = sqlx::query(
         "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
                 w.fingerprint, w.updated_at, w.stored_at, w.change
@@ -286,7 +332,9 @@ pub async fn get(
     .context(&format!("reading workflow {n8n_id} of '{env}'"))?;
     let Some(row) = row else { return Ok(None) };
     let raw: String = row.try_get("raw_json").context("reading a workflow")?;
-    let normalized: String = row.try_get("normalized_json").context("reading a workflow")?;
+    let normalized: String = row
+        .try_get("normalized_json")
+        .context("reading a workflow")?;
     Ok(Some((from_row(&row)?, raw, normalized)))
 }
 
