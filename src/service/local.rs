@@ -63,10 +63,18 @@ pub struct LocalOps {
 }
 
 impl LocalOps {
-    /// Jobs a previous process left running are marked interrupted.
+    /// Jobs a previous process left running are marked interrupted, and what their
+    /// syncs had written but not referenced is collected.
     pub async fn new(store: Store, settings: Settings) -> OpsResult<LocalOps> {
         let mut conn = store.conn().await?;
         crate::store::jobs::mark_interrupted(&mut conn, crate::store::now_ms()).await?;
+        let collected = crate::store::bodies::release_stale(&mut conn).await?;
+        if collected > 0 {
+            tracing::info!(
+                collected,
+                "collected workflow bodies left by an interrupted sync"
+            );
+        }
         drop(conn);
         let bus = EventBus::default();
         let jobs = Jobs::new(store.clone(), bus.clone());

@@ -12,7 +12,9 @@ use crate::domain::normalize::{canonical_json, fingerprint_canonical, normalize}
 use crate::domain::sync::{Change, ChangeCounts, SyncKind, classify_changes};
 use crate::domain::workflow::{CredentialRef, credential_refs, node_count, node_types};
 use crate::n8n::{Credential, Execution, N8nClient, Tag, User, WorkflowRecord};
+use crate::store::Store;
 use crate::store::audit::{self, NewAuditEvent, Outcome};
+use crate::store::bodies::{self, Claimant};
 use crate::store::environments::{self, EnvRow};
 use crate::store::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
 use crate::store::now_ms;
@@ -166,6 +168,13 @@ impl LocalOps {
                 } else {
                     format!("{}: {}", env.name, err.message)
                 };
+                let claimant = Claimant {
+                    job_id: ctx.id(),
+                    env_id: env.id,
+                };
+                if let Err(e) = self.abandon_bodies(claimant).await {
+                    tracing::warn!(env = %env.name, error = %e, "could not clean up after a failed sync");
+                }
                 ctx.log(
                     LogLevel::Error,
                     format!("{message}; stored data left unchanged"),
@@ -182,6 +191,17 @@ impl LocalOps {
         }
         report.seconds = started.elapsed().as_secs_f64();
         report
+    }
+
+    async fn abandon_bodies(&self, by: Claimant<'_>) -> Result<(), crate::store::StoreError> {
+        let mut tx = self.store.begin().await?;
+        bodies::abandon(&mut tx, by).await?;
+        tx.commit()
+            .await
+            .map_err(|source| crate::store::StoreError::Database {
+                context: "cleaning up after a failed sync".into(),
+                source,
+            })
     }
 
     /// Fetches everything asked for, then replaces the stored state in one transaction.
@@ -205,7 +225,7 @@ impl LocalOps {
         let (workflows, tags, users, executions, listed_credentials) = tokio::try_join!(
             timed(name, "workflows", async {
                 match pages {
-                    Some(pages) => fetch_workflows(ctx, client.env(), pages, &stored)
+                    Some(pages) => fetch_workflows(ctx, &self.store, env, pages, &stored)
                         .await
                         .map(Some),
                     None => Ok(None),
@@ -317,7 +337,21 @@ impl LocalOps {
                     w.row.map(|row| NewWorkflow { change, ..row })
                 })
                 .collect();
+            // Bodies the old versions of rewritten or removed workflows referenced.
+            let replaced: Vec<String> = written
+                .iter()
+                .map(|w| w.n8n_id.as_str())
+                .chain(removed.iter().map(|r| r.n8n_id.as_str()))
+                .filter_map(|id| stored.get(id))
+                .flat_map(|s| [s.raw_hash.clone(), s.fingerprint.clone()])
+                .collect();
             workflows::apply_sync(&mut tx, env.id, Some(ctx.id()), written, &removed, at).await?;
+            let claimant = Claimant {
+                job_id: ctx.id(),
+                env_id: env.id,
+            };
+            bodies::release(&mut tx, claimant).await?;
+            bodies::collect(&mut tx, &replaced).await?;
         }
         if let Some(rows) = &fetched.credentials {
             inventory::replace_credentials(&mut tx, env.id, rows).await?;
@@ -386,17 +420,37 @@ fn workflow_pages(client: &N8nClient) -> WorkflowPages {
 }
 
 /// Takes the pages in: a workflow whose raw body hashes as the stored one is taken
-/// as stored; others are normalized and fingerprinted.
+/// as stored; others are normalized and fingerprinted, and their bodies written to
+/// the store page by page while later pages are still on their way.
 async fn fetch_workflows(
     ctx: &JobCtx,
-    env: &str,
+    store: &Store,
+    env_row: &EnvRow,
     mut pages: WorkflowPages,
     stored: &HashMap<String, Stored>,
 ) -> OpsResult<Vec<FetchedWorkflow>> {
+    let env = env_row.name.as_str();
+    let claimant = Claimant {
+        job_id: ctx.id(),
+        env_id: env_row.id,
+    };
     let mut out = Vec::new();
     while let Some(page) = pages.rx.recv().await {
+        let mut new_bodies = Vec::new();
         for rec in page? {
-            out.push(fetched_workflow(env, rec, stored)?);
+            let (fetched, page_bodies) = fetched_workflow(env, rec, stored)?;
+            out.push(fetched);
+            new_bodies.extend(page_bodies);
+        }
+        if !new_bodies.is_empty() {
+            let mut tx = store.begin().await?;
+            bodies::put(&mut tx, claimant, new_bodies).await?;
+            tx.commit().await.map_err(|e| {
+                OpsError::new(
+                    super::ErrorKind::Store,
+                    format!("{env}: storing workflow bodies: {e}"),
+                )
+            })?;
         }
         ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0)
             .await;
@@ -408,19 +462,22 @@ async fn fetch_workflows(
     Ok(out)
 }
 
+/// A fetched workflow, and the bodies (hash, text) to store for it: none when its
+/// raw body is the stored one.
 fn fetched_workflow(
     env: &str,
     rec: WorkflowRecord,
     stored: &HashMap<String, Stored>,
-) -> OpsResult<FetchedWorkflow> {
+) -> OpsResult<(FetchedWorkflow, Vec<(String, String)>)> {
     let raw_hash = fingerprint_canonical(rec.raw_json());
     if let Some(known) = stored.get(&rec.id).filter(|s| s.raw_hash == raw_hash) {
-        return Ok(FetchedWorkflow {
+        let fetched = FetchedWorkflow {
             id: rec.id,
             fingerprint: known.fingerprint.clone(),
             credentials: known.credentials.clone(),
             row: None,
-        });
+        };
+        return Ok((fetched, Vec::new()));
     }
     let value = rec.value().map_err(|e| {
         OpsError::new(
@@ -428,29 +485,38 @@ fn fetched_workflow(
             format!("{env}: workflow {} is not valid JSON: {e}", rec.id),
         )
     })?;
-    let row = new_workflow(rec, &value, raw_hash);
-    Ok(FetchedWorkflow {
+    let normalized_json = canonical_json(&normalize(&value));
+    let fingerprint = fingerprint_canonical(&normalized_json);
+    let page_bodies = vec![
+        (raw_hash.clone(), String::from(rec.raw.get())),
+        (fingerprint.clone(), normalized_json),
+    ];
+    let row = new_workflow(rec, &value, raw_hash, fingerprint);
+    let fetched = FetchedWorkflow {
         id: row.n8n_id.clone(),
         fingerprint: row.fingerprint.clone(),
         credentials: row.credentials.clone(),
         row: Some(row),
-    })
+    };
+    Ok((fetched, page_bodies))
 }
 
-/// Normalizes and fingerprints one fetched workflow.
-fn new_workflow(rec: WorkflowRecord, value: &serde_json::Value, raw_hash: String) -> NewWorkflow {
-    let normalized_json = canonical_json(&normalize(value));
+/// The row of one fetched workflow; its bodies are stored apart, by hash.
+fn new_workflow(
+    rec: WorkflowRecord,
+    value: &serde_json::Value,
+    raw_hash: String,
+    fingerprint: String,
+) -> NewWorkflow {
     NewWorkflow {
-        fingerprint: fingerprint_canonical(&normalized_json),
+        fingerprint,
         node_count: node_count(value),
         node_types: node_types(value),
         credentials: credential_refs(value),
         updated_at: rec
             .updated_at
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        raw_json: String::from(rec.raw.get()),
         raw_hash,
-        normalized_json,
         n8n_id: rec.id,
         name: rec.name,
         active: rec.active,

@@ -15,7 +15,21 @@ const KEY: &str = "sim-test-key-1234";
 struct Fixture {
     ops: LocalOps,
     sim: SimHandle,
-    _store: test_support::TestStore,
+    store: test_support::TestStore,
+}
+
+/// Rows in the body tables: a failed sync must leave none of its own behind.
+async fn body_rows(f: &Fixture) -> (i64, i64) {
+    let pool = f.store.store.pool();
+    let bodies: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM workflow_bodies")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    let claims: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM body_claims")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (bodies, claims)
 }
 
 async fn fixture(workflows: usize) -> Fixture {
@@ -47,11 +61,7 @@ async fn fixture(workflows: usize) -> Fixture {
     })
     .await
     .expect("add env");
-    Fixture {
-        ops,
-        sim,
-        _store: store,
-    }
+    Fixture { ops, sim, store }
 }
 
 async fn sync(ops: &LocalOps, req: SyncRequest) -> JobView {
@@ -234,6 +244,12 @@ async fn faults_leave_the_store_unchanged() {
         JobState::Succeeded
     );
     let before = snapshot(&f.ops).await;
+    let bodies_before = body_rows(&f).await;
+    assert_eq!(
+        bodies_before,
+        (1200, 0),
+        "a raw and a normalized body per workflow, no claims"
+    );
     f.sim
         .edit_workflow(&before.0[0].id, |wf| {
             wf["name"] = serde_json::json!("renamed by someone")
@@ -277,6 +293,11 @@ async fn faults_leave_the_store_unchanged() {
         let r = &report(&job).envs[0];
         assert!(!r.ok && r.error.is_some(), "{what}");
         assert_eq!(snapshot(&f.ops).await, before, "{what}: the store changed");
+        assert_eq!(
+            body_rows(&f).await,
+            bodies_before,
+            "{what}: bodies left behind"
+        );
     }
     let audit = f
         .ops

@@ -3,6 +3,7 @@
 //! can put a change and its audit event in one transaction.
 
 pub mod audit;
+pub mod bodies;
 pub mod environments;
 mod error;
 pub mod inventory;

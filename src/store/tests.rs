@@ -1,6 +1,7 @@
 //! The store suite, run on every backend available (see test_support).
 
 use super::audit::{self, NewAuditEvent, Outcome};
+use super::bodies;
 use super::environments::{self, EnvPatch, NewEnv};
 use super::inventory::{self, CredentialRow, ExecutionRow, TagRow, UserRow};
 use super::jobs::{self, JobRow};
@@ -36,9 +37,7 @@ fn wf(id: &str, name: &str, fp: &str, active: bool) -> NewWorkflow {
             name: "Slack".into(),
             cred_type: "slackApi".into(),
         }],
-        raw_json: format!(r#"{{"id":"{id}","name":"{name}"}}"#),
         raw_hash: format!("h-{fp}"),
-        normalized_json: format!(r#"{{"name":"{name}"}}"#),
         fingerprint: fp.into(),
         updated_at: Some("2026-01-01T00:00:00.000Z".into()),
         change: Change::Added,
@@ -119,9 +118,25 @@ async fn workflows_replace_list_and_changes() {
             .await
             .unwrap();
         let set = vec![wf("1", "Alpha", "f1", true), wf("2", "Beta", "f2", false)];
+        let claimant = bodies::Claimant {
+            job_id: "job-1",
+            env_id: env.id,
+        };
+        let texts = [
+            ("h-f1", r#"{"id":"1"}"#),
+            ("f1", r#"{"name":"Alpha"}"#),
+            ("h-f2", r#"{"id":"2"}"#),
+            ("f2", r#"{"name":"Beta"}"#),
+        ];
+        let texts = texts
+            .iter()
+            .map(|(h, b)| (h.to_string(), b.to_string()))
+            .collect();
+        bodies::put(&mut tx, claimant, texts).await.unwrap();
         workflows::apply_sync(&mut tx, env.id, Some("job-1"), set, &[], 10)
             .await
             .unwrap();
+        bodies::release(&mut tx, claimant).await.unwrap();
         tx.commit().await.unwrap();
 
         let mut conn = s.conn().await.unwrap();
@@ -208,6 +223,67 @@ async fn workflows_replace_list_and_changes() {
                 .await
                 .unwrap();
         assert_eq!(history, 2, "{}: one changed + one removed", t.label);
+    }
+}
+
+#[tokio::test]
+async fn bodies_are_kept_while_claimed_or_referenced() {
+    for t in all().await {
+        let s = &t.store;
+        let mut conn = s.conn().await.unwrap();
+        let env = environments::insert(&mut conn, s.secrets(), &new_env("prod"))
+            .await
+            .unwrap();
+        let a = bodies::Claimant {
+            job_id: "ja",
+            env_id: env.id,
+        };
+        let b = bodies::Claimant {
+            job_id: "jb",
+            env_id: env.id,
+        };
+        let body = |h: &str| vec![(h.to_string(), format!("body of {h}"))];
+        bodies::put(&mut conn, a, body("h-f1")).await.unwrap();
+        bodies::put(&mut conn, a, body("f1")).await.unwrap();
+        bodies::put(&mut conn, b, body("shared")).await.unwrap();
+        bodies::put(&mut conn, a, body("shared")).await.unwrap();
+        workflows::apply_sync(
+            &mut conn,
+            env.id,
+            None,
+            vec![wf("1", "One", "f1", false)],
+            &[],
+            1,
+        )
+        .await
+        .unwrap();
+        bodies::release(&mut conn, a).await.unwrap();
+        let all_hashes = ["h-f1".to_string(), "f1".into(), "shared".into()];
+        bodies::collect(&mut conn, &all_hashes).await.unwrap();
+        assert!(
+            bodies::get(&mut conn, "h-f1").await.unwrap().is_some(),
+            "{}: referenced",
+            t.label
+        );
+        assert!(
+            bodies::get(&mut conn, "shared").await.unwrap().is_some(),
+            "{}: claimed by jb",
+            t.label
+        );
+        bodies::abandon(&mut conn, b).await.unwrap();
+        assert!(
+            bodies::get(&mut conn, "shared").await.unwrap().is_none(),
+            "{}: abandoned",
+            t.label
+        );
+        let (_, raw, normalized) = workflows::get(&mut conn, "prod", "1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (raw.as_str(), normalized.as_str()),
+            ("body of h-f1", "body of f1")
+        );
     }
 }
 

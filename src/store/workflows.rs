@@ -19,10 +19,9 @@ pub struct NewWorkflow {
     pub node_count: usize,
     pub node_types: Vec<String>,
     pub credentials: Vec<CredentialRef>,
-    pub raw_json: String,
-    /// Hash of `raw_json`: an unchanged hash means nothing to re-read or rewrite.
+    /// Hash of the raw body (stored in `bodies`): unchanged, nothing is re-read or rewritten.
     pub raw_hash: String,
-    pub normalized_json: String,
+    /// Hash of the normalized body (stored in `bodies`).
     pub fingerprint: String,
     pub updated_at: Option<String>,
     pub change: Change,
@@ -199,7 +198,7 @@ pub async fn apply_sync(
 
 /// Rows per INSERT statement: fewer round trips on a first sync of thousands.
 const UPSERT_BATCH: usize = 32;
-const UPSERT_COLUMNS: usize = 15;
+const UPSERT_COLUMNS: usize = 13;
 
 /// `($1, ..., $15), ($16, ...)`: placeholders for `rows` rows.
 fn placeholders(rows: usize) -> String {
@@ -221,14 +220,14 @@ async fn upsert_batch(
     at: i64,
 ) -> Result<(), StoreError> {
     let sql = format!(
-        "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials, raw_json,
-             raw_hash, normalized_json, fingerprint, updated_at, stored_at, change)
+        "INSERT INTO workflows (env_id, n8n_id, name, active, tags, node_count, node_types, credentials,
+             raw_hash, fingerprint, updated_at, stored_at, change)
          VALUES {}
          ON CONFLICT (env_id, n8n_id) DO UPDATE SET name = excluded.name, active = excluded.active,
              tags = excluded.tags, node_count = excluded.node_count, node_types = excluded.node_types,
-             credentials = excluded.credentials, raw_json = excluded.raw_json, raw_hash = excluded.raw_hash,
-             normalized_json = excluded.normalized_json, fingerprint = excluded.fingerprint,
-             updated_at = excluded.updated_at, stored_at = excluded.stored_at, change = excluded.change",
+             credentials = excluded.credentials, raw_hash = excluded.raw_hash,
+             fingerprint = excluded.fingerprint, updated_at = excluded.updated_at,
+             stored_at = excluded.stored_at, change = excluded.change",
         placeholders(batch.len())
     );
     let first = batch
@@ -247,9 +246,7 @@ async fn upsert_batch(
             .bind(w.node_count as i64)
             .bind(to_json(&w.node_types))
             .bind(serde_json::to_string(&w.credentials).unwrap_or_else(|_| "[]".into()))
-            .bind(w.raw_json)
             .bind(w.raw_hash)
-            .bind(w.normalized_json)
             .bind(w.fingerprint)
             .bind(w.updated_at)
             .bind(at)
@@ -321,8 +318,10 @@ pub async fn get(
 ) -> Result<Option<(WorkflowRow, String, String)>, StoreError> {
     let row = sqlx::query(
         "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
-                w.fingerprint, w.updated_at, w.stored_at, w.change, w.raw_json, w.normalized_json
+                w.fingerprint, w.updated_at, w.stored_at, w.change, r.body AS raw_json, n.body AS normalized_json
          FROM workflows w JOIN environments e ON e.id = w.env_id
+         JOIN workflow_bodies r ON r.hash = w.raw_hash
+         JOIN workflow_bodies n ON n.hash = w.fingerprint
          WHERE e.name = $1 AND w.n8n_id = $2",
     )
     .bind(env.to_owned())

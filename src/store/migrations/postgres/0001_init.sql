@@ -30,9 +30,9 @@ CREATE TABLE workflows (
     node_count BIGINT NOT NULL,
     node_types TEXT NOT NULL,
     credentials TEXT NOT NULL,
-    raw_json TEXT NOT NULL,
+    -- The raw JSON as n8n returned it is the body with this hash in workflow_bodies;
+    -- the normalized JSON is the body whose hash is the fingerprint.
     raw_hash TEXT NOT NULL,
-    normalized_json TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     updated_at TEXT,
     stored_at BIGINT NOT NULL,
@@ -40,7 +40,25 @@ CREATE TABLE workflows (
     PRIMARY KEY (env_id, n8n_id)
 );
 CREATE INDEX workflows_name ON workflows (name);
+CREATE INDEX workflows_raw_hash ON workflows (raw_hash);
 CREATE INDEX workflows_fingerprint ON workflows (fingerprint);
+
+-- Workflow JSON bodies by the SHA-256 (hex) of their text: raw bodies by raw_hash,
+-- normalized ones by fingerprint. A sync writes them while it fetches; a body no
+-- workflow references and no running sync claims is garbage.
+CREATE TABLE workflow_bodies (
+    hash TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+);
+
+-- Bodies a running sync (of one environment) wrote and does not reference yet.
+CREATE TABLE body_claims (
+    job_id TEXT NOT NULL,
+    env_id BIGINT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (job_id, env_id, hash)
+);
+CREATE INDEX body_claims_hash ON body_claims (hash);
 
 CREATE TABLE workflow_changes (
     id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
