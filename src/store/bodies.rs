@@ -19,30 +19,46 @@ pub struct Claimant<'a> {
     pub env_id: i64,
 }
 
+/// Rows per INSERT statement when storing bodies.
+const BATCH: usize = 64;
+
+/// `($1, $2), ($3, $4), ...` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Stores bodies (hash, text) not yet stored and claims them. Call in a
 /// transaction of its own.
-pub async fn put(
-    conn: &mut AnyConnection,
-    by: Claimant<'_>,
-    bodies: Vec<(String, String)>,
-) -> Result<(), StoreError> {
+pub async fn put(conn: &mut AnyConnection, by: Claimant<'_>, bodies: Vec<(String, String)>) -> Result<(), StoreError> {
     let ctx = "storing workflow bodies";
-    for (hash, body) in bodies {
-        sqlx::query("INSERT INTO body_claims (job_id, env_id, hash) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .bind(by.job_id.to_owned())
-            .bind(by.env_id)
-            .bind(hash.clone())
-            .execute(&mut *conn)
-            .await
-            .context(ctx)?;
-        sqlx::query(
-            "INSERT INTO workflow_bodies (hash, body) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        )
-        .bind(hash)
-        .bind(body)
-        .execute(&mut *conn)
-        .await
-        .context(ctx)?;
+    let mut rest = bodies.into_iter().peekable();
+    while rest.peek().is_some() {
+        let batch: Vec<(String, String)> = rest.by_ref().take(BATCH).collect();
+        // Only placeholders are generated; every value is bound.
+        let claims = format!(
+            "INSERT INTO body_claims (job_id, env_id, hash) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(batch.len(), 3)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(claims));
+        for (hash, _) in &batch {
+            query = query.bind(by.job_id.to_owned()).bind(by.env_id).bind(hash.clone());
+        }
+        query.execute(&mut *conn).await.context(ctx)?;
+        let rows = format!(
+            "INSERT INTO workflow_bodies (hash, body) VALUES {} ON CONFLICT DO NOTHING",
+            placeholders(batch.len(), 2)
+        );
+        let mut query = sqlx::query(AssertSqlSafe(rows));
+        for (hash, body) in batch {
+            query = query.bind(hash).bind(body);
+        }
+        query.execute(&mut *conn).await.context(ctx)?;
     }
     Ok(())
 }
