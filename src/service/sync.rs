@@ -435,31 +435,79 @@ async fn fetch_workflows(
         env_id: env_row.id,
     };
     let mut out = Vec::new();
-    while let Some(page) = pages.rx.recv().await {
-        let mut new_bodies = Vec::new();
-        for rec in page? {
-            let (fetched, page_bodies) = fetched_workflow(env, rec, stored)?;
-            out.push(fetched);
-            new_bodies.extend(page_bodies);
+    // One page's bodies are written while the next page is processed.
+    let mut writing: Option<tokio::task::JoinHandle<OpsResult<()>>> = None;
+    let taken_in = async {
+        while let Some(page) = pages.rx.recv().await {
+            let mut new_bodies = Vec::new();
+            for rec in page? {
+                let (fetched, page_bodies) = fetched_workflow(env, rec, stored)?;
+                out.push(fetched);
+                new_bodies.extend(page_bodies);
+            }
+            if let Some(previous) = writing.take() {
+                join_write(env, previous).await?;
+            }
+            if !new_bodies.is_empty() {
+                writing = Some(spawn_write(store, claimant, env, new_bodies));
+            }
+            ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0)
+                .await;
         }
-        if !new_bodies.is_empty() {
-            let mut tx = store.begin().await?;
-            bodies::put(&mut tx, claimant, new_bodies).await?;
-            tx.commit().await.map_err(|e| {
-                OpsError::new(
-                    super::ErrorKind::Store,
-                    format!("{env}: storing workflow bodies: {e}"),
-                )
-            })?;
-        }
-        ctx.progress(&format!("{env}: {} workflows fetched", out.len()), 0, 0)
-            .await;
+        Ok::<(), OpsError>(())
     }
+    .await;
+    // Whatever happened, no write may land after this returns (a failed sync
+    // cleans up what it wrote).
+    let written = match writing.take() {
+        Some(last) => join_write(env, last).await,
+        None => Ok(()),
+    };
+    taken_in?;
+    written?;
     pages
         .producer
         .await
         .map_err(|e| OpsError::internal(format!("{env}: the workflow fetch stopped: {e}")))?;
     Ok(out)
+}
+
+fn spawn_write(
+    store: &Store,
+    by: Claimant<'_>,
+    env: &str,
+    new_bodies: Vec<(String, String)>,
+) -> tokio::task::JoinHandle<OpsResult<()>> {
+    let (store, job_id, env_id, env) = (
+        store.clone(),
+        by.job_id.to_owned(),
+        by.env_id,
+        env.to_owned(),
+    );
+    tokio::spawn(async move {
+        let mut tx = store.begin().await?;
+        bodies::put(
+            &mut tx,
+            Claimant {
+                job_id: &job_id,
+                env_id,
+            },
+            new_bodies,
+        )
+        .await?;
+        tx.commit().await.map_err(|e| {
+            OpsError::new(
+                super::ErrorKind::Store,
+                format!("{env}: storing workflow bodies: {e}"),
+            )
+        })
+    })
+}
+
+async fn join_write(env: &str, write: tokio::task::JoinHandle<OpsResult<()>>) -> OpsResult<()> {
+    write
+        .await
+        .map_err(|e| OpsError::internal(format!("{env}: storing workflow bodies stopped: {e}")))?
 }
 
 /// A fetched workflow, and the bodies (hash, text) to store for it: none when its

@@ -26,7 +26,9 @@ const BATCH: usize = 64;
 fn placeholders(rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
-            let cols: Vec<String> = (1..=columns).map(|c| format!("${}", r * columns + c)).collect();
+            let cols: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
             format!("({})", cols.join(", "))
         })
         .collect::<Vec<_>>()
@@ -35,7 +37,11 @@ fn placeholders(rows: usize, columns: usize) -> String {
 
 /// Stores bodies (hash, text) not yet stored and claims them. Call in a
 /// transaction of its own.
-pub async fn put(conn: &mut AnyConnection, by: Claimant<'_>, bodies: Vec<(String, String)>) -> Result<(), StoreError> {
+pub async fn put(
+    conn: &mut AnyConnection,
+    by: Claimant<'_>,
+    bodies: Vec<(String, String)>,
+) -> Result<(), StoreError> {
     let ctx = "storing workflow bodies";
     let mut rest = bodies.into_iter().peekable();
     while rest.peek().is_some() {
@@ -47,7 +53,10 @@ pub async fn put(conn: &mut AnyConnection, by: Claimant<'_>, bodies: Vec<(String
         );
         let mut query = sqlx::query(AssertSqlSafe(claims));
         for (hash, _) in &batch {
-            query = query.bind(by.job_id.to_owned()).bind(by.env_id).bind(hash.clone());
+            query = query
+                .bind(by.job_id.to_owned())
+                .bind(by.env_id)
+                .bind(hash.clone());
         }
         query.execute(&mut *conn).await.context(ctx)?;
         let rows = format!(
