@@ -55,9 +55,10 @@ pub fn fingerprint_canonical(canonical: &str) -> String {
 
 /// Compact JSON with object keys sorted, whatever map type serde_json was built with.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::with_capacity(256);
+    let mut out = Vec::with_capacity(4096);
     write_canonical(value, &mut out);
-    out
+    // Only JSON text was written: valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Pretty, key-sorted JSON: the form people read and review.
@@ -82,40 +83,49 @@ fn sort_keys(value: &Value) -> Value {
     }
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
+            out.push(b'{');
+            let sorted = map.keys().zip(map.keys().skip(1)).all(|(a, b)| a < b);
+            if sorted {
+                for (i, (k, v)) in map.iter().enumerate() {
+                    write_member(i, k, v, out);
                 }
-                push_json_string(k, out);
-                out.push(':');
-                write_canonical(&map[k], out);
+            } else {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                for (i, k) in keys.into_iter().enumerate() {
+                    write_member(i, k, &map[k], out);
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        Value::String(s) => push_json_string(s, out),
-        other => out.push_str(&other.to_string()),
+        // serde_json's escaping and number format are the canonical ones; writing to
+        // a Vec cannot fail.
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
     }
 }
 
-fn push_json_string(s: &str, out: &mut String) {
-    // serde_json's string escaping is the canonical one; it cannot fail for a str.
-    out.push_str(&Value::String(s.to_owned()).to_string());
+fn write_member(i: usize, key: &str, value: &Value, out: &mut Vec<u8>) {
+    if i > 0 {
+        out.push(b',');
+    }
+    let _ = serde_json::to_writer(&mut *out, key);
+    out.push(b':');
+    write_canonical(value, out);
 }
 
 /// Numbers canonicalized and `cachedResult*` keys (UI caches of resource locators) dropped.
