@@ -3,7 +3,7 @@
 use super::args::Cli;
 use crate::config::{Config, Paths};
 use crate::service::{LocalOps, Settings};
-use crate::store::secrets::KeySource;
+use crate::store::sealed::KeySource;
 use crate::store::{Backend, SecretBox, Store, redact_url};
 use anyhow::{Context as _, Result, bail};
 use std::path::PathBuf;

@@ -2,7 +2,7 @@
 
 use super::context::Context;
 use super::output;
-use crate::store::secrets::MASTER_KEY_ENV;
+use crate::store::sealed::MASTER_KEY_ENV;
 use anyhow::Result;
 use serde::Serialize;
 

@@ -1,5 +1,6 @@
 //! Pure types and rules: no IO, no async, time passed in.
 
+pub mod encoding;
 pub mod environment;
 pub mod job;
 pub mod normalize;

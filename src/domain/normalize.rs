@@ -6,6 +6,7 @@
 //! workflow on two instances (or in a file and on an instance) has the same fingerprint,
 //! and any meaningful change changes it.
 
+use super::encoding::hex;
 use super::workflow::id_string;
 use super::writable::{COSMETIC_NODE_KEYS, SETTINGS_KEYS};
 use ring::digest;
@@ -318,17 +319,6 @@ fn is_server_setting_default(key: &str, value: &Value) -> bool {
         "availableInMCP" => value == &Value::Bool(false),
         _ => false,
     }
-}
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 0xf) as usize] as char);
-    }
-    s
 }
 
 #[cfg(test)]

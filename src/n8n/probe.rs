@@ -139,7 +139,8 @@ fn version_from_editor_page(html: &str) -> Option<String> {
     const MARK: &str = "name=\"n8n:config:sentry\" content=\"";
     let start = html.find(MARK)? + MARK.len();
     let encoded = &html[start..start + html[start..].find('"')?];
-    let config: Value = serde_json::from_slice(&base64_decode(encoded)?).ok()?;
+    let config: Value =
+        serde_json::from_slice(&crate::domain::encoding::base64_decode(encoded)?).ok()?;
     let release = config.get("release")?.as_str()?;
     let version = release.strip_prefix("n8n@")?;
     version
@@ -147,30 +148,6 @@ fn version_from_editor_page(html: &str) -> Option<String> {
         .next()
         .is_some_and(|c| c.is_ascii_digit())
         .then(|| version.to_owned())
-}
-
-/// Standard base64 with optional padding; `None` on anything else.
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(text.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in text.trim_end_matches('=').bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -368,13 +345,5 @@ mod tests {
         assert_eq!(version_from_editor_page("<html></html>"), None);
         let broken = r#"<meta name="n8n:config:sentry" content="!!">"#;
         assert_eq!(version_from_editor_page(broken), None);
-    }
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(base64_decode("aGk=").as_deref(), Some(&b"hi"[..]));
-        assert_eq!(base64_decode("aGk").as_deref(), Some(&b"hi"[..]));
-        assert_eq!(base64_decode("").as_deref(), Some(&b""[..]));
-        assert_eq!(base64_decode("a b"), None);
     }
 }

@@ -3,8 +3,8 @@
 
 use super::events::{EventBody, EventBus};
 use super::{OpsError, OpsResult};
+use crate::domain::encoding::hex;
 use crate::domain::job::{JobState, LogLevel};
-use crate::domain::normalize::hex;
 use crate::store::{Store, jobs, now_ms};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::future::Future;

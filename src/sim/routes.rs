@@ -602,7 +602,7 @@ async fn healthz() -> Response {
 /// meta tag carrying the release (`n8n@1.123.0`), base64 encoded.
 async fn editor_page(State(sim): Shared) -> Response {
     let config = json!({ "dsn": "", "environment": "production", "release": format!("n8n@{}", sim.version) });
-    let encoded = super::cursor::base64_encode(config.to_string().as_bytes());
+    let encoded = crate::domain::encoding::base64_encode(config.to_string().as_bytes());
     let page = format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n<meta name=\"n8n:config:rest-endpoint\" content=\"cmVzdA==\">\n<meta name=\"n8n:config:sentry\" content=\"{encoded}\">\n<title>n8n.io - Workflow Automation</title>\n</head>\n<body><div id=\"app\"></div></body>\n</html>\n"
     );

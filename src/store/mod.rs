@@ -9,11 +9,11 @@ mod error;
 pub mod inventory;
 pub mod jobs;
 mod migrate;
-pub mod secrets;
+pub mod sealed;
 pub mod workflows;
 
 pub use error::{Context, StoreError};
-pub use secrets::SecretBox;
+pub use sealed::SecretBox;
 
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;

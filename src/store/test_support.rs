@@ -3,7 +3,7 @@
 //! `N8NOPS_REQUIRE_PG=1` (as in CI) a missing server is a failure, not a skip.
 
 use super::{SecretBox, Store};
-use crate::domain::normalize::hex;
+use crate::domain::encoding::hex;
 use ring::rand::{SecureRandom, SystemRandom};
 
 pub struct TestStore {

@@ -6,7 +6,7 @@
 //! value copied to another row does not open.
 
 use super::StoreError;
-use crate::domain::normalize::hex;
+use crate::domain::encoding::hex;
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use ring::rand::{SecureRandom, SystemRandom};
 use std::fmt;
