@@ -60,6 +60,8 @@ pub struct N8nConfig {
     pub connect_timeout_secs: u64,
     /// Requests in flight at once per instance.
     pub max_concurrency: usize,
+    /// Writes in flight at once per instance (n8n on SQLite needs 1).
+    pub max_concurrent_writes: usize,
     /// Retries of idempotent requests on 429, 5xx and transport errors.
     pub max_retries: u32,
 }
@@ -70,6 +72,7 @@ impl Default for N8nConfig {
             timeout_secs: 30,
             connect_timeout_secs: 10,
             max_concurrency: 4,
+            max_concurrent_writes: 1,
             max_retries: 3,
         }
     }
@@ -134,8 +137,10 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.n8n.max_concurrency == 0 {
-            return Err("n8n.max_concurrency must be at least 1".into());
+        if self.n8n.max_concurrency == 0 || self.n8n.max_concurrent_writes == 0 {
+            return Err(
+                "n8n.max_concurrency and n8n.max_concurrent_writes must be at least 1".into(),
+            );
         }
         if self.sync.concurrency == 0 {
             return Err("sync.concurrency must be at least 1".into());

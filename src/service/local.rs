@@ -40,6 +40,7 @@ impl Settings {
             timeout: Duration::from_secs(config.n8n.timeout_secs),
             connect_timeout: Duration::from_secs(config.n8n.connect_timeout_secs),
             max_concurrency: config.n8n.max_concurrency,
+            max_concurrent_writes: config.n8n.max_concurrent_writes,
             max_retries: config.n8n.max_retries,
             ..ClientOptions::default()
         };

@@ -45,7 +45,9 @@ impl LocalOps {
                     .iter()
                     .find(|e| &e.name == name)
                     .ok_or_else(|| OpsError::not_found(format!("no environment named '{name}'")))?;
-                picked.push(env.clone());
+                if !picked.iter().any(|p: &EnvRow| p.id == env.id) {
+                    picked.push(env.clone());
+                }
             }
             picked
         };
