@@ -7,7 +7,7 @@
 //! the sync's final transaction does, so a failed sync changes nothing visible; its
 //! claims are released and the unreferenced bodies collected.
 
-use super::{Context, StoreError};
+use super::{Context, StoreError, placeholders};
 use sqlx::AnyConnection;
 use sqlx::AssertSqlSafe;
 use sqlx::Row;
@@ -21,19 +21,6 @@ pub struct Claimant<'a> {
 
 /// Rows per INSERT statement when storing bodies.
 const BATCH: usize = 64;
-
-/// `($1, $2), ($3, $4), ...` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
-                .collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// Stores bodies (hash, text) not yet stored and claims them. Call in a
 /// transaction of its own.

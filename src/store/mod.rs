@@ -162,6 +162,20 @@ pub fn get_bool(row: &sqlx::any::AnyRow, column: &str) -> Result<bool, sqlx::Err
         .or_else(|_| row.try_get::<i64, _>(column).map(|v| v != 0))
 }
 
+/// `($1, $2), ($3, $4), ...`: placeholders for a multi-row INSERT of `rows` rows of
+/// `columns` values (the same syntax on SQLite and PostgreSQL).
+pub(crate) fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Unix milliseconds now; the one clock the store uses.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

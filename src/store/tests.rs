@@ -578,3 +578,9 @@ fn urls_are_redacted() {
     );
     assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
 }
+
+#[test]
+fn placeholders_number_every_value() {
+    assert_eq!(placeholders(2, 3), "($1, $2, $3), ($4, $5, $6)");
+    assert_eq!(placeholders(1, 1), "($1)");
+}

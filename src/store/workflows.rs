@@ -1,6 +1,6 @@
 //! Workflows per environment: as n8n returned them, normalized, and fingerprinted.
 
-use super::{Context, StoreError};
+use super::{Context, StoreError, placeholders};
 use crate::domain::sync::Change;
 use crate::domain::workflow::CredentialRef;
 use serde::{Deserialize, Serialize};
@@ -151,67 +151,46 @@ pub async fn apply_sync(
             .execute(&mut *conn)
             .await
             .context(ctx)?;
-        record_change(
-            conn,
-            env_id,
-            job_id,
-            &r.n8n_id,
-            &r.name,
-            Change::Removed,
-            Some(&r.fingerprint),
-            at,
-        )
-        .await?;
     }
-    let changes: Vec<(String, String, Change, String)> = written
+    let changes: Vec<(String, String, Change, String)> = removed
         .iter()
-        .filter(|w| w.change != Change::Unchanged)
-        .map(|w| {
+        .map(|r| {
             (
-                w.n8n_id.clone(),
-                w.name.clone(),
-                w.change,
-                w.fingerprint.clone(),
+                r.n8n_id.clone(),
+                r.name.clone(),
+                Change::Removed,
+                r.fingerprint.clone(),
             )
         })
+        .chain(
+            written
+                .iter()
+                .filter(|w| w.change != Change::Unchanged)
+                .map(|w| {
+                    (
+                        w.n8n_id.clone(),
+                        w.name.clone(),
+                        w.change,
+                        w.fingerprint.clone(),
+                    )
+                }),
+        )
         .collect();
     let mut rows = written.into_iter().peekable();
     while rows.peek().is_some() {
         let batch: Vec<NewWorkflow> = rows.by_ref().take(UPSERT_BATCH).collect();
         upsert_batch(conn, env_id, batch, at).await?;
     }
-    for (id, name, change, fingerprint) in changes {
-        record_change(
-            conn,
-            env_id,
-            job_id,
-            &id,
-            &name,
-            change,
-            Some(&fingerprint),
-            at,
-        )
-        .await?;
+    let mut changes = changes.into_iter().peekable();
+    while changes.peek().is_some() {
+        let batch: Vec<_> = changes.by_ref().take(UPSERT_BATCH).collect();
+        record_changes(conn, env_id, job_id, batch, at).await?;
     }
     Ok(())
 }
 
 /// Rows per INSERT statement: fewer round trips on a first sync of thousands.
 const UPSERT_BATCH: usize = 32;
-const UPSERT_COLUMNS: usize = 13;
-
-/// `($1, ..., $15), ($16, ...)`: placeholders for `rows` rows.
-fn placeholders(rows: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (1..=UPSERT_COLUMNS)
-                .map(|c| format!("${}", r * UPSERT_COLUMNS + c))
-                .collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 async fn upsert_batch(
     conn: &mut AnyConnection,
@@ -228,7 +207,7 @@ async fn upsert_batch(
              credentials = excluded.credentials, raw_hash = excluded.raw_hash,
              fingerprint = excluded.fingerprint, updated_at = excluded.updated_at,
              stored_at = excluded.stored_at, change = excluded.change",
-        placeholders(batch.len())
+        placeholders(batch.len(), 13)
     );
     let first = batch
         .first()
@@ -258,31 +237,34 @@ async fn upsert_batch(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record_change(
+/// Records (n8n id, name, change, fingerprint) rows in the change history.
+async fn record_changes(
     conn: &mut AnyConnection,
     env_id: i64,
     job_id: Option<&str>,
-    n8n_id: &str,
-    name: &str,
-    change: Change,
-    fingerprint: Option<&str>,
+    batch: Vec<(String, String, Change, String)>,
     at: i64,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO workflow_changes (env_id, job_id, n8n_id, name, change, fingerprint, at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(env_id)
-    .bind(job_id.map(str::to_owned))
-    .bind(n8n_id.to_owned())
-    .bind(name.to_owned())
-    .bind(change.as_str())
-    .bind(fingerprint.map(str::to_owned))
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .context("recording a workflow change")?;
+    let sql = format!(
+        "INSERT INTO workflow_changes (env_id, job_id, n8n_id, name, change, fingerprint, at) VALUES {}",
+        placeholders(batch.len(), 7)
+    );
+    // Only placeholders are generated; every value is bound.
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (id, name, change, fingerprint) in batch {
+        query = query
+            .bind(env_id)
+            .bind(job_id.map(str::to_owned))
+            .bind(id)
+            .bind(name)
+            .bind(change.as_str())
+            .bind(fingerprint)
+            .bind(at);
+    }
+    query
+        .execute(&mut *conn)
+        .await
+        .context("recording workflow changes")?;
     Ok(())
 }
 
