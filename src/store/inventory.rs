@@ -2,9 +2,10 @@
 //! and recent executions. Each `replace_*` swaps an environment's whole set (and
 //! writes nothing when the set is unchanged); call them inside the sync's transaction.
 
-use super::{Context, StoreError};
+use super::{Context, StoreError, placeholders};
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
+use sqlx::AssertSqlSafe;
 use sqlx::Row;
 
 /// Credential metadata; never the secret data.
@@ -48,6 +49,9 @@ pub struct ExecutionRow {
     pub retry_of: Option<String>,
 }
 
+/// Rows per INSERT statement.
+const BATCH: usize = 64;
+
 /// Whether two row sets hold the same rows, in any order: then a replace writes nothing.
 fn same_rows<T: Ord + Clone>(current: &[T], new: &[T]) -> bool {
     if current.len() != new.len() {
@@ -87,19 +91,26 @@ pub async fn replace_credentials(
         return Ok(());
     }
     clear(conn, "credentials", env_id).await?;
-    for c in rows {
-        sqlx::query(
-            "INSERT INTO credentials (env_id, n8n_id, name, cred_type, source, used_by) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(env_id)
-        .bind(c.n8n_id.clone())
-        .bind(c.name.clone())
-        .bind(c.cred_type.clone())
-        .bind(c.source.clone())
-        .bind(c.used_by)
-        .execute(&mut *conn)
-        .await
-        .context(&format!("storing credential '{}'", c.name))?;
+    for batch in rows.chunks(BATCH) {
+        let sql = format!(
+            "INSERT INTO credentials (env_id, n8n_id, name, cred_type, source, used_by) VALUES {}",
+            placeholders(batch.len(), 6)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for c in batch {
+            query = query
+                .bind(env_id)
+                .bind(c.n8n_id.clone())
+                .bind(c.name.clone())
+                .bind(c.cred_type.clone())
+                .bind(c.source.clone())
+                .bind(c.used_by);
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .context("storing credentials")?;
     }
     Ok(())
 }
@@ -162,23 +173,30 @@ pub async fn replace_executions(
         return Ok(());
     }
     clear(conn, "executions", env_id).await?;
-    for x in rows {
-        sqlx::query(
+    for batch in rows.chunks(BATCH) {
+        let sql = format!(
             "INSERT INTO executions (env_id, n8n_id, workflow_id, status, mode, started_at, stopped_at, finished, retry_of)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(env_id)
-        .bind(x.n8n_id.clone())
-        .bind(x.workflow_id.clone())
-        .bind(x.status.clone())
-        .bind(x.mode.clone())
-        .bind(x.started_at.clone())
-        .bind(x.stopped_at.clone())
-        .bind(x.finished)
-        .bind(x.retry_of.clone())
-        .execute(&mut *conn)
-        .await
-        .context(&format!("storing execution {}", x.n8n_id))?;
+             VALUES {}",
+            placeholders(batch.len(), 9)
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for x in batch {
+            query = query
+                .bind(env_id)
+                .bind(x.n8n_id.clone())
+                .bind(x.workflow_id.clone())
+                .bind(x.status.clone())
+                .bind(x.mode.clone())
+                .bind(x.started_at.clone())
+                .bind(x.stopped_at.clone())
+                .bind(x.finished)
+                .bind(x.retry_of.clone());
+        }
+        query
+            .execute(&mut *conn)
+            .await
+            .context("storing executions")?;
     }
     Ok(())
 }
