@@ -5,13 +5,13 @@
 use super::args::DemoArgs;
 use super::output::table;
 use crate::domain::environment::EnvClass;
+use crate::domain::matrix::{self, Cell};
 use crate::service::{
     EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job,
 };
 use crate::sim::{self, SimOptions};
 use crate::store::{SecretBox, Store};
 use anyhow::{Context as _, Result, bail};
-use std::collections::BTreeMap;
 
 pub async fn run(json: bool, verbose: u8, args: DemoArgs) -> Result<()> {
     let data_dir = std::env::temp_dir().join(format!("n8nops-demo-{}", std::process::id()));
@@ -125,34 +125,33 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
     );
 
     // A first look at the matrix: workflows by name, and where they differ.
-    let mut by_name: BTreeMap<&str, BTreeMap<&str, &str>> = BTreeMap::new();
-    for w in &workflows {
-        by_name
-            .entry(&w.name)
-            .or_default()
-            .insert(&w.env, &w.fingerprint);
-    }
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
-    let mut rows = Vec::new();
-    for (name, cells) in &by_name {
-        let fps: std::collections::BTreeSet<&&str> = cells.values().collect();
-        if cells.len() == env_names.len() && fps.len() == 1 {
-            continue;
-        }
-        let mut row = vec![name.to_string()];
-        for env in &env_names {
-            row.push(match cells.get(env) {
-                None => "missing".into(),
-                Some(fp) if fps.len() > 1 => format!("differs {}", &fp[..8]),
-                Some(_) if cells.len() < env_names.len() => "present".into(),
-                Some(_) => "same".into(),
-            });
-        }
-        rows.push(row);
-    }
+    let matrix = matrix::build(
+        &env_names,
+        workflows
+            .iter()
+            .map(|w| (w.env.as_str(), w.name.as_str(), w.fingerprint.as_str())),
+    );
+    let total = matrix.len();
+    let rows: Vec<Vec<String>> = matrix
+        .into_iter()
+        .filter(|r| r.differs() || r.is_missing_somewhere())
+        .map(|r| {
+            let missing_somewhere = r.is_missing_somewhere();
+            std::iter::once(r.name)
+                .chain(r.cells.into_iter().map(|c| match c {
+                    Cell::Missing => "missing".into(),
+                    Cell::Differs { fingerprint } => {
+                        format!("differs {}", &fingerprint[..8.min(fingerprint.len())])
+                    }
+                    Cell::Same { .. } if missing_somewhere => "present".into(),
+                    Cell::Same { .. } => "same".into(),
+                }))
+                .collect()
+        })
+        .collect();
     println!(
-        "\n{} workflows in all; {} are missing somewhere or differ:\n",
-        by_name.len(),
+        "\n{total} workflows in all; {} are missing somewhere or differ:\n",
         rows.len()
     );
     let mut headers = vec!["WORKFLOW"];

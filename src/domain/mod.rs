@@ -3,6 +3,7 @@
 pub mod encoding;
 pub mod environment;
 pub mod job;
+pub mod matrix;
 pub mod normalize;
 pub mod sync;
 pub mod workflow;
