@@ -10,3 +10,4 @@ pub mod n8n;
 pub mod service;
 pub mod sim;
 pub mod store;
+pub mod tui;

@@ -19,6 +19,9 @@ pub struct Cli {
     /// Machine output: JSON on stdout, errors on stderr
     #[arg(long, global = true)]
     pub json: bool,
+    /// Hide and refuse every action that changes an instance or the store (TUI)
+    #[arg(long, global = true)]
+    pub readonly: bool,
     /// More detail in the log file (-v debug, -vv trace); RUST_LOG also works
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -42,6 +45,14 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Operations the policy holds for approval: list, approve, reject
+    #[command(subcommand)]
+    Approvals(super::approvals::ApprovalsCommand),
+    /// Executions, polled live from the environments
+    #[command(subcommand, alias = "exec")]
+    Executions(super::executions::ExecutionsCommand),
+    /// Semantic diff of workflows between environments or files
+    Diff(super::diff::DiffArgs),
     /// Print every path and setting in use
     Info,
     /// A simulated n8n public API
@@ -211,4 +222,7 @@ pub struct DemoArgs {
     /// Workflows per generated instance
     #[arg(long, default_value_t = 60)]
     pub workflows: usize,
+    /// Print the synced fleet and exit instead of opening the TUI
+    #[arg(long)]
+    pub print: bool,
 }

@@ -1,10 +1,13 @@
 //! The command-line face: clap arguments turned into `Ops` calls. Exit codes: 0 ok,
 //! 2 error (1 is kept for "differences found" with `--exit-code`).
 
+mod approvals;
 mod args;
 mod context;
 mod demo;
+mod diff;
 mod env;
+mod executions;
 mod info;
 mod jobs;
 mod logging;
@@ -76,6 +79,9 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Workflows(cmd) => workflows::run(&ctx, &ops, cmd).await,
         Command::Jobs(cmd) => jobs::run_jobs(&ctx, &ops, cmd).await,
         Command::Audit(cmd) => jobs::run_audit(&ctx, &ops, cmd).await,
+        Command::Approvals(cmd) => approvals::run(&ctx, &ops, cmd).await,
+        Command::Executions(cmd) => executions::run(&ctx, &ops, cmd).await,
+        Command::Diff(args) => diff::run(&ctx, &ops, args).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }

@@ -31,6 +31,11 @@ pub struct Config {
     pub n8n: N8nConfig,
     pub sync: SyncConfig,
     pub log: LogConfig,
+    pub tui: TuiConfig,
+    /// Key overrides: action name -> keys, e.g. `quit = ["q", "ctrl-c"]`.
+    pub keys: std::collections::BTreeMap<String, Vec<String>>,
+    /// Per environment class: what workflow operations may do.
+    pub policy: crate::domain::policy::Policy,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,6 +116,30 @@ impl Default for LogConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TuiConfig {
+    /// A theme in themes/ (dark, light, high-contrast) or a path to a theme file.
+    pub theme: String,
+    /// Seconds between connection checks of every environment.
+    pub heartbeat_secs: u64,
+    /// Seconds between polls of each environment's executions in the tail.
+    pub executions_poll_secs: u64,
+    /// Executions the tail keeps in memory; older ones drop off.
+    pub executions_buffer: usize,
+}
+
+impl Default for TuiConfig {
+    fn default() -> Self {
+        TuiConfig {
+            theme: "dark".into(),
+            heartbeat_secs: 5,
+            executions_poll_secs: 3,
+            executions_buffer: 2000,
+        }
+    }
+}
+
 impl Config {
     /// Reads the file when it exists; a missing file means every default.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -147,6 +176,14 @@ impl Config {
         }
         if self.n8n.timeout_secs == 0 || self.n8n.connect_timeout_secs == 0 {
             return Err("n8n timeouts must be at least 1 second".into());
+        }
+        if self.tui.heartbeat_secs == 0 || self.tui.executions_poll_secs == 0 {
+            return Err(
+                "tui.heartbeat_secs and tui.executions_poll_secs must be at least 1".into(),
+            );
+        }
+        if self.tui.executions_buffer == 0 {
+            return Err("tui.executions_buffer must be at least 1".into());
         }
         Ok(())
     }

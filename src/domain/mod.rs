@@ -5,6 +5,7 @@ pub mod environment;
 pub mod job;
 pub mod matrix;
 pub mod normalize;
+pub mod policy;
 pub mod sync;
 pub mod workflow;
 pub mod writable;

@@ -23,6 +23,8 @@ pub struct Settings {
     pub client: ClientOptions,
     pub sync_concurrency: usize,
     pub executions_limit: usize,
+    /// What workflow operations may do in each environment class.
+    pub policy: crate::domain::policy::Policy,
 }
 
 impl Settings {
@@ -49,6 +51,7 @@ impl Settings {
             client,
             sync_concurrency: config.sync.concurrency,
             executions_limit: config.sync.executions_limit,
+            policy: config.policy,
         }
     }
 }
@@ -212,6 +215,50 @@ impl Ops for LocalOps {
 
     async fn workflow_get(&self, workflow: WorkflowRef) -> OpsResult<WorkflowDetail> {
         self.get_workflow(&workflow).await
+    }
+
+    async fn workflow_op(&self, req: WorkflowOpRequest) -> OpsResult<WorkflowOpReport> {
+        self.run_workflow_op(req).await
+    }
+
+    async fn workflows_upload(&self, req: UploadRequest) -> OpsResult<UploadReport> {
+        self.upload_workflows(req).await
+    }
+
+    async fn workflows_download(&self, req: DownloadRequest) -> OpsResult<DownloadResult> {
+        self.download_workflows(req).await
+    }
+
+    async fn trash_list(&self, env: Option<String>) -> OpsResult<Vec<TrashedWorkflow>> {
+        self.list_trash(env.as_deref()).await
+    }
+
+    async fn trash_restore(&self, id: i64, confirmed: bool) -> OpsResult<WorkflowOpResult> {
+        self.restore_from_trash(id, confirmed).await
+    }
+
+    async fn approvals_list(&self, query: ApprovalQuery) -> OpsResult<Vec<ApprovalView>> {
+        self.list_approvals(&query).await
+    }
+
+    async fn approval_decide(&self, decision: ApprovalDecision) -> OpsResult<ApprovalView> {
+        self.decide_approval(decision).await
+    }
+
+    async fn executions_poll(&self, query: ExecutionsQuery) -> OpsResult<ExecutionsPage> {
+        self.poll_executions(query).await
+    }
+
+    async fn execution_get(&self, execution: ExecutionRef) -> OpsResult<ExecutionDetail> {
+        self.get_execution(&execution).await
+    }
+
+    async fn execution_retry(&self, execution: ExecutionRef) -> OpsResult<ExecutionView> {
+        self.retry_execution(&execution).await
+    }
+
+    async fn diff(&self, req: DiffRequest) -> OpsResult<DiffReport> {
+        self.run_diff(req).await
     }
 
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>> {

@@ -28,6 +28,31 @@ pub trait Ops: Send + Sync {
     async fn workflows_list(&self, query: WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>>;
     async fn workflow_get(&self, workflow: WorkflowRef) -> OpsResult<WorkflowDetail>;
 
+    /// Activate, deactivate, delete or tag workflows, each checked against its
+    /// environment class's policy. Per-target outcomes; only a store failure is an error.
+    async fn workflow_op(&self, req: WorkflowOpRequest) -> OpsResult<WorkflowOpReport>;
+    /// Creates workflows from JSON files or ZIPs of them; each rejected file gets its reason.
+    async fn workflows_upload(&self, req: UploadRequest) -> OpsResult<UploadReport>;
+    async fn workflows_download(&self, req: DownloadRequest) -> OpsResult<DownloadResult>;
+    /// Soft-deleted workflows, newest first.
+    async fn trash_list(&self, env: Option<String>) -> OpsResult<Vec<TrashedWorkflow>>;
+    /// Re-creates a soft-deleted workflow in its environment (ruled like an upload).
+    async fn trash_restore(&self, id: i64, confirmed: bool) -> OpsResult<WorkflowOpResult>;
+
+    // ---- approvals ----
+    async fn approvals_list(&self, query: ApprovalQuery) -> OpsResult<Vec<ApprovalView>>;
+    /// Grants (and runs) or rejects a pending approval.
+    async fn approval_decide(&self, decision: ApprovalDecision) -> OpsResult<ApprovalView>;
+
+    // ---- executions ----
+    /// Executions newer than the query's cursors, polled from each environment live.
+    async fn executions_poll(&self, query: ExecutionsQuery) -> OpsResult<ExecutionsPage>;
+    async fn execution_get(&self, execution: ExecutionRef) -> OpsResult<ExecutionDetail>;
+    async fn execution_retry(&self, execution: ExecutionRef) -> OpsResult<ExecutionView>;
+
+    // ---- diff ----
+    async fn diff(&self, req: DiffRequest) -> OpsResult<DiffReport>;
+
     // ---- jobs, audit, events ----
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>>;
     async fn job_get(&self, id: String) -> OpsResult<JobDetail>;

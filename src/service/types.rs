@@ -9,6 +9,8 @@ use crate::domain::workflow::CredentialRef;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use super::diff::{DiffReport, DiffRequest};
+
 pub type Time = DateTime<Utc>;
 
 /// Unix milliseconds (the store's clock) as a time.
@@ -238,4 +240,233 @@ pub struct AuditEntry {
     pub workflow: Option<String>,
     pub outcome: crate::store::audit::Outcome,
     pub detail: Option<String>,
+}
+
+// ---- workflow operations (policy-checked) ----
+
+/// What to do to the targeted workflows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorkflowAction {
+    Activate,
+    Deactivate,
+    /// Soft delete keeps the workflow in the store's trash, restorable; hard does not.
+    Delete {
+        hard: bool,
+    },
+    Tag {
+        add: Vec<String>,
+        remove: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowOpRequest {
+    pub action: WorkflowAction,
+    pub targets: Vec<WorkflowRef>,
+    /// The person confirmed where the policy says "warn".
+    pub confirmed: bool,
+}
+
+/// What happened to one target (or one upload): the policy's ruling or the result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum OpOutcome {
+    Done,
+    /// The policy says "warn": ask, then send again with `confirmed`.
+    NeedsConfirmation {
+        reason: String,
+    },
+    /// Recorded; it runs when someone grants the approval.
+    PendingApproval {
+        approval_id: i64,
+        reason: String,
+    },
+    Blocked {
+        reason: String,
+    },
+    Failed {
+        error: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowOpResult {
+    pub target: WorkflowRef,
+    pub name: Option<String>,
+    pub outcome: OpOutcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkflowOpReport {
+    pub results: Vec<WorkflowOpResult>,
+}
+
+/// One file to upload: a workflow JSON, or a ZIP of them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRequest {
+    pub env: String,
+    pub files: Vec<UploadFile>,
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadAccepted {
+    /// The file (for a ZIP: `archive.zip/inner.json`).
+    pub file: String,
+    pub id: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRejected {
+    pub file: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadReport {
+    pub env: String,
+    /// The policy's ruling: `Done` when the upload ran.
+    pub outcome: OpOutcome,
+    pub accepted: Vec<UploadAccepted>,
+    pub rejected: Vec<UploadRejected>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadRequest {
+    pub targets: Vec<WorkflowRef>,
+}
+
+/// A ZIP of the workflows as n8n returned them, one `<env>/<name>.json` each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DownloadResult {
+    pub file_name: String,
+    pub zip: Vec<u8>,
+    pub workflows: usize,
+}
+
+/// A soft-deleted workflow kept in the store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrashedWorkflow {
+    pub id: i64,
+    pub env: String,
+    pub workflow_id: String,
+    pub name: String,
+    pub deleted_at: Time,
+    pub deleted_by: String,
+}
+
+// ---- approvals ----
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ApprovalState {
+    Pending,
+    Approved,
+    Rejected,
+    /// Approved, and running the action failed.
+    Failed,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ApprovalQuery {
+    pub state: Option<ApprovalState>,
+    pub env: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApprovalView {
+    pub id: i64,
+    pub env: String,
+    /// What will run once granted.
+    pub request: WorkflowOpRequest,
+    pub summary: String,
+    pub requested_by: String,
+    pub requested_at: Time,
+    pub state: ApprovalState,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Time>,
+    pub note: Option<String>,
+    pub result: Option<WorkflowOpReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalDecision {
+    pub id: i64,
+    pub approve: bool,
+    pub note: Option<String>,
+    /// The requester grants their own request, where the class's policy permits it.
+    pub self_approve: bool,
+}
+
+// ---- executions ----
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionsQuery {
+    /// Environments to poll; empty means all.
+    pub envs: Vec<String>,
+    /// Per environment, the newest execution id already seen: only newer ones come back.
+    pub after: std::collections::BTreeMap<String, String>,
+    /// Most executions per environment in one answer.
+    pub limit: usize,
+    pub status: Option<String>,
+    pub workflow_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionView {
+    pub env: String,
+    pub id: String,
+    pub workflow_id: Option<String>,
+    pub workflow_name: Option<String>,
+    pub status: String,
+    pub mode: Option<String>,
+    pub started_at: Option<Time>,
+    pub stopped_at: Option<Time>,
+    pub retry_of: Option<String>,
+}
+
+/// Newest first across environments, with the cursors for the next poll and the
+/// environments that could not be polled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionsPage {
+    pub executions: Vec<ExecutionView>,
+    pub cursors: std::collections::BTreeMap<String, String>,
+    pub errors: Vec<EnvProblem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvProblem {
+    pub env: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionRef {
+    pub env: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionDetail {
+    pub execution: ExecutionView,
+    pub failing_node: Option<String>,
+    pub error_message: Option<String>,
+    /// Nodes that ran, in order, with their status.
+    pub nodes: Vec<ExecutionNodeRun>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionNodeRun {
+    pub node: String,
+    pub status: String,
+    pub duration_ms: Option<i64>,
+    pub items: Option<i64>,
 }

@@ -1,0 +1,328 @@
+//! Everything a key can mean. The keymap binds keys to actions; panes say which actions
+//! work where they are, so the footer and `?` help are generated, never written by hand.
+
+use serde::{Deserialize, Serialize};
+
+/// One thing a person can do with a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    // ---- the shell ----
+    Quit,
+    Help,
+    /// Open the `:` command line.
+    Command,
+    /// Open the `/` filter line (`!` inverts).
+    Filter,
+    Back,
+    NextPane,
+    PrevPane,
+    Pane1,
+    Pane2,
+    Pane3,
+    Pane4,
+    Pane5,
+    Pane6,
+    Pane7,
+    Pane8,
+    Pane9,
+    // ---- moving ----
+    Down,
+    Up,
+    Top,
+    Bottom,
+    PageDown,
+    PageUp,
+    Left,
+    Right,
+    /// Drill in: open the selected row.
+    Enter,
+    /// Mark the selected row for a bulk action.
+    Mark,
+    MarkAll,
+    Refresh,
+    // ---- environments ----
+    Add,
+    Edit,
+    Test,
+    Sync,
+    Delete,
+    // ---- workflows ----
+    Activate,
+    Deactivate,
+    HardDelete,
+    Upload,
+    Download,
+    Tag,
+    /// Draw the selected workflow's node graph.
+    Graph,
+    /// Open the diff of the selected workflow (or the two marked cells).
+    Diff,
+    // ---- matrix ----
+    ToggleDiffers,
+    ToggleMissing,
+    // ---- executions ----
+    Pause,
+    Retry,
+}
+
+impl Action {
+    /// Every action, in the order help lists them.
+    pub const ALL: &'static [Action] = &[
+        Action::Quit,
+        Action::Help,
+        Action::Command,
+        Action::Filter,
+        Action::Back,
+        Action::NextPane,
+        Action::PrevPane,
+        Action::Pane1,
+        Action::Pane2,
+        Action::Pane3,
+        Action::Pane4,
+        Action::Pane5,
+        Action::Pane6,
+        Action::Pane7,
+        Action::Pane8,
+        Action::Pane9,
+        Action::Down,
+        Action::Up,
+        Action::Top,
+        Action::Bottom,
+        Action::PageDown,
+        Action::PageUp,
+        Action::Left,
+        Action::Right,
+        Action::Enter,
+        Action::Mark,
+        Action::MarkAll,
+        Action::Refresh,
+        Action::Add,
+        Action::Edit,
+        Action::Test,
+        Action::Sync,
+        Action::Delete,
+        Action::Activate,
+        Action::Deactivate,
+        Action::HardDelete,
+        Action::Upload,
+        Action::Download,
+        Action::Tag,
+        Action::Graph,
+        Action::Diff,
+        Action::ToggleDiffers,
+        Action::ToggleMissing,
+        Action::Pause,
+        Action::Retry,
+    ];
+
+    /// The name used in the config's `[keys]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Command => "command",
+            Action::Filter => "filter",
+            Action::Back => "back",
+            Action::NextPane => "next_pane",
+            Action::PrevPane => "prev_pane",
+            Action::Pane1 => "pane_1",
+            Action::Pane2 => "pane_2",
+            Action::Pane3 => "pane_3",
+            Action::Pane4 => "pane_4",
+            Action::Pane5 => "pane_5",
+            Action::Pane6 => "pane_6",
+            Action::Pane7 => "pane_7",
+            Action::Pane8 => "pane_8",
+            Action::Pane9 => "pane_9",
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageDown => "page_down",
+            Action::PageUp => "page_up",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::Enter => "enter",
+            Action::Mark => "mark",
+            Action::MarkAll => "mark_all",
+            Action::Refresh => "refresh",
+            Action::Add => "add",
+            Action::Edit => "edit",
+            Action::Test => "test",
+            Action::Sync => "sync",
+            Action::Delete => "delete",
+            Action::Activate => "activate",
+            Action::Deactivate => "deactivate",
+            Action::HardDelete => "hard_delete",
+            Action::Upload => "upload",
+            Action::Download => "download",
+            Action::Tag => "tag",
+            Action::Graph => "graph",
+            Action::Diff => "diff",
+            Action::ToggleDiffers => "toggle_differs",
+            Action::ToggleMissing => "toggle_missing",
+            Action::Pause => "pause",
+            Action::Retry => "retry",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.iter().copied().find(|a| a.name() == name)
+    }
+
+    /// The short word the footer shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::Command => "command",
+            Action::Filter => "filter",
+            Action::Back => "back",
+            Action::NextPane => "next pane",
+            Action::PrevPane => "prev pane",
+            Action::Pane1 => "pane 1",
+            Action::Pane2 => "pane 2",
+            Action::Pane3 => "pane 3",
+            Action::Pane4 => "pane 4",
+            Action::Pane5 => "pane 5",
+            Action::Pane6 => "pane 6",
+            Action::Pane7 => "pane 7",
+            Action::Pane8 => "pane 8",
+            Action::Pane9 => "pane 9",
+            Action::Down => "down",
+            Action::Up => "up",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::PageDown => "page down",
+            Action::PageUp => "page up",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::Enter => "open",
+            Action::Mark => "mark",
+            Action::MarkAll => "mark all",
+            Action::Refresh => "refresh",
+            Action::Add => "add",
+            Action::Edit => "edit",
+            Action::Test => "test",
+            Action::Sync => "sync",
+            Action::Delete => "delete",
+            Action::Activate => "activate",
+            Action::Deactivate => "deactivate",
+            Action::HardDelete => "delete for good",
+            Action::Upload => "upload",
+            Action::Download => "download",
+            Action::Tag => "tag",
+            Action::Graph => "graph",
+            Action::Diff => "diff",
+            Action::ToggleDiffers => "differs only",
+            Action::ToggleMissing => "missing only",
+            Action::Pause => "pause/follow",
+            Action::Retry => "retry",
+        }
+    }
+
+    /// Changes an instance or the store: hidden from hints and refused in `--readonly`.
+    pub fn is_mutating(self) -> bool {
+        matches!(
+            self,
+            Action::Add
+                | Action::Edit
+                | Action::Sync
+                | Action::Delete
+                | Action::Activate
+                | Action::Deactivate
+                | Action::HardDelete
+                | Action::Upload
+                | Action::Tag
+                | Action::Retry
+        )
+    }
+
+    /// The pane index a `PaneN` action jumps to (0-based).
+    pub fn pane_index(self) -> Option<usize> {
+        let n = match self {
+            Action::Pane1 => 0,
+            Action::Pane2 => 1,
+            Action::Pane3 => 2,
+            Action::Pane4 => 3,
+            Action::Pane5 => 4,
+            Action::Pane6 => 5,
+            Action::Pane7 => 6,
+            Action::Pane8 => 7,
+            Action::Pane9 => 8,
+            _ => return None,
+        };
+        Some(n)
+    }
+
+    /// Default keys, written as in the config (`"ctrl-d"`, `"G"`, `"enter"`).
+    pub fn default_keys(self) -> &'static [&'static str] {
+        match self {
+            Action::Quit => &["q", "ctrl-c"],
+            Action::Help => &["?"],
+            Action::Command => &[":"],
+            Action::Filter => &["/"],
+            Action::Back => &["esc"],
+            Action::NextPane => &["tab"],
+            Action::PrevPane => &["backtab"],
+            Action::Pane1 => &["1"],
+            Action::Pane2 => &["2"],
+            Action::Pane3 => &["3"],
+            Action::Pane4 => &["4"],
+            Action::Pane5 => &["5"],
+            Action::Pane6 => &["6"],
+            Action::Pane7 => &["7"],
+            Action::Pane8 => &["8"],
+            Action::Pane9 => &["9"],
+            Action::Down => &["j", "down"],
+            Action::Up => &["k", "up"],
+            Action::Top => &["g", "home"],
+            Action::Bottom => &["G", "end"],
+            Action::PageDown => &["ctrl-d", "pagedown"],
+            Action::PageUp => &["ctrl-u", "pageup"],
+            Action::Left => &["h", "left"],
+            Action::Right => &["l", "right"],
+            Action::Enter => &["enter"],
+            Action::Mark => &["space"],
+            Action::MarkAll => &["ctrl-a"],
+            Action::Refresh => &["ctrl-r"],
+            Action::Add => &["a"],
+            Action::Edit => &["e"],
+            Action::Test => &["t"],
+            Action::Sync => &["s"],
+            Action::Delete => &["d"],
+            Action::Activate => &["A"],
+            Action::Deactivate => &["X"],
+            Action::HardDelete => &["D"],
+            Action::Upload => &["u"],
+            Action::Download => &["w"],
+            Action::Tag => &["T"],
+            Action::Graph => &["v"],
+            Action::Diff => &["="],
+            Action::ToggleDiffers => &["f"],
+            Action::ToggleMissing => &["m"],
+            Action::Pause => &["p"],
+            Action::Retry => &["R"],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_are_unique() {
+        let mut names = std::collections::HashSet::new();
+        for &action in Action::ALL {
+            assert_eq!(Action::from_name(action.name()), Some(action));
+            assert!(names.insert(action.name()), "{} twice", action.name());
+            assert!(
+                !action.default_keys().is_empty(),
+                "{} has no key",
+                action.name()
+            );
+        }
+    }
+}
