@@ -5,7 +5,7 @@
 use super::args::DemoArgs;
 use super::output::table;
 use crate::domain::environment::EnvClass;
-use crate::domain::matrix::{self, Cell};
+use crate::domain::matrix::{self, Cell, Entry};
 use crate::service::{
     EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job,
 };
@@ -130,7 +130,13 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
         &env_names,
         workflows
             .iter()
-            .map(|w| (w.env.as_str(), w.name.as_str(), w.fingerprint.as_str())),
+            .map(|w| Entry {
+                env: &w.env,
+                name: &w.name,
+                id: &w.id,
+                fingerprint: &w.fingerprint,
+                active: w.active,
+            }),
     );
     let total = matrix.len();
     let rows: Vec<Vec<String>> = matrix
@@ -138,14 +144,15 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
         .filter(|r| r.differs() || r.is_missing_somewhere())
         .map(|r| {
             let missing_somewhere = r.is_missing_somewhere();
+            let differs = r.differs();
             std::iter::once(r.name)
                 .chain(r.cells.into_iter().map(|c| match c {
                     Cell::Missing => "missing".into(),
-                    Cell::Differs { fingerprint } => {
-                        format!("differs {}", &fingerprint[..8.min(fingerprint.len())])
+                    Cell::Present(p) if differs => {
+                        format!("differs {}", &p.fingerprint[..8.min(p.fingerprint.len())])
                     }
-                    Cell::Same { .. } if missing_somewhere => "present".into(),
-                    Cell::Same { .. } => "same".into(),
+                    Cell::Present(_) if missing_somewhere => "present".into(),
+                    Cell::Present(_) => "same".into(),
                 }))
                 .collect()
         })

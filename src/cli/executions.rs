@@ -1,17 +1,229 @@
 //! `n8nops executions ...`: executions polled live from the environments.
 
 use super::Context;
-use crate::service::Ops;
+use super::output::{self, table};
+use crate::service::{
+    EnvProblem, ExecutionDetail, ExecutionRef, ExecutionView, ExecutionsQuery, Ops, short_duration,
+};
 use anyhow::{Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Most new executions per environment one poll of `tail` prints (one n8n page).
+const FOLLOW_LIMIT: usize = 250;
 
 #[derive(Debug, Subcommand)]
 pub enum ExecutionsCommand {
     /// Recent executions across environments, newest first
     #[command(alias = "ls")]
-    List,
+    List(FilterArgs),
+    /// One execution: its failing node, the error and the nodes that ran
+    Show { env: String, id: String },
+    /// Run a failed execution again
+    Retry { env: String, id: String },
+    /// Follow new executions until interrupted (poll interval: tui.executions_poll_secs)
+    Tail(FilterArgs),
 }
 
-pub async fn run(_ctx: &Context, _ops: &dyn Ops, _cmd: ExecutionsCommand) -> Result<()> {
-    bail!("executions are not built yet")
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Only this environment (repeatable); all when none
+    #[arg(long = "env", value_name = "ENV")]
+    pub envs: Vec<String>,
+    /// Only this status: canceled, error, running, success, waiting
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Only this workflow (its n8n id)
+    #[arg(long, value_name = "ID")]
+    pub workflow: Option<String>,
+    /// Most executions per environment (for tail: shown at start)
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+}
+
+impl FilterArgs {
+    fn query(&self, after: BTreeMap<String, String>, limit: usize) -> ExecutionsQuery {
+        ExecutionsQuery {
+            envs: self.envs.clone(),
+            after,
+            limit,
+            status: self.status.clone(),
+            workflow_id: self.workflow.clone(),
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: ExecutionsCommand) -> Result<()> {
+    match cmd {
+        ExecutionsCommand::List(args) => list(ctx, ops, &args).await,
+        ExecutionsCommand::Show { env, id } => {
+            let detail = ops.execution_get(ExecutionRef { env, id }).await?;
+            if ctx.json {
+                return output::json(&detail);
+            }
+            print_detail(&detail);
+            Ok(())
+        }
+        ExecutionsCommand::Retry { env, id } => {
+            let new = ops
+                .execution_retry(ExecutionRef {
+                    env: env.clone(),
+                    id: id.clone(),
+                })
+                .await?;
+            if ctx.json {
+                return output::json(&new);
+            }
+            println!(
+                "retried execution {id} of {env} as execution {} ({})",
+                new.id, new.status
+            );
+            Ok(())
+        }
+        ExecutionsCommand::Tail(args) => {
+            let every = Duration::from_secs(ctx.config.tui.executions_poll_secs.max(1));
+            tail(ctx, ops, &args, every).await
+        }
+    }
+}
+
+async fn list(ctx: &Context, ops: &dyn Ops, args: &FilterArgs) -> Result<()> {
+    let page = ops
+        .executions_poll(args.query(BTreeMap::new(), args.limit.max(1)))
+        .await?;
+    if ctx.json {
+        output::json(&page)?;
+    } else {
+        let rows: Vec<Vec<String>> = page.executions.iter().map(row).collect();
+        table(
+            &[
+                "STARTED (UTC)",
+                "ENV",
+                "ID",
+                "WORKFLOW",
+                "STATUS",
+                "MODE",
+                "DURATION",
+            ],
+            &rows,
+        );
+    }
+    report_problems(&page.errors);
+    if !page.errors.is_empty() {
+        let envs: Vec<&str> = page.errors.iter().map(|p| p.env.as_str()).collect();
+        bail!("could not poll {}", envs.join(", "));
+    }
+    Ok(())
+}
+
+/// Prints the latest executions, then each new one as it comes, oldest first like
+/// `tail -f` (one JSON object a line with `--json`). A problem with an environment
+/// is told once, and again when it changes or clears.
+async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) -> Result<()> {
+    let mut cursors = BTreeMap::new();
+    let mut problems: BTreeMap<String, String> = BTreeMap::new();
+    let mut limit = args.limit.max(1);
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+        let page = ops
+            .executions_poll(args.query(cursors.clone(), limit))
+            .await?;
+        limit = FOLLOW_LIMIT;
+        for e in page.executions.iter().rev() {
+            if ctx.json {
+                println!("{}", serde_json::to_string(e)?);
+            } else {
+                println!("{}", row(e).join("  "));
+            }
+        }
+        cursors = page.cursors;
+        let now: BTreeMap<String, String> = page
+            .errors
+            .into_iter()
+            .map(|p| (p.env, p.message))
+            .collect();
+        for (env, message) in &now {
+            if problems.get(env) != Some(message) {
+                eprintln!("n8nops: {env}: {message}");
+            }
+        }
+        for env in problems.keys().filter(|env| !now.contains_key(*env)) {
+            eprintln!("n8nops: {env}: answering again");
+        }
+        problems = now;
+    }
+}
+
+fn row(e: &ExecutionView) -> Vec<String> {
+    vec![
+        e.started_at
+            .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
+        e.env.clone(),
+        e.id.clone(),
+        workflow_label(e),
+        e.status.clone(),
+        e.mode.clone().unwrap_or_else(|| "-".into()),
+        e.duration_ms().map_or_else(|| "-".into(), short_duration),
+    ]
+}
+
+/// The workflow's name where the store knows it, else its id.
+fn workflow_label(e: &ExecutionView) -> String {
+    match (&e.workflow_name, &e.workflow_id) {
+        (Some(name), _) => name.clone(),
+        (None, Some(id)) => format!("({id})"),
+        (None, None) => "-".into(),
+    }
+}
+
+fn report_problems(problems: &[EnvProblem]) {
+    for p in problems {
+        eprintln!("n8nops: {}: {}", p.env, p.message);
+    }
+}
+
+fn print_detail(d: &ExecutionDetail) {
+    let e = &d.execution;
+    println!("execution {} in {}: {}", e.id, e.env, e.status);
+    println!("workflow:   {}", workflow_label(e));
+    println!("mode:       {}", e.mode.as_deref().unwrap_or("-"));
+    println!("started:    {}", output::time(e.started_at));
+    println!(
+        "duration:   {}",
+        e.duration_ms().map_or_else(|| "-".into(), short_duration)
+    );
+    if let Some(original) = &e.retry_of {
+        println!("retry of:   {original}");
+    }
+    if let Some(node) = &d.failing_node {
+        println!("failed at:  {node}");
+    }
+    if let Some(message) = &d.error_message {
+        println!("error:      {message}");
+    }
+    if d.nodes.is_empty() {
+        return;
+    }
+    println!();
+    let rows: Vec<Vec<String>> = d
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            vec![
+                (i + 1).to_string(),
+                n.node.clone(),
+                n.status.clone(),
+                n.duration_ms.map_or_else(|| "-".into(), short_duration),
+                n.items.map_or_else(|| "-".into(), |i| i.to_string()),
+            ]
+        })
+        .collect();
+    table(&["#", "NODE", "STATUS", "TIME", "ITEMS"], &rows);
 }

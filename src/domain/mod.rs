@@ -1,11 +1,14 @@
 //! Pure types and rules: no IO, no async, time passed in.
 
+pub mod analysis;
 pub mod encoding;
 pub mod environment;
+pub mod graph;
 pub mod job;
 pub mod matrix;
 pub mod normalize;
 pub mod policy;
 pub mod sync;
+pub mod transfer;
 pub mod workflow;
 pub mod writable;

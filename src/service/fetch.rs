@@ -143,7 +143,7 @@ async fn join_write(env: &str, write: tokio::task::JoinHandle<OpsResult<()>>) ->
 
 /// A fetched workflow, and the bodies (hash, text) to store for it: none when its
 /// raw body is the stored one.
-fn fetched_workflow(
+pub(super) fn fetched_workflow(
     env: &str,
     rec: WorkflowRecord,
     stored: &HashMap<String, Stored>,

@@ -2,6 +2,7 @@
 //! over HTTP), its request and result types, jobs and their events.
 
 mod approvals;
+mod archive;
 mod catalog;
 mod diff;
 mod environments;
@@ -14,12 +15,14 @@ mod local;
 mod ops;
 mod redact;
 mod sync;
+mod transfer;
 pub mod types;
 mod wait;
 mod workflow_ops;
 
 pub use error::{ErrorKind, OpsError, OpsResult};
 pub use events::{Event, EventBody, EventStream};
+pub use executions::short_duration;
 pub use local::{LocalOps, Settings};
 pub use ops::Ops;
 pub use redact::Secret;
@@ -28,3 +31,7 @@ pub use wait::follow_job;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_executions;
+#[cfg(test)]
+mod tests_workflow_ops;

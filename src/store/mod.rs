@@ -2,6 +2,7 @@
 //! repository API for both. Repository functions take a connection, so a service call
 //! can put a change and its audit event in one transaction.
 
+pub mod approvals;
 pub mod audit;
 pub mod bodies;
 pub mod environments;
@@ -10,6 +11,7 @@ pub mod inventory;
 pub mod jobs;
 mod migrate;
 pub mod sealed;
+pub mod trash;
 pub mod workflows;
 
 pub use error::{Context, StoreError};

@@ -123,6 +123,59 @@ pub async fn stored(
         .collect()
 }
 
+/// What the store holds of one workflow, if anything.
+pub async fn stored_one(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    n8n_id: &str,
+) -> Result<Option<Stored>, StoreError> {
+    let ctx = format!("reading stored workflow {n8n_id}");
+    let row = sqlx::query(
+        "SELECT name, fingerprint, raw_hash, credentials FROM workflows WHERE env_id = $1 AND n8n_id = $2",
+    )
+    .bind(env_id)
+    .bind(n8n_id.to_owned())
+    .fetch_optional(&mut *conn)
+    .await
+    .context(&ctx)?;
+    let Some(r) = row else { return Ok(None) };
+    let credentials: String = r.try_get("credentials").context(&ctx)?;
+    Ok(Some(Stored {
+        name: r.try_get("name").context(&ctx)?,
+        fingerprint: r.try_get("fingerprint").context(&ctx)?,
+        raw_hash: r.try_get("raw_hash").context(&ctx)?,
+        credentials: serde_json::from_str(&credentials)
+            .map_err(|e| StoreError::Corrupt(format!("workflows.credentials: {e}")))?,
+    }))
+}
+
+/// n8n id -> name of those of `ids` the store holds for an environment.
+pub async fn names(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    ids: &[String],
+) -> Result<HashMap<String, String>, StoreError> {
+    let ctx = "reading workflow names";
+    let mut names = HashMap::new();
+    for batch in ids.chunks(500) {
+        let list: Vec<String> = (2..batch.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT n8n_id, name FROM workflows WHERE env_id = $1 AND n8n_id IN ({})",
+            list.join(", ")
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(env_id);
+        for id in batch {
+            query = query.bind(id.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await.context(ctx)? {
+            let id: String = row.try_get("n8n_id").context(ctx)?;
+            names.insert(id, row.try_get("name").context(ctx)?);
+        }
+    }
+    Ok(names)
+}
+
 /// Applies a sync to an environment's stored workflows: `written` are inserted or
 /// replaced, `removed` deleted, every other row is marked unchanged, and each
 /// addition, change and removal is recorded. Call inside a transaction: either all
@@ -135,7 +188,6 @@ pub async fn apply_sync(
     removed: &[Removed],
     at: i64,
 ) -> Result<(), StoreError> {
-    let ctx = "storing synced workflows";
     // Only rows that changed last time need their mark reset.
     sqlx::query(
         "UPDATE workflows SET change = 'unchanged' WHERE env_id = $1 AND change <> 'unchanged'",
@@ -143,7 +195,23 @@ pub async fn apply_sync(
     .bind(env_id)
     .execute(&mut *conn)
     .await
-    .context(ctx)?;
+    .context("storing synced workflows")?;
+    apply_changes(conn, env_id, job_id, written, removed, at).await
+}
+
+/// Writes some workflows of an environment and deletes others, recording each
+/// addition, change and removal, and leaves every other row as it is: what a sync
+/// does after resetting its marks, and what one workflow operation (activate, tag,
+/// upload, delete) does on its own. Call inside a transaction.
+pub async fn apply_changes(
+    conn: &mut AnyConnection,
+    env_id: i64,
+    job_id: Option<&str>,
+    written: Vec<NewWorkflow>,
+    removed: &[Removed],
+    at: i64,
+) -> Result<(), StoreError> {
+    let ctx = "storing workflows";
     for r in removed {
         sqlx::query("DELETE FROM workflows WHERE env_id = $1 AND n8n_id = $2")
             .bind(env_id)

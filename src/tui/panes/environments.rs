@@ -1,18 +1,255 @@
-//! The Environments pane: the environments: health, last sync, counts; add/edit form, test, sync, delete. (Placeholder until built.)
+//! The Environments pane: every environment with its class, URL, health, last sync and
+//! counts; add and edit in a form, test the connection, sync, delete (typing the name).
+//! Rows are the shell's `ui.envs`; the pane keeps its cursor, marks and test results.
 
+mod draw;
+mod form;
+
+use crate::service::{
+    ConnectionTest, EnvView, Event, EventBody, JobStarted, OpsResult, SyncRequest,
+};
 use crate::tui::action::Action;
-use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
+use crate::tui::filter::Filter;
+use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
+use crossterm::event::KeyEvent;
+use form::{EnvForm, FormEvent, FormRequest};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
-#[derive(Debug, Default)]
-pub struct EnvironmentsPane {}
+enum EnvMsg {
+    Tested {
+        env: String,
+        result: OpsResult<ConnectionTest>,
+    },
+    SyncStarted {
+        envs: Vec<String>,
+        result: OpsResult<JobStarted>,
+    },
+    /// The person typed the name: remove it.
+    DeleteConfirmed {
+        env: String,
+    },
+    Removed {
+        env: String,
+        result: OpsResult<()>,
+    },
+    Saved {
+        form: u64,
+        result: OpsResult<EnvView>,
+    },
+}
+
+/// The last connection test of an environment.
+enum TestState {
+    Running,
+    Done(ConnectionTest),
+    /// The test could not run (e.g. the environment is gone).
+    Failed(String),
+}
+
+#[derive(Default)]
+pub struct EnvironmentsPane {
+    /// `ui.envs` as of the last draw.
+    envs: Vec<EnvView>,
+    /// Indexes into `envs` that pass the filter.
+    visible: Vec<usize>,
+    /// Index into `visible`.
+    cursor: usize,
+    /// The name under the cursor, so it stays put when the list changes.
+    selected: Option<String>,
+    marks: BTreeSet<String>,
+    tests: HashMap<String, TestState>,
+    form: Option<EnvForm>,
+    forms_opened: u64,
+    filter: Filter,
+    sync_jobs: HashSet<String>,
+}
 
 impl EnvironmentsPane {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Takes the shell's list when it changed, keeping the cursor on the same name.
+    fn set_envs(&mut self, envs: &[EnvView]) {
+        if self.envs != envs {
+            self.envs = envs.to_vec();
+            let names: HashSet<&str> = self.envs.iter().map(|e| e.name.as_str()).collect();
+            self.marks.retain(|m| names.contains(m.as_str()));
+            self.refilter();
+        }
+    }
+
+    fn refilter(&mut self) {
+        let filter = &self.filter;
+        self.visible = self
+            .envs
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| {
+                filter.matches_any([e.name.as_str(), e.url.as_str(), e.class.as_str()])
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(name) = &self.selected
+            && let Some(at) = self
+                .visible
+                .iter()
+                .position(|&i| self.envs[i].name == *name)
+        {
+            self.cursor = at;
+        }
+        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
+        self.selected = self.current().map(|e| e.name.clone());
+    }
+
+    fn current(&self) -> Option<&EnvView> {
+        self.visible.get(self.cursor).map(|&i| &self.envs[i])
+    }
+
+    fn move_to(&mut self, cursor: usize, cx: &mut Cx) {
+        self.cursor = cursor.min(self.visible.len().saturating_sub(1));
+        self.selected = self.current().map(|e| e.name.clone());
+        cx.focus_env(self.selected.clone());
+    }
+
+    /// The marked environments, or else the one under the cursor.
+    fn targets(&self) -> Vec<String> {
+        if self.marks.is_empty() {
+            self.selected.iter().cloned().collect()
+        } else {
+            self.marks.iter().cloned().collect()
+        }
+    }
+
+    fn open_form(&mut self, editing: bool) {
+        self.forms_opened += 1;
+        let id = self.forms_opened;
+        self.form = match (editing, self.current()) {
+            (false, _) => Some(EnvForm::add(id)),
+            (true, Some(env)) => Some(EnvForm::edit(id, env)),
+            (true, None) => None,
+        };
+    }
+
+    fn submit(&mut self, cx: &mut Cx) {
+        let Some(form) = self.form.as_mut().filter(|f| !f.submitting) else {
+            return;
+        };
+        form.submitting = true;
+        let id = form.id;
+        match form.request() {
+            FormRequest::Add(req) => cx.spawn(move |ops| async move {
+                EnvMsg::Saved {
+                    form: id,
+                    result: ops.env_add(req).await,
+                }
+            }),
+            FormRequest::Update(req) => cx.spawn(move |ops| async move {
+                EnvMsg::Saved {
+                    form: id,
+                    result: ops.env_update(req).await,
+                }
+            }),
+        }
+    }
+
+    fn test(&mut self, cx: &mut Cx) {
+        for env in self.targets() {
+            self.tests.insert(env.clone(), TestState::Running);
+            cx.spawn(move |ops| async move {
+                let result = ops.env_test(env.clone()).await;
+                EnvMsg::Tested { env, result }
+            });
+        }
+    }
+
+    fn sync(&mut self, cx: &mut Cx) {
+        let envs = self.targets();
+        if envs.is_empty() {
+            return;
+        }
+        let req = SyncRequest {
+            envs: envs.clone(),
+            kinds: Vec::new(),
+        };
+        cx.spawn(move |ops| async move {
+            EnvMsg::SyncStarted {
+                envs,
+                result: ops.sync(req).await,
+            }
+        });
+    }
+
+    fn delete(&mut self, cx: &mut Cx) {
+        let Some(env) = self.current() else {
+            return;
+        };
+        cx.confirm(Confirm {
+            title: format!("Delete {}", env.name),
+            message: format!(
+                "Remove '{}' ({}, {}) and everything n8nops stored about it? \
+                 The n8n instance itself is not touched. Type the name to confirm.",
+                env.name, env.class, env.url
+            ),
+            type_to_confirm: Some(env.name.clone()),
+            payload: Box::new(EnvMsg::DeleteConfirmed {
+                env: env.name.clone(),
+            }),
+        });
+    }
+
+    fn saved(&mut self, form: u64, result: OpsResult<EnvView>, cx: &mut Cx) {
+        let current = self.form.as_mut().filter(|f| f.id == form);
+        match (result, current) {
+            (Ok(env), current) => {
+                let verb = match current.as_ref().and_then(|f| f.editing()) {
+                    Some(_) => "saved",
+                    None => "added",
+                };
+                if current.is_some() {
+                    self.form = None;
+                }
+                cx.info(format!("{verb} {} ({}, {})", env.name, env.class, env.url));
+                self.selected = Some(env.name.clone());
+                cx.focus_env(Some(env.name));
+                cx.refresh_envs();
+            }
+            (Err(e), Some(form)) => {
+                if let Some(message) = form.failed(&e) {
+                    cx.error(message);
+                }
+            }
+            (Err(e), None) => cx.error(format!("environment not saved: {e}")),
+        }
+    }
+}
+
+/// How a finished test reads in a flash.
+fn test_summary(test: &ConnectionTest) -> String {
+    if test.ok {
+        let mut parts = vec![format!("{}: ok", test.env)];
+        if let Some(v) = &test.version {
+            parts.push(format!("n8n {v}"));
+        }
+        if let Some(g) = &test.api_generation {
+            parts.push(format!("API {g}"));
+        }
+        if let Some(ms) = test.latency_ms {
+            parts.push(format!("{ms} ms"));
+        }
+        if !test.can_list_credentials {
+            parts.push("credentials not listable".into());
+        }
+        parts.join(" · ")
+    } else {
+        let problem = test
+            .message
+            .clone()
+            .unwrap_or_else(|| "the test failed".into());
+        format!("{}: {problem}", test.env)
     }
 }
 
@@ -22,16 +259,167 @@ impl Pane for EnvironmentsPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        Vec::new()
+        if self.form.is_some() {
+            return Vec::new();
+        }
+        vec![
+            Action::Down,
+            Action::Up,
+            Action::Top,
+            Action::Bottom,
+            Action::Enter,
+            Action::Mark,
+            Action::Add,
+            Action::Edit,
+            Action::Test,
+            Action::Sync,
+            Action::Delete,
+            Action::Refresh,
+        ]
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        frame.render_widget(Paragraph::new("not built yet").style(ui.theme.muted), area);
+        self.set_envs(ui.envs);
+        draw::draw(self, frame, area, ui);
     }
 
-    fn on_action(&mut self, _action: Action, _cx: &mut Cx) {}
+    fn on_action(&mut self, action: Action, cx: &mut Cx) {
+        if cx.readonly && action.is_mutating() {
+            cx.error("read-only: environments cannot be changed");
+            return;
+        }
+        match action {
+            Action::Down => self.move_to(self.cursor + 1, cx),
+            Action::Up => self.move_to(self.cursor.saturating_sub(1), cx),
+            Action::Top => self.move_to(0, cx),
+            Action::Bottom => self.move_to(usize::MAX, cx),
+            Action::Enter => {
+                if let Some(env) = self.current() {
+                    cx.open(PaneKind::Workflows, Nav::Env(env.name.clone()));
+                }
+            }
+            Action::Mark => {
+                if let Some(name) = self.selected.clone()
+                    && !self.marks.remove(&name)
+                {
+                    self.marks.insert(name);
+                }
+            }
+            Action::Add => self.open_form(false),
+            Action::Edit => self.open_form(true),
+            Action::Test => self.test(cx),
+            Action::Sync => self.sync(cx),
+            Action::Delete => self.delete(cx),
+            Action::Refresh => cx.refresh_envs(),
+            _ => {}
+        }
+    }
 
-    fn on_msg(&mut self, _msg: PaneMsg, _cx: &mut Cx) {}
+    fn on_msg(&mut self, msg: PaneMsg, cx: &mut Cx) {
+        let Ok(msg) = msg.downcast::<EnvMsg>() else {
+            return;
+        };
+        match *msg {
+            EnvMsg::Tested { env, result } => {
+                let state = match result {
+                    Ok(test) => {
+                        let summary = test_summary(&test);
+                        if test.ok {
+                            cx.info(summary);
+                        } else {
+                            cx.error(summary);
+                        }
+                        TestState::Done(test)
+                    }
+                    Err(e) => {
+                        cx.error(format!("{env}: not tested: {e}"));
+                        TestState::Failed(e.to_string())
+                    }
+                };
+                self.tests.insert(env, state);
+            }
+            EnvMsg::SyncStarted { envs, result } => match result {
+                Ok(started) => {
+                    self.sync_jobs.insert(started.job_id.clone());
+                    self.marks.clear();
+                    cx.info(format!(
+                        "syncing {}: job {} (the Jobs pane shows progress)",
+                        envs.join(", "),
+                        started.job_id
+                    ));
+                }
+                Err(e) => cx.error(format!("sync of {} not started: {e}", envs.join(", "))),
+            },
+            EnvMsg::DeleteConfirmed { env } => {
+                if cx.readonly {
+                    cx.error("read-only: environments cannot be changed");
+                    return;
+                }
+                cx.spawn(move |ops| async move {
+                    let result = ops.env_remove(env.clone()).await;
+                    EnvMsg::Removed { env, result }
+                });
+            }
+            EnvMsg::Removed { env, result } => match result {
+                Ok(()) => {
+                    self.marks.remove(&env);
+                    self.tests.remove(&env);
+                    cx.info(format!("removed {env}"));
+                    cx.refresh_envs();
+                }
+                Err(e) => cx.error(format!("{env} not removed: {e}")),
+            },
+            EnvMsg::Saved { form, result } => self.saved(form, result, cx),
+        }
+    }
 
-    fn on_open(&mut self, _nav: Nav, _cx: &mut Cx) {}
+    fn on_open(&mut self, _nav: Nav, cx: &mut Cx) {
+        cx.refresh_envs();
+        if self.selected.is_some() {
+            cx.focus_env(self.selected.clone());
+        }
+    }
+
+    /// A finished sync changes counts and the last sync time.
+    fn on_event(&mut self, event: &Event, cx: &mut Cx) {
+        match &event.body {
+            EventBody::Started { kind, .. } if kind == "sync" => {
+                self.sync_jobs.insert(event.job_id.clone());
+            }
+            EventBody::Finished { .. } if self.sync_jobs.remove(&event.job_id) => {
+                cx.refresh_envs();
+            }
+            _ => {}
+        }
+    }
+
+    fn set_filter(&mut self, filter: Filter) {
+        self.filter = filter;
+        self.refilter();
+    }
+
+    fn captures_input(&self) -> bool {
+        self.form.is_some()
+    }
+
+    fn on_key(&mut self, key: KeyEvent, cx: &mut Cx) {
+        let Some(form) = self.form.as_mut() else {
+            return;
+        };
+        match form.on_key(key) {
+            FormEvent::None => {}
+            FormEvent::Cancel => self.form = None,
+            FormEvent::Submit => self.submit(cx),
+        }
+    }
+
+    /// `esc` drops the marks first.
+    fn back(&mut self) -> bool {
+        let had_marks = !self.marks.is_empty();
+        self.marks.clear();
+        had_marks
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,18 +1,378 @@
-//! The Executions pane: the live execution tail across environments. (Placeholder until built.)
+//! The Executions pane: one live stream of executions across every environment.
+//!
+//! Each environment is polled incrementally (per-environment cursors) when a tick finds
+//! a poll due. New executions are put in front of a ring buffer of at most `buffer`
+//! rows, so memory stays bounded however long the pane runs. Following keeps the
+//! cursor on the newest; paused, the view stays where it is and new rows are counted.
+//! `enter` opens an execution's detail (failing node, error, node runs); a failed one
+//! can be retried after a confirmation.
 
+mod draw;
+#[cfg(test)]
+mod tests;
+
+use crate::service::{
+    EnvProblem, ExecutionDetail, ExecutionRef, ExecutionView, ExecutionsPage, ExecutionsQuery,
+    OpsResult,
+};
 use crate::tui::action::Action;
-use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
+use crate::tui::filter::Filter;
+use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, Instant};
 
-#[derive(Debug, Default)]
-pub struct ExecutionsPane {}
+/// Executions asked of each environment in one poll.
+const POLL_LIMIT: usize = 100;
+
+/// Statuses n8n gives executions (what `:status` accepts).
+const STATUSES: [&str; 8] = [
+    "canceled", "crashed", "error", "new", "running", "success", "unknown", "waiting",
+];
+
+/// What spawned work and confirmations send back.
+enum Msg {
+    Polled {
+        generation: u64,
+        result: OpsResult<ExecutionsPage>,
+    },
+    Detail {
+        generation: u64,
+        result: OpsResult<ExecutionDetail>,
+    },
+    /// The person said yes to a retry.
+    RetryConfirmed(ExecutionRef),
+    Retried {
+        target: ExecutionRef,
+        result: OpsResult<ExecutionView>,
+    },
+}
+
+/// An open execution detail.
+struct Detail {
+    execution: ExecutionView,
+    generation: u64,
+    state: DetailState,
+    scroll: u16,
+}
+
+enum DetailState {
+    Loading,
+    Loaded(ExecutionDetail),
+    Failed(String),
+}
+
+/// Filters set by `:` commands, on top of the `/` filter.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Only {
+    env: Option<String>,
+    status: Option<String>,
+    workflow: Option<Filter>,
+}
+
+pub struct ExecutionsPane {
+    buffer: usize,
+    poll_every: Duration,
+    /// Newest first; never longer than `buffer`.
+    rows: VecDeque<ExecutionView>,
+    cursors: BTreeMap<String, String>,
+    /// Environments the last poll could not read.
+    problems: Vec<EnvProblem>,
+    /// The last poll failed as a whole.
+    failure: Option<String>,
+    /// Bumped to drop the results of polls started before it.
+    generation: u64,
+    polling: bool,
+    polled_once: bool,
+    last_poll: Option<Instant>,
+    paused: bool,
+    /// Rows that came in (and pass the filters) while paused.
+    unseen: usize,
+    /// Index into the filtered rows, and the first one on screen.
+    selected: usize,
+    offset: usize,
+    /// Rows the table showed last time it was drawn (for page moves).
+    page: usize,
+    filter: Filter,
+    only: Only,
+    detail: Option<Detail>,
+    detail_generation: u64,
+}
 
 impl ExecutionsPane {
-    pub fn new() -> Self {
-        Self::default()
+    /// `buffer`: the most executions kept; `poll_every`: time between polls.
+    pub fn new(buffer: usize, poll_every: Duration) -> Self {
+        ExecutionsPane {
+            buffer: buffer.max(1),
+            poll_every,
+            rows: VecDeque::new(),
+            cursors: BTreeMap::new(),
+            problems: Vec::new(),
+            failure: None,
+            generation: 0,
+            polling: false,
+            polled_once: false,
+            last_poll: None,
+            paused: false,
+            unseen: 0,
+            selected: 0,
+            offset: 0,
+            page: 10,
+            filter: Filter::default(),
+            only: Only::default(),
+            detail: None,
+            detail_generation: 0,
+        }
+    }
+
+    /// The query of the next poll: everything newer than what the buffer holds.
+    fn query(&self) -> ExecutionsQuery {
+        ExecutionsQuery {
+            envs: Vec::new(),
+            after: self.cursors.clone(),
+            limit: POLL_LIMIT,
+            status: None,
+            workflow_id: None,
+        }
+    }
+
+    /// Starts a poll when none is running and the last one is old enough.
+    fn tick(&mut self, now: Instant, cx: &mut Cx) {
+        let due = self
+            .last_poll
+            .is_none_or(|last| now.saturating_duration_since(last) >= self.poll_every);
+        if due && !self.polling {
+            self.poll(now, cx);
+        }
+    }
+
+    fn poll(&mut self, now: Instant, cx: &mut Cx) {
+        self.polling = true;
+        self.last_poll = Some(now);
+        let generation = self.generation;
+        let query = self.query();
+        cx.spawn(move |ops| async move {
+            Msg::Polled {
+                generation,
+                result: ops.executions_poll(query).await,
+            }
+        });
+    }
+
+    /// Forgets everything and polls afresh; polls already running are ignored.
+    fn restart(&mut self, cx: &mut Cx) {
+        self.generation += 1;
+        self.rows.clear();
+        self.cursors.clear();
+        self.problems.clear();
+        self.failure = None;
+        self.polled_once = false;
+        self.unseen = 0;
+        self.selected = 0;
+        self.offset = 0;
+        self.poll(Instant::now(), cx);
+    }
+
+    fn polled(&mut self, result: OpsResult<ExecutionsPage>) {
+        self.polling = false;
+        self.polled_once = true;
+        match result {
+            Ok(page) => {
+                self.failure = None;
+                self.problems = page.errors;
+                self.cursors = page.cursors;
+                self.take(page.executions);
+            }
+            Err(e) => self.failure = Some(e.message),
+        }
+    }
+
+    /// Puts new executions (newest first) in front, dropping the oldest beyond the
+    /// buffer. Following, the cursor goes to the newest; paused, the view stays on the
+    /// same rows.
+    fn take(&mut self, new: Vec<ExecutionView>) {
+        let shown = new.iter().filter(|e| self.passes(e)).count();
+        for e in new.into_iter().rev() {
+            self.rows.push_front(e);
+        }
+        self.rows.truncate(self.buffer);
+        if self.paused {
+            self.unseen += shown;
+            self.selected += shown;
+            self.offset += shown;
+        } else {
+            self.selected = 0;
+            self.offset = 0;
+        }
+        self.clamp();
+    }
+
+    /// Whether a row passes the `/` filter and the `:` filters.
+    fn passes(&self, e: &ExecutionView) -> bool {
+        let only = &self.only;
+        only.env
+            .as_ref()
+            .is_none_or(|env| e.env.eq_ignore_ascii_case(env))
+            && only.status.as_ref().is_none_or(|s| e.status == *s)
+            && only.workflow.as_ref().is_none_or(|w| {
+                e.workflow_id.as_deref() == Some(w.text.as_str())
+                    || w.matches(e.workflow_name.as_deref().unwrap_or_default())
+            })
+            && self.filter.matches_any([
+                e.env.as_str(),
+                e.id.as_str(),
+                e.status.as_str(),
+                e.workflow_name.as_deref().unwrap_or_default(),
+                e.workflow_id.as_deref().unwrap_or_default(),
+                e.mode.as_deref().unwrap_or_default(),
+            ])
+    }
+
+    /// Indexes (into `rows`) of the rows that pass the filters, newest first.
+    fn visible(&self) -> Vec<usize> {
+        (0..self.rows.len())
+            .filter(|&i| self.passes(&self.rows[i]))
+            .collect()
+    }
+
+    fn clamp(&mut self) {
+        let len = self.visible().len();
+        self.selected = self.selected.min(len.saturating_sub(1));
+        self.offset = self.offset.min(self.selected);
+    }
+
+    /// The execution under the cursor (or the open detail's).
+    fn target(&self) -> Option<&ExecutionView> {
+        if let Some(detail) = &self.detail {
+            return Some(&detail.execution);
+        }
+        let index = *self.visible().get(self.selected)?;
+        self.rows.get(index)
+    }
+
+    fn filters_changed(&mut self) {
+        self.selected = 0;
+        self.offset = 0;
+        self.unseen = 0;
+        self.clamp();
+    }
+
+    fn set_following(&mut self, follow: bool) {
+        self.paused = !follow;
+        if follow {
+            self.unseen = 0;
+            self.selected = 0;
+            self.offset = 0;
+        }
+    }
+
+    /// Moves the cursor; moving away from the newest stops following.
+    fn move_by(&mut self, delta: isize) {
+        let len = self.visible().len();
+        if len == 0 {
+            return;
+        }
+        let to = self.selected.saturating_add_signed(delta).min(len - 1);
+        if to > 0 && !self.paused {
+            self.paused = true;
+        }
+        self.selected = to;
+    }
+
+    fn open_detail(&mut self, cx: &mut Cx) {
+        let Some(execution) = self.target().cloned() else {
+            return;
+        };
+        self.detail_generation += 1;
+        let generation = self.detail_generation;
+        let target = ExecutionRef {
+            env: execution.env.clone(),
+            id: execution.id.clone(),
+        };
+        self.detail = Some(Detail {
+            execution,
+            generation,
+            state: DetailState::Loading,
+            scroll: 0,
+        });
+        cx.spawn(move |ops| async move {
+            Msg::Detail {
+                generation,
+                result: ops.execution_get(target).await,
+            }
+        });
+    }
+
+    fn ask_retry(&mut self, cx: &mut Cx) {
+        if cx.readonly {
+            cx.error("read-only mode: retrying executions is turned off");
+            return;
+        }
+        let Some(e) = self.target() else { return };
+        if !e.failed() {
+            cx.info(format!(
+                "execution {} in {} did not fail ({}): nothing to retry",
+                e.id, e.env, e.status
+            ));
+            return;
+        }
+        let workflow = e
+            .workflow_name
+            .clone()
+            .or_else(|| e.workflow_id.clone())
+            .unwrap_or_else(|| "an unknown workflow".into());
+        let target = ExecutionRef {
+            env: e.env.clone(),
+            id: e.id.clone(),
+        };
+        cx.confirm(Confirm {
+            title: "Retry execution".into(),
+            message: format!(
+                "Run failed execution {} of '{workflow}' in {} again?",
+                e.id, e.env
+            ),
+            type_to_confirm: None,
+            payload: Box::new(Msg::RetryConfirmed(target)),
+        });
+    }
+
+    fn retry(&mut self, target: ExecutionRef, cx: &mut Cx) {
+        if cx.readonly {
+            cx.error("read-only mode: retrying executions is turned off");
+            return;
+        }
+        cx.spawn(move |ops| async move {
+            let result = ops.execution_retry(target.clone()).await;
+            Msg::Retried { target, result }
+        });
+    }
+
+    /// One of the `:` filters: no argument clears it.
+    fn command_filter(&mut self, name: &str, arg: &str, cx: &mut Cx) {
+        let arg = arg.trim();
+        let value = (!arg.is_empty()).then(|| arg.to_owned());
+        match name {
+            "status" => {
+                let value = value.map(|s| s.to_lowercase());
+                if let Some(s) = &value
+                    && !STATUSES.contains(&s.as_str())
+                {
+                    cx.error(format!(
+                        "unknown status '{s}': one of {}",
+                        STATUSES.join(", ")
+                    ));
+                    return;
+                }
+                self.only.status = value;
+            }
+            "environment" => self.only.env = value,
+            "workflow" => self.only.workflow = value.map(|w| Filter::parse(&w)),
+            "clear" => self.only = Only::default(),
+            _ => return,
+        }
+        self.filters_changed();
     }
 }
 
@@ -22,16 +382,128 @@ impl Pane for ExecutionsPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        Vec::new()
+        let mut actions = if self.detail.is_some() {
+            vec![Action::Down, Action::Up]
+        } else {
+            vec![
+                Action::Down,
+                Action::Up,
+                Action::Top,
+                Action::Bottom,
+                Action::PageDown,
+                Action::PageUp,
+                Action::Enter,
+                Action::Pause,
+                Action::Refresh,
+            ]
+        };
+        if self.target().is_some_and(ExecutionView::failed) {
+            actions.push(Action::Retry);
+        }
+        actions
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        frame.render_widget(Paragraph::new("not built yet").style(ui.theme.muted), area);
+        draw::draw(self, frame, area, ui);
     }
 
-    fn on_action(&mut self, _action: Action, _cx: &mut Cx) {}
+    fn on_action(&mut self, action: Action, cx: &mut Cx) {
+        if let Some(detail) = &mut self.detail {
+            match action {
+                Action::Down => detail.scroll = detail.scroll.saturating_add(1),
+                Action::Up => detail.scroll = detail.scroll.saturating_sub(1),
+                Action::Retry => self.ask_retry(cx),
+                _ => {}
+            }
+            return;
+        }
+        let page = self.page.max(1) as isize;
+        match action {
+            Action::Down => self.move_by(1),
+            Action::Up => self.move_by(-1),
+            Action::PageDown => self.move_by(page),
+            Action::PageUp => self.move_by(-page),
+            Action::Top => self.selected = 0,
+            Action::Bottom => self.move_by(isize::MAX),
+            Action::Enter => self.open_detail(cx),
+            Action::Pause => self.set_following(self.paused),
+            Action::Refresh => self.restart(cx),
+            Action::Retry => self.ask_retry(cx),
+            _ => {}
+        }
+    }
 
-    fn on_msg(&mut self, _msg: PaneMsg, _cx: &mut Cx) {}
+    fn on_msg(&mut self, msg: PaneMsg, cx: &mut Cx) {
+        let Ok(msg) = msg.downcast::<Msg>() else {
+            return;
+        };
+        match *msg {
+            Msg::Polled { generation, result } => {
+                if generation == self.generation {
+                    self.polled(result);
+                }
+            }
+            Msg::Detail { generation, result } => {
+                if let Some(detail) = &mut self.detail
+                    && detail.generation == generation
+                {
+                    detail.state = match result {
+                        Ok(loaded) => DetailState::Loaded(loaded),
+                        Err(e) => DetailState::Failed(e.message),
+                    };
+                }
+            }
+            Msg::RetryConfirmed(target) => self.retry(target, cx),
+            Msg::Retried { target, result } => match result {
+                Ok(new) => cx.info(format!(
+                    "{}: execution {} retried as execution {} ({})",
+                    target.env, target.id, new.id, new.status
+                )),
+                Err(e) => cx.error(e.message),
+            },
+        }
+    }
 
-    fn on_open(&mut self, _nav: Nav, _cx: &mut Cx) {}
+    fn on_open(&mut self, _nav: Nav, cx: &mut Cx) {
+        if !self.polled_once && !self.polling {
+            self.poll(Instant::now(), cx);
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx) {
+        self.tick(Instant::now(), cx);
+    }
+
+    fn set_filter(&mut self, filter: Filter) {
+        if filter != self.filter {
+            self.filter = filter;
+            self.filters_changed();
+        }
+    }
+
+    fn back(&mut self) -> bool {
+        self.detail.take().is_some()
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "status",
+                "show only executions with this status, e.g. `status error` (none: any)",
+            ),
+            (
+                "environment",
+                "show only this environment's executions (none: all)",
+            ),
+            (
+                "workflow",
+                "show only workflows whose name contains this, or with this id (none: all)",
+            ),
+            ("clear", "drop the status, environment and workflow filters"),
+        ]
+    }
+
+    fn on_command(&mut self, name: &str, arg: &str, cx: &mut Cx) {
+        self.command_filter(name, arg, cx);
+    }
 }

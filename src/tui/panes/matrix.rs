@@ -1,18 +1,312 @@
-//! The Matrix pane: the cross-environment matrix: a row per workflow, a column per environment. (Placeholder until built.)
+//! The Matrix pane: every workflow (by name) against every environment, each cell
+//! telling whether the workflow is there, active, and the same version as elsewhere.
+//! Rows are built once per load and the filtered list once per filter change; drawing
+//! touches only the rows and columns on screen, so 10,000 x 10 scrolls freely.
 
+mod draw;
+
+use crate::domain::environment::EnvClass;
+use crate::domain::matrix::{self, Entry, Row};
+use crate::service::{
+    EnvView, Event, EventBody, Ops, OpsResult, SyncReport, WorkflowQuery, WorkflowRef,
+    WorkflowSummary,
+};
 use crate::tui::action::Action;
+use crate::tui::filter::Filter;
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
+use ratatui::text::Span;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// An environment's column.
+#[derive(Debug, Clone, PartialEq)]
+struct Column {
+    name: String,
+    class: EnvClass,
+}
+
+/// What one load produced: columns in class order, rows sorted by name.
+#[derive(Debug, Default)]
+pub struct Grid {
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    /// The widest workflow name, in terminal cells.
+    name_width: u16,
+}
+
+impl Grid {
+    /// Columns in class order (development, staging, production), then by name.
+    pub fn build(envs: &[EnvView], workflows: &[WorkflowSummary]) -> Grid {
+        let mut columns: Vec<Column> = envs
+            .iter()
+            .map(|e| Column {
+                name: e.name.clone(),
+                class: e.class,
+            })
+            .collect();
+        columns.sort_by(|a, b| a.class.cmp(&b.class).then_with(|| a.name.cmp(&b.name)));
+        let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let rows = matrix::build(
+            &names,
+            workflows.iter().map(|w| Entry {
+                env: &w.env,
+                name: &w.name,
+                id: &w.id,
+                fingerprint: &w.fingerprint,
+                active: w.active,
+            }),
+        );
+        let name_width = rows
+            .iter()
+            .map(|r| Span::raw(r.name.as_str()).width())
+            .max()
+            .unwrap_or(0);
+        Grid {
+            columns,
+            rows,
+            name_width: u16::try_from(name_width).unwrap_or(u16::MAX),
+        }
+    }
+}
+
+async fn load(ops: Arc<dyn Ops>) -> OpsResult<Grid> {
+    let envs = ops.env_list().await?;
+    let workflows = ops.workflows_list(WorkflowQuery::default()).await?;
+    Ok(Grid::build(&envs, &workflows))
+}
+
+enum MatrixMsg {
+    Loaded {
+        generation: u64,
+        result: OpsResult<Grid>,
+    },
+}
+
+/// A marked cell, by workflow name and environment, so it survives reloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mark {
+    name: String,
+    env: String,
+}
 
 #[derive(Debug, Default)]
-pub struct MatrixPane {}
+pub struct MatrixPane {
+    grid: Grid,
+    /// Indexes into `grid.rows` of the rows the filters let through, ascending.
+    visible: Vec<usize>,
+    /// A load finished at least once: `grid` is real data.
+    loaded: bool,
+    loading: bool,
+    /// Why the last load failed, when there is no data to show instead.
+    error: Option<String>,
+    /// Bumped per load request; older answers are dropped.
+    generation: u64,
+    filter: Filter,
+    differs_only: bool,
+    missing_only: bool,
+    /// Index into `visible`.
+    cursor: usize,
+    /// First visible row on screen.
+    offset: usize,
+    /// The column under the cursor.
+    col: usize,
+    /// First column on screen.
+    col_offset: usize,
+    /// Rows on screen at the last draw, for page moves.
+    page: usize,
+    marks: Vec<Mark>,
+    /// Sync jobs seen starting: the matrix reloads when one finishes.
+    sync_jobs: HashSet<String>,
+    readonly: bool,
+}
 
 impl MatrixPane {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Shows `grid` as a finished load does (the pane's own loads, tests, benchmarks).
+    pub fn show(&mut self, grid: Grid) {
+        let current = self.current_row().map(|r| r.name.clone());
+        self.grid = grid;
+        self.loaded = true;
+        self.error = None;
+        self.col = self.col.min(self.grid.columns.len().saturating_sub(1));
+        self.refilter();
+        if let Some(name) = current
+            && let Some(row) = self.grid.rows.iter().position(|r| r.name == name)
+        {
+            self.cursor = self.visible.binary_search(&row).unwrap_or_else(|i| i);
+        }
+        self.clamp_cursor();
+    }
+
+    /// Puts the cursor on a visible row and a column (both clamped).
+    pub fn select(&mut self, row: usize, col: usize) {
+        self.cursor = row;
+        self.col = col.min(self.grid.columns.len().saturating_sub(1));
+        self.clamp_cursor();
+    }
+
+    fn request_load(&mut self, cx: &mut Cx) {
+        self.generation += 1;
+        self.loading = true;
+        let generation = self.generation;
+        cx.spawn(move |ops| async move {
+            MatrixMsg::Loaded {
+                generation,
+                result: load(ops).await,
+            }
+        });
+    }
+
+    /// Recomputes the filtered rows, keeping the cursor on the same row when it stays.
+    fn refilter(&mut self) {
+        let current = self.visible.get(self.cursor).copied();
+        let (differs, missing, filter) = (self.differs_only, self.missing_only, &self.filter);
+        self.visible = self
+            .grid
+            .rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !differs || r.differs())
+            .filter(|(_, r)| !missing || r.is_missing_somewhere())
+            .filter(|(_, r)| filter.matches(&r.name))
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(row) = current {
+            self.cursor = self.visible.binary_search(&row).unwrap_or_else(|i| i);
+        }
+        self.clamp_cursor();
+    }
+
+    fn clamp_cursor(&mut self) {
+        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
+    }
+
+    fn current_row(&self) -> Option<&Row> {
+        self.visible
+            .get(self.cursor)
+            .and_then(|&i| self.grid.rows.get(i))
+    }
+
+    fn current_env(&self) -> Option<&str> {
+        self.grid.columns.get(self.col).map(|c| c.name.as_str())
+    }
+
+    /// The workflow in `row` at the column of environment `env`, if present there.
+    fn cell_ref(&self, row: &Row, env: &str) -> Option<WorkflowRef> {
+        let col = self.grid.columns.iter().position(|c| c.name == env)?;
+        let present = row.cells.get(col)?.present()?;
+        Some(WorkflowRef {
+            env: env.to_owned(),
+            id: present.id.clone(),
+        })
+    }
+
+    fn is_marked(&self, name: &str, env: &str) -> bool {
+        self.marks.iter().any(|m| m.name == name && m.env == env)
+    }
+
+    fn move_cursor(&mut self, delta: isize) {
+        self.cursor = self.cursor.saturating_add_signed(delta);
+        self.clamp_cursor();
+    }
+
+    fn open_cell(&self, cx: &mut Cx) {
+        let (Some(row), Some(env)) = (self.current_row(), self.current_env()) else {
+            return;
+        };
+        match self.cell_ref(row, env) {
+            Some(workflow) => cx.open(PaneKind::Workflows, Nav::Workflow(workflow)),
+            None => cx.info(format!("'{}' is missing in {env}", row.name)),
+        }
+    }
+
+    fn toggle_mark(&mut self) {
+        let (Some(row), Some(env)) = (self.current_row(), self.current_env()) else {
+            return;
+        };
+        let mark = Mark {
+            name: row.name.clone(),
+            env: env.to_owned(),
+        };
+        match self.marks.iter().position(|m| *m == mark) {
+            Some(i) => {
+                self.marks.remove(i);
+            }
+            None => self.marks.push(mark),
+        }
+    }
+
+    /// Two marked cells of one row, or else the first two differing cells of the row
+    /// under the cursor.
+    fn open_diff(&mut self, cx: &mut Cx) {
+        if self.marks.is_empty() {
+            let Some(row) = self.current_row() else {
+                return;
+            };
+            match row.first_difference() {
+                Some((a, b)) => {
+                    let side = |col: usize| self.cell_ref(row, &self.grid.columns[col].name);
+                    cx.open(
+                        PaneKind::Diff,
+                        Nav::Diff {
+                            a: side(a),
+                            b: side(b),
+                        },
+                    );
+                }
+                None => cx.info(format!(
+                    "'{}' is the same wherever it exists: mark two cells (space) to compare them",
+                    row.name
+                )),
+            }
+            return;
+        }
+        let [first, second] = self.marks.as_slice() else {
+            cx.error(format!(
+                "{} cells marked: mark two cells of one workflow to compare them",
+                self.marks.len()
+            ));
+            return;
+        };
+        if first.name != second.name {
+            cx.error(format!(
+                "the marked cells are of two workflows ('{}', '{}'): mark two cells of one row",
+                first.name, second.name
+            ));
+            return;
+        }
+        let Some(row) = self.grid.rows.iter().find(|r| r.name == first.name) else {
+            cx.error(format!("'{}' is no longer stored", first.name));
+            self.marks.clear();
+            return;
+        };
+        let column = |env: &str| self.grid.columns.iter().position(|c| c.name == env);
+        let (mut a, mut b) = (first, second);
+        if column(&a.env) > column(&b.env) {
+            std::mem::swap(&mut a, &mut b);
+        }
+        let (a, b) = (self.cell_ref(row, &a.env), self.cell_ref(row, &b.env));
+        if a.is_none() && b.is_none() {
+            cx.error(format!(
+                "'{}' is missing in both marked environments",
+                first.name
+            ));
+            return;
+        }
+        cx.open(PaneKind::Diff, Nav::Diff { a, b });
+        self.marks.clear();
+    }
+
+    fn set_filters(&mut self, differs: bool, missing: bool) {
+        self.differs_only = differs;
+        self.missing_only = missing;
+        self.refilter();
     }
 }
 
@@ -22,16 +316,122 @@ impl Pane for MatrixPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        Vec::new()
+        vec![
+            Action::Down,
+            Action::Up,
+            Action::Left,
+            Action::Right,
+            Action::Top,
+            Action::Bottom,
+            Action::PageDown,
+            Action::PageUp,
+            Action::Enter,
+            Action::Mark,
+            Action::Diff,
+            Action::ToggleDiffers,
+            Action::ToggleMissing,
+            Action::Refresh,
+        ]
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        frame.render_widget(Paragraph::new("not built yet").style(ui.theme.muted), area);
+        self.readonly = ui.readonly;
+        draw::draw(self, frame, area, ui);
     }
 
-    fn on_action(&mut self, _action: Action, _cx: &mut Cx) {}
+    fn on_action(&mut self, action: Action, cx: &mut Cx) {
+        let page = self.page.max(1) as isize;
+        match action {
+            Action::Down => self.move_cursor(1),
+            Action::Up => self.move_cursor(-1),
+            Action::PageDown => self.move_cursor(page),
+            Action::PageUp => self.move_cursor(-page),
+            Action::Top => self.cursor = 0,
+            Action::Bottom => self.select(usize::MAX, self.col),
+            Action::Left => self.col = self.col.saturating_sub(1),
+            Action::Right => self.select(self.cursor, self.col + 1),
+            Action::Enter => self.open_cell(cx),
+            Action::Mark => self.toggle_mark(),
+            Action::Diff => self.open_diff(cx),
+            Action::ToggleDiffers => self.set_filters(!self.differs_only, self.missing_only),
+            Action::ToggleMissing => self.set_filters(self.differs_only, !self.missing_only),
+            Action::Refresh => self.request_load(cx),
+            _ => {}
+        }
+    }
 
-    fn on_msg(&mut self, _msg: PaneMsg, _cx: &mut Cx) {}
+    fn on_msg(&mut self, msg: PaneMsg, cx: &mut Cx) {
+        let Ok(msg) = msg.downcast::<MatrixMsg>() else {
+            return;
+        };
+        let MatrixMsg::Loaded { generation, result } = *msg;
+        if generation != self.generation {
+            return;
+        }
+        self.loading = false;
+        match result {
+            Ok(grid) => self.show(grid),
+            Err(e) if self.loaded => cx.error(format!("matrix not refreshed: {e}")),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
 
-    fn on_open(&mut self, _nav: Nav, _cx: &mut Cx) {}
+    fn on_open(&mut self, _nav: Nav, cx: &mut Cx) {
+        if !self.loading {
+            self.request_load(cx);
+        }
+    }
+
+    fn on_event(&mut self, event: &Event, cx: &mut Cx) {
+        match &event.body {
+            EventBody::Started { kind, .. } if kind == "sync" => {
+                self.sync_jobs.insert(event.job_id.clone());
+            }
+            EventBody::Finished { result, .. } => {
+                let was_sync = self.sync_jobs.remove(&event.job_id)
+                    || result
+                        .as_ref()
+                        .is_some_and(|r| serde_json::from_value::<SyncReport>(r.clone()).is_ok());
+                if was_sync && (self.loaded || self.loading) {
+                    self.request_load(cx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `esc` drops the marks first.
+    fn back(&mut self) -> bool {
+        let had_marks = !self.marks.is_empty();
+        self.marks.clear();
+        had_marks
+    }
+
+    fn set_filter(&mut self, filter: Filter) {
+        self.filter = filter;
+        self.refilter();
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "differs",
+                "only workflows whose versions differ between environments",
+            ),
+            ("missing", "only workflows missing from some environment"),
+            ("all", "every workflow"),
+        ]
+    }
+
+    fn on_command(&mut self, name: &str, _arg: &str, _cx: &mut Cx) {
+        match name {
+            "differs" => self.set_filters(true, false),
+            "missing" => self.set_filters(false, true),
+            "all" => self.set_filters(false, false),
+            _ => {}
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

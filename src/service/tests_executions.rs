@@ -1,0 +1,392 @@
+//! The execution tail against simulated instances: incremental polls, several
+//! environments merged, one failing while the others answer, detail and retry.
+
+use super::executions::{RETRY_ACTION, newest_first};
+use super::*;
+use crate::domain::environment::EnvClass;
+use crate::sim::{self, ExecutionStatus as SimStatus, Fault, SimHandle, SimOptions};
+use crate::store::audit::Outcome;
+use crate::store::test_support;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+const KEY: &str = "sim-exec-key-1234";
+
+struct Fixture {
+    ops: LocalOps,
+    /// `dev` then `prod`.
+    sims: Vec<SimHandle>,
+    _store: test_support::TestStore,
+}
+
+impl Fixture {
+    fn sim(&self, env: &str) -> &SimHandle {
+        &self.sims[usize::from(env == "prod")]
+    }
+
+    /// Records an execution of the first workflow of `env` with this status.
+    fn run(&self, env: &str, status: SimStatus) -> String {
+        let sim = self.sim(env);
+        let workflow = &sim.workflow_ids()[0];
+        sim.add_execution(workflow, status)
+            .expect("record an execution")
+            .to_string()
+    }
+}
+
+/// `dev` and `prod`, each a simulator with 30 workflows and 20 past executions.
+async fn fixture() -> Fixture {
+    let store = test_support::sqlite().await;
+    let mut settings = Settings::from_config(&Default::default());
+    settings.actor = "tester".into();
+    settings.client.max_retries = 1;
+    settings.client.backoff_base = Duration::from_millis(5);
+    settings.client.timeout = Duration::from_secs(2);
+    let ops = LocalOps::new(store.store.clone(), settings)
+        .await
+        .expect("ops");
+    let mut sims = Vec::new();
+    for (seed, name, class) in [
+        (11, "dev", EnvClass::Development),
+        (12, "prod", EnvClass::Production),
+    ] {
+        let sim = sim::start(SimOptions {
+            api_key: KEY.into(),
+            seed,
+            workflows: sim::generator::generate(seed, 30),
+            seed_executions: 20,
+            ..SimOptions::default()
+        })
+        .await
+        .expect("start the simulator");
+        ops.env_add(EnvAdd {
+            name: name.into(),
+            url: sim.url.clone(),
+            class,
+            api_key: Secret::new(KEY),
+            git_repo: None,
+            git_branch: None,
+        })
+        .await
+        .expect("add env");
+        sims.push(sim);
+    }
+    Fixture {
+        ops,
+        sims,
+        _store: store,
+    }
+}
+
+fn ids(page: &ExecutionsPage, env: &str) -> Vec<String> {
+    page.executions
+        .iter()
+        .filter(|e| e.env == env)
+        .map(|e| e.id.clone())
+        .collect()
+}
+
+fn query(envs: &[&str], after: &BTreeMap<String, String>, limit: usize) -> ExecutionsQuery {
+    ExecutionsQuery {
+        envs: envs.iter().map(|e| e.to_string()).collect(),
+        after: after.clone(),
+        limit,
+        ..ExecutionsQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn polls_return_only_new_executions() {
+    let f = fixture().await;
+    let first = f
+        .ops
+        .executions_poll(query(&["dev"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    assert!(first.errors.is_empty(), "{:?}", first.errors);
+    let seen = ids(&first, "dev");
+    assert_eq!(seen.len(), 5, "the limit holds on a first poll");
+    assert_eq!(
+        first.cursors.get("dev"),
+        Some(&seen[0]),
+        "cursor is the newest"
+    );
+    assert!(first.cursors.get("prod").is_none(), "prod was not polled");
+
+    let new: Vec<String> = [SimStatus::Success, SimStatus::Error, SimStatus::Success]
+        .into_iter()
+        .map(|s| f.run("dev", s))
+        .collect();
+    let second = f
+        .ops
+        .executions_poll(query(&["dev"], &first.cursors, 50))
+        .await
+        .unwrap();
+    let mut expected = new.clone();
+    expected.reverse();
+    assert_eq!(
+        ids(&second, "dev"),
+        expected,
+        "only the new ones, newest first"
+    );
+    assert_eq!(second.cursors.get("dev"), Some(&expected[0]));
+    let statuses: Vec<&str> = second
+        .executions
+        .iter()
+        .map(|e| e.status.as_str())
+        .collect();
+    assert_eq!(statuses, ["success", "error", "success"]);
+
+    let third = f
+        .ops
+        .executions_poll(query(&["dev"], &second.cursors, 50))
+        .await
+        .unwrap();
+    assert!(third.executions.is_empty());
+    assert_eq!(third.cursors, second.cursors, "no news keeps the cursor");
+}
+
+#[tokio::test]
+async fn environments_are_merged_newest_first_with_names_from_the_store() {
+    let f = fixture().await;
+    let before = f
+        .ops
+        .executions_poll(ExecutionsQuery::default())
+        .await
+        .unwrap();
+    assert!(
+        before.executions.iter().all(|e| e.workflow_name.is_none()),
+        "no names before a sync"
+    );
+
+    let events = f.ops.subscribe();
+    let job = f.ops.sync(SyncRequest::default()).await.unwrap();
+    follow_job(&f.ops, events, &job.job_id, |_| {})
+        .await
+        .unwrap();
+    let page = f
+        .ops
+        .executions_poll(ExecutionsQuery::default())
+        .await
+        .unwrap();
+    assert!(page.errors.is_empty(), "{:?}", page.errors);
+    assert_eq!(ids(&page, "dev").len(), 20);
+    assert_eq!(ids(&page, "prod").len(), 20);
+    assert_eq!(
+        page.cursors.keys().collect::<Vec<_>>(),
+        ["dev", "prod"],
+        "a cursor per environment"
+    );
+    let mut sorted = page.executions.clone();
+    sorted.sort_by(newest_first);
+    assert_eq!(page.executions, sorted, "newest first across environments");
+    let stored = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
+    for e in &page.executions {
+        let workflow = stored
+            .iter()
+            .find(|w| w.env == e.env && Some(&w.id) == e.workflow_id.as_ref())
+            .expect("the workflow was synced");
+        assert_eq!(e.workflow_name.as_ref(), Some(&workflow.name));
+    }
+
+    // Filters reach n8n.
+    let errors = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            status: Some("error".into()),
+            ..ExecutionsQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(errors.executions.iter().all(|e| e.status == "error"));
+    let expected_errors = page
+        .executions
+        .iter()
+        .filter(|e| e.status == "error")
+        .count();
+    assert_eq!(errors.executions.len(), expected_errors);
+}
+
+#[tokio::test]
+async fn a_failing_environment_is_reported_while_the_others_answer() {
+    let f = fixture().await;
+    let first = f
+        .ops
+        .executions_poll(ExecutionsQuery::default())
+        .await
+        .unwrap();
+    f.sim("prod")
+        .set_faults(Fault::status(503).on("/api/v1/executions"));
+    let fresh = f.run("dev", SimStatus::Success);
+    f.run("prod", SimStatus::Success);
+
+    let page = f
+        .ops
+        .executions_poll(query(&[], &first.cursors, 50))
+        .await
+        .unwrap();
+    assert_eq!(ids(&page, "dev"), [fresh.clone()], "dev still answers");
+    assert!(ids(&page, "prod").is_empty());
+    assert_eq!(page.errors.len(), 1);
+    let problem = &page.errors[0];
+    assert_eq!(problem.env, "prod");
+    assert!(problem.message.contains("503"), "{}", problem.message);
+    assert!(!problem.message.starts_with("prod:"), "{}", problem.message);
+    assert_eq!(
+        page.cursors.get("prod"),
+        first.cursors.get("prod"),
+        "a failed poll keeps its cursor"
+    );
+
+    // Once it recovers, the missed execution comes in.
+    f.sim("prod").clear_faults();
+    let next = f
+        .ops
+        .executions_poll(query(&[], &page.cursors, 50))
+        .await
+        .unwrap();
+    assert!(next.errors.is_empty());
+    assert_eq!(ids(&next, "prod").len(), 1);
+    assert!(ids(&next, "dev").is_empty());
+}
+
+#[tokio::test]
+async fn bad_queries_are_refused() {
+    let f = fixture().await;
+    let unknown = f
+        .ops
+        .executions_poll(query(&["nowhere"], &BTreeMap::new(), 5))
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.kind, ErrorKind::NotFound);
+    assert!(unknown.message.contains("nowhere"), "{}", unknown.message);
+    let status = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            status: Some("exploded".into()),
+            ..ExecutionsQuery::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.kind, ErrorKind::Invalid);
+    let missing = f
+        .ops
+        .execution_get(ExecutionRef {
+            env: "dev".into(),
+            id: "999999".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.kind, ErrorKind::NotFound);
+    assert!(
+        missing.message.contains("999999") && missing.message.contains("dev"),
+        "{}",
+        missing.message
+    );
+}
+
+#[tokio::test]
+async fn detail_names_the_failing_node_and_its_error() {
+    let f = fixture().await;
+    let id = f.run("prod", SimStatus::Error);
+    let detail = f
+        .ops
+        .execution_get(ExecutionRef {
+            env: "prod".into(),
+            id: id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(detail.execution.id, id);
+    assert_eq!(detail.execution.status, "error");
+    let node = detail.failing_node.clone().expect("a failing node");
+    let message = detail.error_message.clone().expect("an error message");
+    assert!(!message.is_empty() && message != "unknown error");
+    assert!(detail.nodes.len() >= 2, "{:?}", detail.nodes);
+    let last = detail.nodes.last().unwrap();
+    assert_eq!(last.node, node, "the run stops at the failing node");
+    assert_eq!(last.status, "error");
+    assert!(
+        detail.nodes[..detail.nodes.len() - 1]
+            .iter()
+            .all(|n| n.status == "success" && n.items.is_some())
+    );
+
+    let ok = f.run("prod", SimStatus::Success);
+    let detail = f
+        .ops
+        .execution_get(ExecutionRef {
+            env: "prod".into(),
+            id: ok,
+        })
+        .await
+        .unwrap();
+    assert_eq!((detail.failing_node, detail.error_message), (None, None));
+    assert!(detail.nodes.iter().all(|n| n.status == "success"));
+}
+
+#[tokio::test]
+async fn retry_creates_a_new_execution_and_is_audited() {
+    let f = fixture().await;
+    let failed = f.run("dev", SimStatus::Error);
+    let retried = f
+        .ops
+        .execution_retry(ExecutionRef {
+            env: "dev".into(),
+            id: failed.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(retried.env, "dev");
+    assert_eq!(retried.retry_of.as_deref(), Some(failed.as_str()));
+    assert_eq!(retried.mode.as_deref(), Some("retry"));
+    assert!(retried.id.parse::<u64>().unwrap() > failed.parse::<u64>().unwrap());
+    let again = f
+        .ops
+        .execution_get(ExecutionRef {
+            env: "dev".into(),
+            id: retried.id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(again.execution.retry_of.as_deref(), Some(failed.as_str()));
+
+    // A successful execution cannot be retried: the error names env and execution.
+    let succeeded = f.run("dev", SimStatus::Success);
+    let err = f
+        .ops
+        .execution_retry(ExecutionRef {
+            env: "dev".into(),
+            id: succeeded.clone(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid);
+    assert!(
+        err.message.contains("dev") && err.message.contains(&succeeded),
+        "{}",
+        err.message
+    );
+
+    let audit = f
+        .ops
+        .audit_list(AuditQuery {
+            env: Some("dev".into()),
+            limit: Some(10),
+        })
+        .await
+        .unwrap();
+    let retries: Vec<_> = audit.iter().filter(|a| a.action == RETRY_ACTION).collect();
+    assert_eq!(retries.len(), 2, "{audit:?}");
+    assert_eq!(retries[0].outcome, Outcome::Error, "newest first");
+    assert_eq!(retries[1].outcome, Outcome::Ok);
+    let detail = retries[1].detail.as_deref().unwrap_or_default();
+    assert!(
+        detail.contains(&failed) && detail.contains(&retried.id),
+        "{detail}"
+    );
+}

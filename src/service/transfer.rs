@@ -1,0 +1,201 @@
+//! Workflows in and out as files: upload JSON files or ZIPs of them (each file checked,
+//! each rejection with its reason), download a ZIP of workflows as last synced.
+
+use super::archive::{Limits, Unpacker, write_zip};
+use super::local::LocalOps;
+use super::types::*;
+use super::workflow_ops::{OpEvent, StoreChange};
+use super::{OpsError, OpsResult};
+use crate::domain::normalize::pretty_json;
+use crate::domain::transfer::{archive_paths, safe_stem, workflows_in};
+use crate::n8n::N8nError;
+use crate::store::audit::{self, NewAuditEvent, Outcome};
+use crate::store::{environments, workflows};
+use std::collections::HashSet;
+
+const UPLOAD: &str = "workflow.upload";
+const DOWNLOAD: &str = "workflow.download";
+
+/// Why n8n refused a workflow, in its own words where it gave some.
+fn refusal(e: N8nError) -> String {
+    match e {
+        N8nError::Validation { message, .. } | N8nError::Rejected { message, .. } => {
+            format!("n8n refused it: {message}")
+        }
+        other => other.to_string(),
+    }
+}
+
+impl LocalOps {
+    pub(super) async fn upload_workflows(&self, req: UploadRequest) -> OpsResult<UploadReport> {
+        if req.files.is_empty() {
+            return Err(OpsError::invalid("no file to upload"));
+        }
+        let env = {
+            let mut conn = self.store.conn().await?;
+            environments::get(&mut conn, &req.env).await?
+        };
+        let mut report = UploadReport {
+            env: env.name.clone(),
+            outcome: OpOutcome::Done,
+            accepted: Vec::new(),
+            rejected: Vec::new(),
+        };
+        if let Err(outcome) = self.upload_ruling(&env, req.confirmed) {
+            if let OpOutcome::Blocked { reason } = &outcome {
+                self.audit_refusal(UPLOAD, &env.name, None, &format!("blocked: {reason}"))
+                    .await;
+            }
+            report.outcome = outcome;
+            return Ok(report);
+        }
+        let mut unpacker = Unpacker::new(Limits::default());
+        for file in req.files {
+            unpacker.add(file);
+        }
+        report.rejected = std::mem::take(&mut unpacker.rejected);
+        let client = match self.client(&env).await {
+            Ok(client) => client,
+            Err(err) => {
+                self.audit_refusal(UPLOAD, &env.name, None, &err.message)
+                    .await;
+                return Err(err);
+            }
+        };
+        for file in unpacker.files {
+            for (label, checked) in workflows_in(&file.file, &file.bytes) {
+                let workflow = match checked {
+                    Ok(workflow) => workflow,
+                    Err(reason) => {
+                        report.rejected.push(UploadRejected {
+                            file: label,
+                            reason,
+                        });
+                        continue;
+                    }
+                };
+                let created = match client.create_workflow(&workflow).await {
+                    Ok(created) => created,
+                    Err(e) => {
+                        report.rejected.push(UploadRejected {
+                            file: label,
+                            reason: refusal(e),
+                        });
+                        continue;
+                    }
+                };
+                let accepted = UploadAccepted {
+                    file: label,
+                    id: created.id.clone(),
+                    name: created.name.clone(),
+                };
+                let event = OpEvent {
+                    action: UPLOAD,
+                    workflow: Some(&accepted.id),
+                    detail: format!("'{}' from {}", accepted.name, accepted.file),
+                };
+                let change = StoreChange {
+                    put: Some(created),
+                    ..StoreChange::default()
+                };
+                // It exists in n8n whatever the store says: accepted either way.
+                if let Err(err) = self.commit_change(&env, change, event).await {
+                    let detail = format!(
+                        "'{}' was created as {} from {}, but storing it failed: {}",
+                        accepted.name, accepted.id, accepted.file, err.message
+                    );
+                    self.audit_refusal(UPLOAD, &env.name, Some(&accepted.id), &detail)
+                        .await;
+                }
+                report.accepted.push(accepted);
+            }
+        }
+        for r in &report.rejected {
+            let detail = format!("{}: {}", r.file, r.reason);
+            self.audit_refusal(UPLOAD, &env.name, None, &detail).await;
+        }
+        Ok(report)
+    }
+
+    /// A ZIP of the targets as last synced, each as n8n returned it (pretty-printed).
+    pub(super) async fn download_workflows(
+        &self,
+        req: DownloadRequest,
+    ) -> OpsResult<DownloadResult> {
+        if req.targets.is_empty() {
+            return Err(OpsError::invalid("no workflow to download"));
+        }
+        let mut conn = self.store.conn().await?;
+        let mut seen = HashSet::new();
+        let mut known_envs = HashSet::new();
+        let mut docs: Vec<(String, String, String, String)> = Vec::new();
+        for t in &req.targets {
+            if !seen.insert((t.env.as_str(), t.id.as_str())) {
+                continue;
+            }
+            if known_envs.insert(t.env.as_str()) {
+                environments::get(&mut conn, &t.env).await?;
+            }
+            let (row, raw, _) = workflows::get(&mut conn, &t.env, &t.id)
+                .await?
+                .ok_or_else(|| {
+                    OpsError::not_found(format!(
+                        "no workflow {} in '{}' in the store: sync it, or check the id",
+                        t.id, t.env
+                    ))
+                })?;
+            let value: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
+                OpsError::new(
+                    super::ErrorKind::Store,
+                    format!(
+                        "stored JSON of workflow {} in '{}' is damaged: {e}",
+                        t.id, t.env
+                    ),
+                )
+            })?;
+            docs.push((row.env, row.name, row.n8n_id, pretty_json(&value)));
+        }
+        let paths = archive_paths(
+            docs.iter()
+                .map(|(env, name, id, _)| (env.as_str(), name.as_str(), id.as_str())),
+        );
+        let zip = write_zip(
+            paths
+                .iter()
+                .zip(&docs)
+                .map(|(path, doc)| (path.as_str(), doc.3.as_bytes())),
+        )
+        .map_err(|e| OpsError::internal(format!("writing the download archive: {e}")))?;
+        let envs: Vec<&str> = {
+            let mut envs: Vec<&str> = docs.iter().map(|d| d.0.as_str()).collect();
+            envs.sort_unstable();
+            envs.dedup();
+            envs
+        };
+        let stamp = chrono::Utc::now().format("%Y%m%d-%H%M%S");
+        let file_name = match envs.as_slice() {
+            [env] => format!("{}-workflows-{stamp}.zip", safe_stem(env)),
+            _ => format!("workflows-{stamp}.zip"),
+        };
+        let single_env = (envs.len() == 1).then(|| envs[0]);
+        let single_wf = (docs.len() == 1).then(|| docs[0].2.as_str());
+        let event = NewAuditEvent {
+            actor: &self.settings.actor,
+            action: DOWNLOAD,
+            env: single_env,
+            workflow: single_wf,
+            outcome: Outcome::Ok,
+            detail: Some(format!(
+                "{} workflows from {} as {file_name}",
+                docs.len(),
+                envs.join(", ")
+            )),
+        };
+        audit::record(&mut conn, &event).await?;
+        Ok(DownloadResult {
+            file_name,
+            workflows: docs.len(),
+            zip,
+        })
+    }
+}

@@ -1,0 +1,372 @@
+//! Drawing the matrix: a header of environments, the rows on screen, a status line for
+//! the cell under the cursor. Only the visible rows and columns are touched.
+
+use super::{Column, MatrixPane};
+use crate::domain::matrix::{Cell, Row};
+use crate::tui::theme::Theme;
+use crate::tui::ui::Ui;
+use ratatui::Frame;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+
+/// Environment columns are as wide as their names, within these bounds.
+const MIN_COLUMN: u16 = 3;
+const MAX_COLUMN: u16 = 12;
+/// The name column never takes more, and gives way to environments down to this.
+const MAX_NAME: u16 = 48;
+const MIN_NAME: u16 = 24;
+
+pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui) {
+    let theme = ui.theme;
+    let block = Block::bordered()
+        .border_style(theme.border)
+        .title(title(pane, theme))
+        .title_bottom(legend(theme));
+    let inner = block.inner(area);
+    let buf = frame.buffer_mut();
+    block.render(area, buf);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+
+    let message = if !pane.loaded {
+        match &pane.error {
+            Some(error) => Some(Paragraph::new(vec![
+                Line::styled(format!("Could not load the matrix: {error}"), theme.error),
+                Line::styled(
+                    format!(
+                        "{} tries again.",
+                        ui.keymap.hint(crate::tui::action::Action::Refresh)
+                    ),
+                    theme.muted,
+                ),
+            ])),
+            None => Some(Paragraph::new(Line::styled(
+                "Loading workflows…",
+                theme.muted,
+            ))),
+        }
+    } else if pane.grid.columns.is_empty() {
+        Some(Paragraph::new(Line::styled(
+            "No environments yet: add one in the Environments pane.",
+            theme.muted,
+        )))
+    } else if pane.grid.rows.is_empty() {
+        let text = if ui.readonly {
+            "No workflows stored yet.".to_string()
+        } else {
+            format!(
+                "No workflows stored yet: sync an environment ({} in the Environments pane).",
+                ui.keymap.hint(crate::tui::action::Action::Sync)
+            )
+        };
+        Some(Paragraph::new(Line::styled(text, theme.muted)))
+    } else {
+        None
+    };
+    if let Some(message) = message {
+        message.wrap(Wrap { trim: true }).render(inner, buf);
+        return;
+    }
+
+    let layout = Layout::new(pane, inner);
+    pane.col_offset = layout.col_offset;
+    header(pane, &layout, inner.y, buf, theme);
+    let rows_area = Rect {
+        y: inner.y + 1,
+        height: inner.height.saturating_sub(2),
+        ..inner
+    };
+    if pane.visible.is_empty() {
+        Paragraph::new(Line::styled(
+            "No workflow matches the filters (:all shows every workflow).",
+            theme.muted,
+        ))
+        .wrap(Wrap { trim: true })
+        .render(rows_area, buf);
+        return;
+    }
+    let height = usize::from(rows_area.height);
+    pane.page = height;
+    scroll_into_view(pane, height);
+    let end = (pane.offset + height).min(pane.visible.len());
+    for (i, &row) in pane.visible[pane.offset..end].iter().enumerate() {
+        let y = rows_area.y + i as u16;
+        let selected = pane.offset + i == pane.cursor;
+        draw_row(pane, &pane.grid.rows[row], selected, &layout, y, buf, theme);
+    }
+    if inner.height >= 3 {
+        status(pane, inner.x, inner.bottom() - 1, inner.width, buf, theme);
+    }
+}
+
+/// Where things go across the screen, fixed for one frame.
+struct Layout {
+    x: u16,
+    name_width: u16,
+    /// (column index, x, width) of the environment columns on screen.
+    columns: Vec<(usize, u16, u16)>,
+    col_offset: usize,
+    more_right: bool,
+}
+
+impl Layout {
+    fn new(pane: &MatrixPane, inner: Rect) -> Layout {
+        let widths: Vec<u16> = pane.grid.columns.iter().map(column_width).collect();
+        let all: u16 = widths.iter().map(|w| w + 1).sum();
+        let want = (pane.grid.name_width + 2).clamp(12, MAX_NAME);
+        let name_width = if want + all <= inner.width {
+            want
+        } else {
+            want.min(inner.width.saturating_sub(all).max(MIN_NAME))
+                .min(inner.width.saturating_sub(MIN_COLUMN + 2))
+        };
+        // One cell at the right edge is kept for the "more columns" arrow.
+        let room = inner.width.saturating_sub(name_width + 1);
+        let fits = |from: usize| {
+            let mut used = 0;
+            widths[from..]
+                .iter()
+                .take_while(|w| {
+                    used += *w + 1;
+                    used <= room
+                })
+                .count()
+                .max(1)
+        };
+        let mut col_offset = pane.col_offset.min(pane.col);
+        while pane.col >= col_offset + fits(col_offset) {
+            col_offset += 1;
+        }
+        let mut x = inner.x + name_width;
+        let mut columns = Vec::new();
+        for (i, &w) in widths
+            .iter()
+            .enumerate()
+            .skip(col_offset)
+            .take(fits(col_offset))
+        {
+            columns.push((i, x, w.min(room)));
+            x += w + 1;
+        }
+        let more_right = col_offset + columns.len() < widths.len();
+        Layout {
+            x: inner.x,
+            name_width,
+            columns,
+            col_offset,
+            more_right,
+        }
+    }
+
+    fn right_edge(&self) -> u16 {
+        self.columns
+            .last()
+            .map_or(self.x + self.name_width, |&(_, x, w)| x + w)
+    }
+}
+
+fn column_width(column: &Column) -> u16 {
+    let width = u16::try_from(Span::raw(column.name.as_str()).width()).unwrap_or(MAX_COLUMN);
+    width.clamp(MIN_COLUMN, MAX_COLUMN)
+}
+
+fn scroll_into_view(pane: &mut MatrixPane, height: usize) {
+    if pane.cursor < pane.offset {
+        pane.offset = pane.cursor;
+    } else if pane.cursor >= pane.offset + height {
+        pane.offset = pane.cursor + 1 - height;
+    }
+    pane.offset = pane.offset.min(pane.visible.len().saturating_sub(height));
+}
+
+/// Environment names in their class colours over their columns; the cursor's column
+/// underlined; arrows where columns are scrolled off either side.
+fn header(pane: &MatrixPane, layout: &Layout, y: u16, buf: &mut Buffer, theme: &Theme) {
+    let label = Style::new().add_modifier(Modifier::BOLD);
+    buf.set_stringn(
+        layout.x,
+        y,
+        "WORKFLOW",
+        usize::from(layout.name_width.saturating_sub(2)),
+        theme.muted.patch(label),
+    );
+    for &(col, x, width) in &layout.columns {
+        let column = &pane.grid.columns[col];
+        let mut style = theme.class(column.class);
+        if col == pane.col {
+            style = style.add_modifier(Modifier::UNDERLINED);
+        }
+        let name_width = u16::try_from(Span::raw(column.name.as_str()).width()).unwrap_or(width);
+        let start = x + width.saturating_sub(name_width) / 2;
+        buf.set_stringn(start, y, &column.name, usize::from(width), style);
+    }
+    if layout.col_offset > 0 {
+        buf.set_string(layout.x + layout.name_width - 1, y, "‹", theme.accent);
+    }
+    if layout.more_right {
+        buf.set_string(layout.right_edge(), y, "›", theme.accent);
+    }
+}
+
+fn draw_row(
+    pane: &MatrixPane,
+    row: &Row,
+    selected: bool,
+    layout: &Layout,
+    y: u16,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let name_area = Rect::new(layout.x, y, layout.name_width.saturating_sub(1), 1);
+    let name_style = if selected { theme.selected } else { theme.base };
+    buf.set_style(name_area, name_style);
+    buf.set_stringn(
+        name_area.x,
+        y,
+        &row.name,
+        usize::from(name_area.width),
+        name_style,
+    );
+    let mut text = String::with_capacity(8);
+    for &(col, x, width) in &layout.columns {
+        let Some(cell) = row.cells.get(col) else {
+            continue;
+        };
+        let env = &pane.grid.columns[col].name;
+        let marked = !pane.marks.is_empty() && pane.is_marked(&row.name, env);
+        text.clear();
+        if marked {
+            text.push('*');
+        }
+        let mut style = match cell {
+            Cell::Missing => {
+                text.push('·');
+                theme.cell_missing
+            }
+            Cell::Present(p) if row.differs() => {
+                text.push(if p.active { '◆' } else { '◇' });
+                text.push(variant_letter(p.variant));
+                theme.cell_differs
+            }
+            Cell::Present(p) => {
+                text.push(if p.active { '●' } else { '○' });
+                theme.cell_same
+            }
+        };
+        if marked {
+            style = style.patch(theme.marked);
+        }
+        if selected && col == pane.col {
+            style = style.patch(theme.selected);
+            buf.set_style(Rect::new(x, y, width, 1), theme.selected);
+        }
+        let len = text.chars().count() as u16;
+        let start = x + width.saturating_sub(len) / 2;
+        buf.set_stringn(start, y, &text, usize::from(width), style);
+    }
+}
+
+/// Versions of one row are lettered a, b, c... in column order.
+fn variant_letter(variant: usize) -> char {
+    u8::try_from(variant)
+        .ok()
+        .filter(|v| *v < 26)
+        .map_or('+', |v| char::from(b'a' + v))
+}
+
+fn title<'a>(pane: &MatrixPane, theme: &Theme) -> Line<'a> {
+    let mut spans = vec![Span::styled(" Matrix ", theme.title)];
+    if pane.loaded {
+        let total = pane.grid.rows.len();
+        let shown = pane.visible.len();
+        let count = if shown == total {
+            format!("{} workflows ", thousands(total))
+        } else {
+            format!("{} of {} workflows ", thousands(shown), thousands(total))
+        };
+        spans.push(Span::styled(count, theme.muted));
+    }
+    for (on, label) in [
+        (pane.differs_only, "differs only"),
+        (pane.missing_only, "missing somewhere"),
+    ] {
+        if on {
+            spans.push(Span::styled(format!("[{label}] "), theme.accent));
+        }
+    }
+    if !pane.filter.is_empty() {
+        spans.push(Span::styled(
+            format!("/{} ", pane.filter.text),
+            theme.accent,
+        ));
+    }
+    if pane.loading && pane.loaded {
+        spans.push(Span::styled("refreshing… ", theme.muted));
+    }
+    Line::from(spans)
+}
+
+fn legend<'a>(theme: &Theme) -> Line<'a> {
+    Line::from(vec![
+        Span::raw(" "),
+        Span::styled("●", theme.cell_same),
+        Span::styled(" same  ", theme.muted),
+        Span::styled("◆a ◆b", theme.cell_differs),
+        Span::styled(" differ  ", theme.muted),
+        Span::styled("·", theme.cell_missing),
+        Span::styled(" missing  ", theme.muted),
+        Span::styled("○ ◇", theme.muted),
+        Span::styled(" inactive  ", theme.muted),
+        Span::styled("*", theme.marked),
+        Span::styled(" marked ", theme.muted),
+    ])
+}
+
+/// What the cell under the cursor holds, on the last inner row.
+fn status(pane: &MatrixPane, x: u16, y: u16, width: u16, buf: &mut Buffer, theme: &Theme) {
+    let (Some(row), Some(column)) = (pane.current_row(), pane.grid.columns.get(pane.col)) else {
+        return;
+    };
+    let mut spans = vec![
+        Span::styled(row.name.clone(), theme.accent),
+        Span::styled(" in ", theme.muted),
+        Span::styled(column.name.clone(), theme.class(column.class)),
+        Span::styled(": ", theme.muted),
+    ];
+    match row.cells.get(pane.col) {
+        Some(Cell::Present(p)) => {
+            let state = if p.active { "active" } else { "inactive" };
+            let version = if row.differs() {
+                format!("version {} of {}", variant_letter(p.variant), row.variants)
+            } else {
+                "same wherever present".into()
+            };
+            spans.push(Span::raw(format!("id {} · {state} · {version}", p.id)));
+        }
+        _ => spans.push(Span::styled("missing", theme.cell_missing)),
+    }
+    if !pane.marks.is_empty() {
+        spans.push(Span::styled(
+            format!(" · {} marked", pane.marks.len()),
+            theme.marked,
+        ));
+    }
+    buf.set_line(x, y, &Line::from(spans), width);
+}
+
+/// 12345 as "12,345".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
