@@ -146,6 +146,65 @@ pub enum WorkflowsCommand {
         /// n8n workflow id
         id: String,
     },
+    /// Activate workflows (checked against the environment's policy)
+    Activate(super::workflows::TargetArgs),
+    /// Deactivate workflows (checked against the environment's policy)
+    Deactivate(super::workflows::TargetArgs),
+    /// Delete workflows; kept in the trash (restorable) unless --hard
+    #[command(alias = "rm")]
+    Delete {
+        #[command(flatten)]
+        targets: super::workflows::TargetArgs,
+        /// Delete for good: nothing is kept
+        #[arg(long)]
+        hard: bool,
+    },
+    /// Add or remove tags (created in n8n when new)
+    Tag {
+        #[command(flatten)]
+        targets: super::workflows::TargetArgs,
+        /// A tag to add (repeatable)
+        #[arg(long = "add", value_name = "TAG")]
+        add: Vec<String>,
+        /// A tag to remove (repeatable)
+        #[arg(long = "remove", value_name = "TAG")]
+        remove: Vec<String>,
+    },
+    /// Create workflows from JSON files or ZIPs of them
+    Upload {
+        /// Environment
+        env: String,
+        /// Workflow JSON files or ZIPs of them
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Confirm where the policy warns
+        #[arg(short, long)]
+        yes: bool,
+    },
+    /// Download workflows as a ZIP of <env>/<name>.json (all of ENV's when no ID is given)
+    Download {
+        /// Environment
+        env: String,
+        /// Workflow ids or exact names [default: all]
+        #[arg(value_name = "ID")]
+        ids: Vec<String>,
+        /// Where to write the ZIP [default: <env>-workflows-<time>.zip here]
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Soft-deleted workflows, newest first
+    Trash {
+        #[arg(long)]
+        env: Option<String>,
+    },
+    /// Re-create a soft-deleted workflow from the trash (it gets a new id)
+    Restore {
+        /// Its number in `workflows trash`
+        trash_id: i64,
+        /// Confirm where the policy warns
+        #[arg(short, long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Args)]

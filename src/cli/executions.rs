@@ -95,7 +95,7 @@ async fn list(ctx: &Context, ops: &dyn Ops, args: &FilterArgs) -> Result<()> {
     if ctx.json {
         output::json(&page)?;
     } else {
-        let rows: Vec<Vec<String>> = page.executions.iter().map(row).collect();
+        let rows: Vec<Vec<String>> = page.executions.iter().map(|e| row(e).to_vec()).collect();
         table(
             &[
                 "STARTED (UTC)",
@@ -126,20 +126,24 @@ async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) 
     let mut limit = args.limit.max(1);
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // One listener for the whole run, so a Ctrl-C during a poll is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         tokio::select! {
             _ = interval.tick() => {}
-            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = &mut interrupted => return Ok(()),
         }
-        let page = ops
-            .executions_poll(args.query(cursors.clone(), limit))
-            .await?;
+        let page = tokio::select! {
+            page = ops.executions_poll(args.query(cursors.clone(), limit)) => page?,
+            _ = &mut interrupted => return Ok(()),
+        };
         limit = FOLLOW_LIMIT;
         for e in page.executions.iter().rev() {
             if ctx.json {
                 println!("{}", serde_json::to_string(e)?);
             } else {
-                println!("{}", row(e).join("  "));
+                println!("{}", tail_line(e));
             }
         }
         cursors = page.cursors;
@@ -160,8 +164,8 @@ async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) 
     }
 }
 
-fn row(e: &ExecutionView) -> Vec<String> {
-    vec![
+fn row(e: &ExecutionView) -> [String; 7] {
+    [
         e.started_at
             .map_or_else(|| "-".into(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string()),
         e.env.clone(),
@@ -171,6 +175,12 @@ fn row(e: &ExecutionView) -> Vec<String> {
         e.mode.clone().unwrap_or_else(|| "-".into()),
         e.duration_ms().map_or_else(|| "-".into(), short_duration),
     ]
+}
+
+/// A row of `tail`, in columns wide enough for most values (no header: it scrolls).
+fn tail_line(e: &ExecutionView) -> String {
+    let [started, env, id, workflow, status, mode, duration] = row(e);
+    format!("{started:<19}  {env:<12}  {id:>8}  {workflow:<36}  {status:<8}  {mode:<8}  {duration}")
 }
 
 /// The workflow's name where the store knows it, else its id.
@@ -193,7 +203,10 @@ fn print_detail(d: &ExecutionDetail) {
     println!("execution {} in {}: {}", e.id, e.env, e.status);
     println!("workflow:   {}", workflow_label(e));
     println!("mode:       {}", e.mode.as_deref().unwrap_or("-"));
-    println!("started:    {}", output::time(e.started_at));
+    let started = e
+        .started_at
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string());
+    println!("started:    {}", started.as_deref().unwrap_or("-"));
     println!(
         "duration:   {}",
         e.duration_ms().map_or_else(|| "-".into(), short_duration)

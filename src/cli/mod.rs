@@ -40,6 +40,8 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
+        // `--exit-code` found differences: reported, not an error.
+        Err(e) if e.is::<diff::Differences>() => ExitCode::from(1),
         Err(e) => fail(json, &e),
     }
 }
@@ -65,6 +67,8 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
     match command {
         Command::Sim(cmd) => return sim::run(cmd).await,
         Command::Demo(args) => return demo::run(cli.json, cli.verbose, args).await,
+        // Two files need no store and no environment.
+        Command::Diff(args) if args.files.is_some() => return diff::run_files(cli.json, args),
         _ => {}
     }
     let ctx = Context::load(&cli)?;

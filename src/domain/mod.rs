@@ -1,6 +1,7 @@
 //! Pure types and rules: no IO, no async, time passed in.
 
 pub mod analysis;
+pub mod diff;
 pub mod encoding;
 pub mod environment;
 pub mod graph;

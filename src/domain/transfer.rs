@@ -14,7 +14,10 @@ pub fn workflows_in(file: &str, text: &[u8]) -> Vec<(String, Result<Value, Strin
     };
     match value {
         Value::Array(items) if items.is_empty() => {
-            vec![(file.to_owned(), Err("an empty list: no workflow in it".into()))]
+            vec![(
+                file.to_owned(),
+                Err("an empty list: no workflow in it".into()),
+            )]
         }
         Value::Array(items) => items
             .into_iter()
@@ -34,7 +37,10 @@ fn checked(workflow: Value) -> Result<Value, String> {
 /// object. Anything subtler is left for n8n to refuse, in its own words.
 pub fn check_workflow(workflow: &Value) -> Result<(), String> {
     let Some(fields) = workflow.as_object() else {
-        return Err(format!("a workflow is a JSON object, not {}", kind(workflow)));
+        return Err(format!(
+            "a workflow is a JSON object, not {}",
+            kind(workflow)
+        ));
     };
     match fields.get("name") {
         Some(Value::String(name)) if !name.trim().is_empty() => {}
@@ -62,10 +68,7 @@ pub fn check_workflow(workflow: &Value) -> Result<(), String> {
     }
     match fields.get("connections") {
         Some(Value::Object(_)) => Ok(()),
-        Some(other) => Err(format!(
-            "`connections` is {}, not an object",
-            kind(other)
-        )),
+        Some(other) => Err(format!("`connections` is {}, not an object", kind(other))),
         None => Err("no `connections` object".into()),
     }
 }
@@ -109,7 +112,9 @@ pub fn safe_stem(name: &str) -> String {
 /// Paths in an archive, `<env>/<name>.json`, one per (env, name, id) in order, unique
 /// even on case-insensitive file systems: a name taken already gets its workflow id
 /// appended (`Name (id).json`), and a counter if even that is taken.
-pub fn archive_paths<'a>(items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>) -> Vec<String> {
+pub fn archive_paths<'a>(
+    items: impl IntoIterator<Item = (&'a str, &'a str, &'a str)>,
+) -> Vec<String> {
     let mut taken: HashSet<String> = HashSet::new();
     let mut paths = Vec::new();
     for (env, name, id) in items {
@@ -144,18 +149,43 @@ mod tests {
         let cases = [
             (json!([1]), "a workflow is a JSON object, not an array"),
             (json!({"nodes": [], "connections": {}}), "no `name`"),
-            (json!({"name": " ", "nodes": [], "connections": {}}), "`name` is empty"),
-            (json!({"name": 3, "nodes": [], "connections": {}}), "`name` is a number, not a string"),
+            (
+                json!({"name": " ", "nodes": [], "connections": {}}),
+                "`name` is empty",
+            ),
+            (
+                json!({"name": 3, "nodes": [], "connections": {}}),
+                "`name` is a number, not a string",
+            ),
             (json!({"name": "x", "connections": {}}), "no `nodes` array"),
-            (json!({"name": "x", "nodes": {}, "connections": {}}), "`nodes` is an object, not an array"),
-            (json!({"name": "x", "nodes": ["a"], "connections": {}}), "node 1 is a string, not an object"),
-            (json!({"name": "x", "nodes": [{"type": "t"}], "connections": {}}), "node 1 has no `name`"),
-            (json!({"name": "x", "nodes": [{"name": "A"}], "connections": {}}), "node 1 ('A') has no `type`"),
+            (
+                json!({"name": "x", "nodes": {}, "connections": {}}),
+                "`nodes` is an object, not an array",
+            ),
+            (
+                json!({"name": "x", "nodes": ["a"], "connections": {}}),
+                "node 1 is a string, not an object",
+            ),
+            (
+                json!({"name": "x", "nodes": [{"type": "t"}], "connections": {}}),
+                "node 1 has no `name`",
+            ),
+            (
+                json!({"name": "x", "nodes": [{"name": "A"}], "connections": {}}),
+                "node 1 ('A') has no `type`",
+            ),
             (json!({"name": "x", "nodes": []}), "no `connections` object"),
-            (json!({"name": "x", "nodes": [], "connections": []}), "`connections` is an array, not an object"),
+            (
+                json!({"name": "x", "nodes": [], "connections": []}),
+                "`connections` is an array, not an object",
+            ),
         ];
         for (workflow, reason) in cases {
-            assert_eq!(check_workflow(&workflow), Err(reason.to_owned()), "{workflow}");
+            assert_eq!(
+                check_workflow(&workflow),
+                Err(reason.to_owned()),
+                "{workflow}"
+            );
         }
     }
 
@@ -170,11 +200,23 @@ mod tests {
         let two = workflows_in("all.json", list.as_bytes());
         assert_eq!(two[0].0, "all.json#1");
         assert!(two[0].1.is_ok());
-        assert_eq!(two[1], ("all.json#2".into(), Err("no `nodes` array".into())));
+        assert_eq!(
+            two[1],
+            ("all.json#2".into(), Err("no `nodes` array".into()))
+        );
 
         let broken = workflows_in("b.json", b"{\"name\": ");
-        assert!(broken[0].1.as_ref().unwrap_err().starts_with("not valid JSON"));
-        assert_eq!(workflows_in("e.json", b"[]")[0].1, Err("an empty list: no workflow in it".into()));
+        assert!(
+            broken[0]
+                .1
+                .as_ref()
+                .unwrap_err()
+                .starts_with("not valid JSON")
+        );
+        assert_eq!(
+            workflows_in("e.json", b"[]")[0].1,
+            Err("an empty list: no workflow in it".into())
+        );
     }
 
     #[test]

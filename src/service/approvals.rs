@@ -16,7 +16,12 @@ use crate::store::now_ms;
 const NAMED_IN_SUMMARY: usize = 3;
 
 /// `activate 'Billing sync' in prod`, `soft delete 5 workflows in prod: 'A', 'B', 'C' and 2 more`.
-fn summary(action: &WorkflowAction, env: &str, targets: &[WorkflowRef], names: &[Option<String>]) -> String {
+fn summary(
+    action: &WorkflowAction,
+    env: &str,
+    targets: &[WorkflowRef],
+    names: &[Option<String>],
+) -> String {
     let label = |i: usize| match names.get(i).cloned().flatten() {
         Some(name) => format!("'{name}'"),
         None => format!("workflow {}", targets[i].id),
@@ -25,7 +30,9 @@ fn summary(action: &WorkflowAction, env: &str, targets: &[WorkflowRef], names: &
     if targets.len() == 1 {
         return format!("{what} {} in {env}", label(0));
     }
-    let named: Vec<String> = (0..targets.len().min(NAMED_IN_SUMMARY)).map(label).collect();
+    let named: Vec<String> = (0..targets.len().min(NAMED_IN_SUMMARY))
+        .map(label)
+        .collect();
     let rest = targets.len().saturating_sub(NAMED_IN_SUMMARY);
     let mut list = named.join(", ");
     if rest > 0 {
@@ -56,7 +63,10 @@ fn parse_state(text: &str) -> OpsResult<ApprovalState> {
 }
 
 fn damaged(what: &str) -> OpsError {
-    OpsError::new(ErrorKind::Store, format!("corrupt data in the store: {what}"))
+    OpsError::new(
+        ErrorKind::Store,
+        format!("corrupt data in the store: {what}"),
+    )
 }
 
 fn view(row: ApprovalRow) -> OpsResult<ApprovalView> {
@@ -89,12 +99,8 @@ impl LocalOps {
         query: &ApprovalQuery,
     ) -> OpsResult<Vec<ApprovalView>> {
         let mut conn = self.store.conn().await?;
-        let rows = store::list(
-            &mut conn,
-            query.state.map(state_name),
-            query.env.as_deref(),
-        )
-        .await?;
+        let rows =
+            store::list(&mut conn, query.state.map(state_name), query.env.as_deref()).await?;
         rows.into_iter().map(view).collect()
     }
 
@@ -168,7 +174,8 @@ impl LocalOps {
             Ok(())
         };
         if let Err(err) = checked {
-            self.audit_refusal(action, &row.env, None, &err.message).await;
+            self.audit_refusal(action, &row.env, None, &err.message)
+                .await;
             return Err(err);
         }
         let state = if decision.approve {
@@ -186,11 +193,13 @@ impl LocalOps {
                     ErrorKind::Conflict,
                     format!("approval #{} was decided by someone else first", row.id),
                 );
-                self.audit_refusal(action, &row.env, None, &err.message).await;
+                self.audit_refusal(action, &row.env, None, &err.message)
+                    .await;
                 return Err(err);
             }
             Err(err) => {
-                self.audit_refusal(action, &row.env, None, &err.message).await;
+                self.audit_refusal(action, &row.env, None, &err.message)
+                    .await;
                 return Err(err);
             }
         }
@@ -205,7 +214,12 @@ impl LocalOps {
     }
 
     /// Whether the acting person may grant this approval.
-    fn may_grant(&self, row: &ApprovalRow, env: Option<&EnvRow>, self_approve: bool) -> OpsResult<()> {
+    fn may_grant(
+        &self,
+        row: &ApprovalRow,
+        env: Option<&EnvRow>,
+        self_approve: bool,
+    ) -> OpsResult<()> {
         if row.requested_by != self.settings.actor {
             return Ok(());
         }
@@ -311,10 +325,26 @@ mod tests {
 
     #[test]
     fn summaries_name_the_action_the_environment_and_a_few_workflows() {
-        let one = summary(&WorkflowAction::Activate, "prod", &refs(1), &[Some("Billing".into())]);
+        let one = summary(
+            &WorkflowAction::Activate,
+            "prod",
+            &refs(1),
+            &[Some("Billing".into())],
+        );
         assert_eq!(one, "activate 'Billing' in prod");
-        let names = vec![Some("A".into()), None, Some("C".into()), Some("D".into()), None];
-        let many = summary(&WorkflowAction::Delete { hard: false }, "prod", &refs(5), &names);
+        let names = vec![
+            Some("A".into()),
+            None,
+            Some("C".into()),
+            Some("D".into()),
+            None,
+        ];
+        let many = summary(
+            &WorkflowAction::Delete { hard: false },
+            "prod",
+            &refs(5),
+            &names,
+        );
         assert_eq!(
             many,
             "soft delete 5 workflows in prod: 'A', workflow w1, 'C' and 2 more"

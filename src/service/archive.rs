@@ -112,12 +112,18 @@ impl Unpacker {
             let mut entry = match archive.by_index(i) {
                 Ok(entry) => entry,
                 Err(e) => {
-                    self.reject(format!("{archive_name} entry {}", i + 1), format!("unreadable: {e}"));
+                    self.reject(
+                        format!("{archive_name} entry {}", i + 1),
+                        format!("unreadable: {e}"),
+                    );
                     continue;
                 }
             };
             let Ok(inner) = entry.name().map(|n| n.into_owned()) else {
-                self.reject(format!("{archive_name} entry {}", i + 1), "its name is unreadable");
+                self.reject(
+                    format!("{archive_name} entry {}", i + 1),
+                    "its name is unreadable",
+                );
                 continue;
             };
             let label = format!("{archive_name}/{inner}");
@@ -145,7 +151,10 @@ impl Unpacker {
                 Ok(_) if data.len() as u64 > allowed => {
                     self.reject(label, "holds more than its header declares: not read");
                 }
-                Ok(_) => self.files.push(Unpacked { file: label, bytes: data }),
+                Ok(_) => self.files.push(Unpacked {
+                    file: label,
+                    bytes: data,
+                }),
                 Err(e) => self.reject(label, format!("cannot be read: {e}")),
             }
         }
@@ -248,7 +257,11 @@ mod tests {
     fn a_zip_bomb_is_refused_without_expanding_it() {
         // 8 MiB of zeros deflates to a few KB.
         let zeros = vec![0u8; 8 << 20];
-        let zip = write_zip([("big.json", zeros.as_slice()), ("small.json", b"{}".as_slice())]).unwrap();
+        let zip = write_zip([
+            ("big.json", zeros.as_slice()),
+            ("small.json", b"{}".as_slice()),
+        ])
+        .unwrap();
         assert!(zip.len() < 64 << 10, "{} bytes", zip.len());
         let limits = Limits {
             entries: 10,
@@ -273,10 +286,14 @@ mod tests {
         };
         let mut u = Unpacker::new(limits);
         u.add(upload("bomb.zip", zip));
-        assert_eq!(u.rejected[0].reason, "the upload expands beyond 4 MiB: not read");
+        assert_eq!(
+            u.rejected[0].reason,
+            "the upload expands beyond 4 MiB: not read"
+        );
 
-        let many: Vec<(String, Vec<u8>)> =
-            (0..11).map(|i| (format!("{i}.json"), b"{}".to_vec())).collect();
+        let many: Vec<(String, Vec<u8>)> = (0..11)
+            .map(|i| (format!("{i}.json"), b"{}".to_vec()))
+            .collect();
         let zip = write_zip(many.iter().map(|(p, b)| (p.as_str(), b.as_slice()))).unwrap();
         let mut u = Unpacker::new(limits);
         u.add(upload("many.zip", zip));
@@ -296,7 +313,9 @@ mod tests {
         assert_eq!(u.rejected.len(), 1);
         assert_eq!(u.rejected[0].file, "broken.zip");
         assert!(
-            u.rejected[0].reason.starts_with("not a readable ZIP archive"),
+            u.rejected[0]
+                .reason
+                .starts_with("not a readable ZIP archive"),
             "{}",
             u.rejected[0].reason
         );

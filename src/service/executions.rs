@@ -207,11 +207,14 @@ impl ExecutionView {
 /// `850ms`, `12.3s`, `4m05s`, `2h03m`: short enough for a table column.
 pub fn short_duration(ms: i64) -> String {
     let secs = ms / 1000;
-    match ms {
-        ..1_000 => format!("{ms}ms"),
-        ..60_000 => format!("{}.{}s", secs, (ms % 1000) / 100),
-        ..3_600_000 => format!("{}m{:02}s", secs / 60, secs % 60),
-        _ => format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60),
+    if ms < 1_000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{}.{}s", secs, (ms % 1000) / 100)
+    } else if ms < 3_600_000 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else {
+        format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
     }
 }
 
@@ -249,9 +252,10 @@ fn execution_error(doing: &str, r: &ExecutionRef, e: N8nError) -> OpsError {
         N8nError::Validation { .. } => ErrorKind::Invalid,
         _ => ErrorKind::Upstream,
     };
+    let problem = without_env(&r.env, &e.to_string());
     OpsError::new(
         kind,
-        format!("{doing} execution {} of {}: {e}", r.id, r.env),
+        format!("{doing} execution {} of {}: {problem}", r.id, r.env),
     )
 }
 
@@ -321,7 +325,7 @@ fn node_runs(data: &Value) -> Vec<ExecutionNodeRun> {
             ));
         }
     }
-    runs.sort_by(|(a, _), (b, _)| a.cmp(b));
+    runs.sort_by_key(|(order, _)| *order);
     runs.into_iter().map(|(_, run)| run).collect()
 }
 

@@ -136,14 +136,15 @@ impl LocalOps {
             if known_envs.insert(t.env.as_str()) {
                 environments::get(&mut conn, &t.env).await?;
             }
-            let (row, raw, _) = workflows::get(&mut conn, &t.env, &t.id)
-                .await?
-                .ok_or_else(|| {
-                    OpsError::not_found(format!(
-                        "no workflow {} in '{}' in the store: sync it, or check the id",
-                        t.id, t.env
-                    ))
-                })?;
+            let (row, raw, _) =
+                workflows::get(&mut conn, &t.env, &t.id)
+                    .await?
+                    .ok_or_else(|| {
+                        OpsError::not_found(format!(
+                            "no workflow {} in '{}' in the store: sync it, or check the id",
+                            t.id, t.env
+                        ))
+                    })?;
             let value: serde_json::Value = serde_json::from_str(&raw).map_err(|e| {
                 OpsError::new(
                     super::ErrorKind::Store,

@@ -9,7 +9,7 @@ use crate::domain::workflow::CredentialRef;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use super::diff::{DiffReport, DiffRequest};
+pub use super::diff::{DiffDocument, DiffEntry, DiffReport, DiffRequest};
 
 pub type Time = DateTime<Utc>;
 

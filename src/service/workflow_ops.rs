@@ -16,9 +16,9 @@ use crate::store::audit::{self, NewAuditEvent, Outcome};
 use crate::store::bodies::{self, Claimant};
 use crate::store::environments::{self, EnvRow};
 use crate::store::inventory::{self, TagRow};
+use crate::store::now_ms;
 use crate::store::trash::{self, NewTrash};
 use crate::store::workflows::{self, Removed};
-use crate::store::now_ms;
 use std::collections::{BTreeMap, HashMap};
 
 /// n8n's longest tag name.
@@ -79,7 +79,9 @@ fn validate(req: &WorkflowOpRequest) -> OpsResult<()> {
     }
     if let WorkflowAction::Tag { add, remove } = &req.action {
         if add.is_empty() && remove.is_empty() {
-            return Err(OpsError::invalid("a tag change needs a tag to add or remove"));
+            return Err(OpsError::invalid(
+                "a tag change needs a tag to add or remove",
+            ));
         }
         for name in add.iter().chain(remove) {
             if name.trim().is_empty() {
@@ -380,12 +382,7 @@ impl LocalOps {
                 Err(err) => {
                     self.audit_refusal(audit_action, &env.name, Some(id), &err.message)
                         .await;
-                    out.push((
-                        OpOutcome::Failed {
-                            error: err.message,
-                        },
-                        None,
-                    ));
+                    out.push((OpOutcome::Failed { error: err.message }, None));
                 }
             }
         }
@@ -733,7 +730,8 @@ impl LocalOps {
                 outcome: OpOutcome::Done,
             }),
             Err(err) => {
-                self.audit_refusal(ACTION, &env.name, wf, &err.message).await;
+                self.audit_refusal(ACTION, &env.name, wf, &err.message)
+                    .await;
                 Ok(result(OpOutcome::Failed { error: err.message }))
             }
         }
@@ -757,7 +755,11 @@ impl LocalOps {
             .and_then(|t| t.as_array())
             .into_iter()
             .flatten()
-            .filter_map(|t| t.get("name").and_then(|n| n.as_str()).or_else(|| t.as_str()))
+            .filter_map(|t| {
+                t.get("name")
+                    .and_then(|n| n.as_str())
+                    .or_else(|| t.as_str())
+            })
             .map(str::to_owned)
             .collect();
         let mut book = TagBook::default();
@@ -801,9 +803,9 @@ impl LocalOps {
             untrash: Some(trash_id),
             ..StoreChange::default()
         };
-        self.commit_change(env, change, event)
-            .await
-            .map_err(|e| after_change(&format!("'{name}' was restored as {new_id}"), &env.name, e))?;
+        self.commit_change(env, change, event).await.map_err(|e| {
+            after_change(&format!("'{name}' was restored as {new_id}"), &env.name, e)
+        })?;
         Ok((new_id, name))
     }
 

@@ -158,3 +158,61 @@ pub async fn finish(
         .context(&format!("recording the result of approval {id}"))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::all;
+
+    #[tokio::test]
+    async fn an_approval_is_decided_once_and_keeps_its_result() {
+        for t in all().await {
+            let mut conn = t.store.conn().await.unwrap();
+            let new = |env| NewApproval {
+                env,
+                request: r#"{"action":{"kind":"activate"},"targets":[],"confirmed":true}"#,
+                summary: "activate 'Sync' in prod",
+                requested_by: "alice",
+            };
+            let id = insert(&mut conn, &new("prod"), 1_000).await.unwrap();
+            let other = insert(&mut conn, &new("dev"), 2_000).await.unwrap();
+            let row = get(&mut conn, id).await.unwrap().unwrap();
+            assert_eq!(row.state, PENDING, "{}", t.label);
+            assert_eq!(row.requested_at, 1_000);
+            assert_eq!(row.decided_by, None);
+
+            let pending = list(&mut conn, Some(PENDING), None).await.unwrap();
+            let ids: Vec<i64> = pending.iter().map(|r| r.id).collect();
+            assert_eq!(ids, [other, id], "newest first");
+            assert_eq!(list(&mut conn, None, Some("dev")).await.unwrap().len(), 1);
+
+            let grant = Decision {
+                state: APPROVED,
+                decided_by: "bob",
+                note: Some("ok"),
+            };
+            assert!(decide(&mut conn, id, &grant, 3_000).await.unwrap());
+            let reject = Decision {
+                state: REJECTED,
+                decided_by: "carol",
+                note: None,
+            };
+            assert!(
+                !decide(&mut conn, id, &reject, 4_000).await.unwrap(),
+                "{}: a second decision does not land",
+                t.label
+            );
+            finish(&mut conn, id, FAILED, r#"{"results":[]}"#)
+                .await
+                .unwrap();
+            let row = get(&mut conn, id).await.unwrap().unwrap();
+            assert_eq!(row.state, FAILED);
+            assert_eq!(row.decided_by.as_deref(), Some("bob"));
+            assert_eq!(row.decided_at, Some(3_000));
+            assert_eq!(row.note.as_deref(), Some("ok"));
+            assert_eq!(row.result.as_deref(), Some(r#"{"results":[]}"#));
+            assert_eq!(list(&mut conn, Some(PENDING), None).await.unwrap().len(), 1);
+            assert!(get(&mut conn, 999_999).await.unwrap().is_none());
+        }
+    }
+}

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod bodies;
 pub mod environments;
 mod error;
+pub mod history;
 pub mod inventory;
 pub mod jobs;
 mod migrate;

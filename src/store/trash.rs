@@ -77,7 +77,8 @@ pub async fn list(
     conn: &mut AnyConnection,
     env: Option<&str>,
 ) -> Result<Vec<TrashRow>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM trash WHERE ($1 IS NULL OR env = $1) ORDER BY id DESC");
+    let sql =
+        format!("SELECT {COLUMNS} FROM trash WHERE ($1 IS NULL OR env = $1) ORDER BY id DESC");
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(env.map(str::to_owned))
         .fetch_all(&mut *conn)
@@ -112,4 +113,59 @@ pub async fn remove(conn: &mut AnyConnection, id: i64) -> Result<bool, StoreErro
         .await
         .context(&format!("removing trash entry {id}"))?;
     Ok(done.rows_affected() > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::test_support::all;
+
+    #[tokio::test]
+    async fn the_trash_keeps_bodies_and_lists_newest_first() {
+        for t in all().await {
+            let mut conn = t.store.conn().await.unwrap();
+            let body = r#"{"id":"w1","name":"Sync","active":true,"nodes":[]}"#;
+            let entry = |env, workflow_id, name| NewTrash {
+                env,
+                workflow_id,
+                name,
+                active: true,
+                body,
+                deleted_by: "alice",
+            };
+            let first = insert(&mut conn, &entry("prod", "w1", "Sync"), 1_000)
+                .await
+                .unwrap();
+            let second = insert(&mut conn, &entry("dev", "w2", "Other"), 2_000)
+                .await
+                .unwrap();
+            assert!(second > first, "{}", t.label);
+
+            let listed = list(&mut conn, None).await.unwrap();
+            let ids: Vec<i64> = listed.iter().map(|r| r.id).collect();
+            assert_eq!(ids, [second, first], "{}", t.label);
+            assert_eq!(
+                listed[1],
+                TrashRow {
+                    id: first,
+                    env: "prod".into(),
+                    workflow_id: "w1".into(),
+                    name: "Sync".into(),
+                    active: true,
+                    deleted_at: 1_000,
+                    deleted_by: "alice".into(),
+                }
+            );
+            let prod = list(&mut conn, Some("prod")).await.unwrap();
+            assert_eq!(prod.len(), 1);
+
+            let (row, kept) = get(&mut conn, first).await.unwrap().unwrap();
+            assert_eq!((row.id, kept.as_str()), (first, body), "{}", t.label);
+            assert!(get(&mut conn, 999_999).await.unwrap().is_none());
+
+            assert!(remove(&mut conn, first).await.unwrap());
+            assert!(!remove(&mut conn, first).await.unwrap());
+            assert_eq!(list(&mut conn, None).await.unwrap().len(), 1);
+        }
+    }
 }

@@ -52,7 +52,12 @@ impl InputLine {
             return false;
         }
         let before = self.text().to_owned();
-        self.area.input(key);
+        if ctrl && key.code == KeyCode::Char('u') {
+            // As in a shell (the text area would undo).
+            self.area.delete_line_by_head();
+        } else {
+            self.area.input(key);
+        }
         self.text() != before
     }
 

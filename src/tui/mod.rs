@@ -2,12 +2,24 @@
 //! draw from plain state; keys become actions through the keymap.
 
 pub mod action;
+pub mod app;
+mod command_line;
+mod confirm;
 pub mod filter;
+mod footer;
+mod header;
+mod help;
+mod input_line;
+pub mod list_cursor;
 pub mod keymap;
 pub mod pane;
 pub mod panes;
+mod run;
+mod terminal;
 pub mod theme;
 pub mod ui;
 
 #[cfg(test)]
 pub mod testing;
+
+pub use run::{TuiOptions, panes, run};

@@ -28,3 +28,47 @@ pub struct Ui<'a> {
     pub envs: &'a [EnvView],
     pub health: &'a HashMap<String, Health>,
 }
+
+/// Cuts `text` to `max` characters, `…` marking the cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// `text` cut or padded to a table column of `width` cells, keeping one space
+/// before the next column.
+pub fn fit(text: &str, width: usize) -> String {
+    let cut = shorten(text, width.saturating_sub(1));
+    format!("{cut:<width$}")
+}
+
+/// `▰▰▰▱▱`: `done` of `total` in `width` cells.
+pub fn bar(done: u64, total: u64, width: usize) -> String {
+    let filled = if total == 0 {
+        0
+    } else {
+        ((done.min(total) as f64 / total as f64) * width as f64).round() as usize
+    };
+    "▰".repeat(filled) + &"▱".repeat(width - filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_cuts_and_columns() {
+        assert_eq!(bar(0, 4, 4), "▱▱▱▱");
+        assert_eq!(bar(2, 4, 4), "▰▰▱▱");
+        assert_eq!(bar(9, 4, 4), "▰▰▰▰");
+        assert_eq!(bar(1, 0, 3), "▱▱▱");
+        assert_eq!(shorten("production", 5), "prod…");
+        assert_eq!(shorten("dev", 5), "dev");
+        assert_eq!(fit("staging", 6), "stag… ");
+        assert_eq!(fit("dev", 6), "dev   ");
+    }
+}

@@ -108,7 +108,8 @@ pub fn field_risk(
         Field::ErrorHandling => (Risk::Medium, Why::ErrorHandling, false),
         Field::NodeSetting => (Risk::Medium, Why::NodeSetting, false),
         Field::Parameter => {
-            let expression = before.is_some_and(has_expression) || after.is_some_and(has_expression);
+            let expression =
+                before.is_some_and(has_expression) || after.is_some_and(has_expression);
             if expression {
                 (Risk::High, Why::Expression, false)
             } else {
@@ -173,10 +174,12 @@ mod tests {
 
     #[test]
     fn parameter_risk_follows_expressions_and_node_class() {
-        let plain = |b, a| field_risk(NodeClass::Plain, Field::Parameter, Some(b), Some(a)).0;
-        assert_eq!(plain(&json!("a"), &json!("b")), Risk::Medium);
-        assert_eq!(plain(&json!("a"), &json!("={{ $json.x }}")), Risk::High);
-        assert_eq!(plain(&json!({"x": "={{1}}"}), &json!(null)), Risk::High);
+        let plain = |b: Value, a: Value| {
+            field_risk(NodeClass::Plain, Field::Parameter, Some(&b), Some(&a)).0
+        };
+        assert_eq!(plain(json!("a"), json!("b")), Risk::Medium);
+        assert_eq!(plain(json!("a"), json!("={{ $json.x }}")), Risk::High);
+        assert_eq!(plain(json!({"x": "={{1}}"}), json!(null)), Risk::High);
         let http = field_risk(
             NodeClass::HttpRequest,
             Field::Parameter,
@@ -192,7 +195,8 @@ mod tests {
 
     #[test]
     fn whole_node_risk() {
-        let slack = json!({"type": "n8n-nodes-base.slack", "credentials": {"slackApi": {"name": "x"}}});
+        let slack =
+            json!({"type": "n8n-nodes-base.slack", "credentials": {"slackApi": {"name": "x"}}});
         assert_eq!(node_risk(NodeClass::Plain, &slack).1, Why::Credential);
         let set = json!({"type": "n8n-nodes-base.set", "parameters": {"v": 1}});
         assert_eq!(node_risk(NodeClass::Plain, &set).0, Risk::Medium);

@@ -31,7 +31,9 @@ impl Side {
     /// From a normalized workflow and, when there is one, the raw JSON it came from.
     /// Raw JSON that does not match `normalized` node for node is ignored.
     pub fn new(normalized: Value, raw: Option<&Value>) -> Side {
-        let meta = raw.map(|raw| node_meta(&normalized, raw)).unwrap_or_default();
+        let meta = raw
+            .map(|raw| node_meta(&normalized, raw))
+            .unwrap_or_default();
         Side { normalized, meta }
     }
 

@@ -18,7 +18,12 @@ pub struct ValueDiff {
 /// Appends to `out` every difference between `a` and `b`, with paths under `path`.
 /// Objects are compared key by key, arrays element by element (aligned by a diff of
 /// their elements when their lengths differ); anything else is compared whole.
-pub fn diff_values(path: &mut String, a: Option<&Value>, b: Option<&Value>, out: &mut Vec<ValueDiff>) {
+pub fn diff_values(
+    path: &mut String,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    out: &mut Vec<ValueDiff>,
+) {
     match (a, b) {
         (Some(a), Some(b)) if a == b => {}
         (Some(Value::Object(a)), Some(Value::Object(b))) => {
@@ -75,7 +80,12 @@ fn diff_arrays(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<ValueD
             DiffTag::Replace => {
                 let paired = old.len().min(new.len());
                 for k in 0..paired {
-                    at(path, new.start + k, Some(&a[old.start + k]), Some(&b[new.start + k]));
+                    at(
+                        path,
+                        new.start + k,
+                        Some(&a[old.start + k]),
+                        Some(&b[new.start + k]),
+                    );
                 }
                 for i in old.start + paired..old.end {
                     at(path, i, Some(&a[i]), None);
@@ -103,7 +113,9 @@ pub fn push_key(path: &mut String, key: &str) {
         .chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
-        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
     if plain {
         if !path.is_empty() {
             path.push('.');
@@ -130,7 +142,9 @@ mod tests {
     fn diffs(a: Value, b: Value) -> Vec<(String, Option<Value>, Option<Value>)> {
         let mut out = Vec::new();
         diff_values(&mut "parameters".into(), Some(&a), Some(&b), &mut out);
-        out.into_iter().map(|d| (d.path, d.before, d.after)).collect()
+        out.into_iter()
+            .map(|d| (d.path, d.before, d.after))
+            .collect()
     }
 
     #[test]
@@ -142,9 +156,17 @@ mod tests {
         assert_eq!(
             d,
             vec![
-                ("parameters[\"Content-Type\"]".into(), Some(json!("x")), None),
+                (
+                    "parameters[\"Content-Type\"]".into(),
+                    Some(json!("x")),
+                    None
+                ),
                 ("parameters.new".into(), None, Some(json!(1))),
-                ("parameters.options.timeout".into(), Some(json!(1)), Some(json!(2))),
+                (
+                    "parameters.options.timeout".into(),
+                    Some(json!(1)),
+                    Some(json!(2))
+                ),
                 ("parameters.url".into(), Some(json!("a")), Some(json!("b"))),
             ]
         );
@@ -156,9 +178,15 @@ mod tests {
             json!({"rules": [{"k": 1}, {"k": 2}, {"k": 3}]}),
             json!({"rules": [{"k": 0}, {"k": 1}, {"k": 2}, {"k": 3}]}),
         );
-        assert_eq!(d, vec![("parameters.rules[0]".into(), None, Some(json!({"k": 0})))]);
+        assert_eq!(
+            d,
+            vec![("parameters.rules[0]".into(), None, Some(json!({"k": 0})))]
+        );
         let d = diffs(json!([1, 2]), json!([1, 3]));
-        assert_eq!(d, vec![("parameters[1]".into(), Some(json!(2)), Some(json!(3)))]);
+        assert_eq!(
+            d,
+            vec![("parameters[1]".into(), Some(json!(2)), Some(json!(3)))]
+        );
         let d = diffs(json!([1, 2, 3]), json!([1, 9]));
         assert_eq!(d.len(), 2, "{d:?}");
     }
@@ -166,6 +194,9 @@ mod tests {
     #[test]
     fn type_changes_are_whole() {
         let d = diffs(json!({"a": [1]}), json!({"a": "x"}));
-        assert_eq!(d, vec![("parameters.a".into(), Some(json!([1])), Some(json!("x")))]);
+        assert_eq!(
+            d,
+            vec![("parameters.a".into(), Some(json!([1])), Some(json!("x")))]
+        );
     }
 }

@@ -1,15 +1,15 @@
 //! The Environments pane: every environment with its class, URL, health, last sync and
 //! counts; add and edit in a form, test the connection, sync, delete (typing the name).
-//! Rows are the shell's `ui.envs`; the pane keeps its cursor, marks and test results.
+//! Rows are the shell's `ui.envs` (it reloads them when a job finishes); the pane keeps
+//! its cursor, marks and test results.
 
 mod draw;
 mod form;
 
-use crate::service::{
-    ConnectionTest, EnvView, Event, EventBody, JobStarted, OpsResult, SyncRequest,
-};
+use crate::service::{ConnectionTest, EnvView, JobStarted, OpsResult, SyncRequest};
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
+use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use crossterm::event::KeyEvent;
@@ -56,7 +56,7 @@ pub struct EnvironmentsPane {
     /// Indexes into `envs` that pass the filter.
     visible: Vec<usize>,
     /// Index into `visible`.
-    cursor: usize,
+    cursor: ListCursor,
     /// The name under the cursor, so it stays put when the list changes.
     selected: Option<String>,
     marks: BTreeSet<String>,
@@ -64,7 +64,6 @@ pub struct EnvironmentsPane {
     form: Option<EnvForm>,
     forms_opened: u64,
     filter: Filter,
-    sync_jobs: HashSet<String>,
 }
 
 impl EnvironmentsPane {
@@ -99,18 +98,21 @@ impl EnvironmentsPane {
                 .iter()
                 .position(|&i| self.envs[i].name == *name)
         {
-            self.cursor = at;
+            self.cursor.selected = at;
         }
-        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
+        self.cursor.clamp(self.visible.len());
         self.selected = self.current().map(|e| e.name.clone());
     }
 
     fn current(&self) -> Option<&EnvView> {
-        self.visible.get(self.cursor).map(|&i| &self.envs[i])
+        self.visible
+            .get(self.cursor.selected)
+            .map(|&i| &self.envs[i])
     }
 
-    fn move_to(&mut self, cursor: usize, cx: &mut Cx) {
-        self.cursor = cursor.min(self.visible.len().saturating_sub(1));
+    /// A move of the cursor; the environment under it is the one in focus.
+    fn move_cursor(&mut self, action: Action, cx: &mut Cx) {
+        self.cursor.apply(action, self.visible.len());
         self.selected = self.current().map(|e| e.name.clone());
         cx.focus_env(self.selected.clone());
     }
@@ -289,10 +291,9 @@ impl Pane for EnvironmentsPane {
             return;
         }
         match action {
-            Action::Down => self.move_to(self.cursor + 1, cx),
-            Action::Up => self.move_to(self.cursor.saturating_sub(1), cx),
-            Action::Top => self.move_to(0, cx),
-            Action::Bottom => self.move_to(usize::MAX, cx),
+            Action::Down | Action::Up | Action::Top | Action::Bottom => {
+                self.move_cursor(action, cx)
+            }
             Action::Enter => {
                 if let Some(env) = self.current() {
                     cx.open(PaneKind::Workflows, Nav::Env(env.name.clone()));
@@ -340,7 +341,6 @@ impl Pane for EnvironmentsPane {
             }
             EnvMsg::SyncStarted { envs, result } => match result {
                 Ok(started) => {
-                    self.sync_jobs.insert(started.job_id.clone());
                     self.marks.clear();
                     cx.info(format!(
                         "syncing {}: job {} (the Jobs pane shows progress)",
@@ -377,19 +377,6 @@ impl Pane for EnvironmentsPane {
         cx.refresh_envs();
         if self.selected.is_some() {
             cx.focus_env(self.selected.clone());
-        }
-    }
-
-    /// A finished sync changes counts and the last sync time.
-    fn on_event(&mut self, event: &Event, cx: &mut Cx) {
-        match &event.body {
-            EventBody::Started { kind, .. } if kind == "sync" => {
-                self.sync_jobs.insert(event.job_id.clone());
-            }
-            EventBody::Finished { .. } if self.sync_jobs.remove(&event.job_id) => {
-                cx.refresh_envs();
-            }
-            _ => {}
         }
     }
 

@@ -60,7 +60,7 @@ struct Detail {
 
 enum DetailState {
     Loading,
-    Loaded(ExecutionDetail),
+    Loaded(Box<ExecutionDetail>),
     Failed(String),
 }
 
@@ -448,7 +448,7 @@ impl Pane for ExecutionsPane {
                     && detail.generation == generation
                 {
                     detail.state = match result {
-                        Ok(loaded) => DetailState::Loaded(loaded),
+                        Ok(loaded) => DetailState::Loaded(Box::new(loaded)),
                         Err(e) => DetailState::Failed(e.message),
                     };
                 }

@@ -13,6 +13,7 @@ use crate::service::{
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
+use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use ratatui::Frame;
@@ -107,16 +108,12 @@ pub struct MatrixPane {
     filter: Filter,
     differs_only: bool,
     missing_only: bool,
-    /// Index into `visible`.
-    cursor: usize,
-    /// First visible row on screen.
-    offset: usize,
+    /// The row under the cursor, as an index into `visible`.
+    cursor: ListCursor,
     /// The column under the cursor.
     col: usize,
     /// First column on screen.
     col_offset: usize,
-    /// Rows on screen at the last draw, for page moves.
-    page: usize,
     marks: Vec<Mark>,
     /// Sync jobs seen starting: the matrix reloads when one finishes.
     sync_jobs: HashSet<String>,
@@ -139,16 +136,16 @@ impl MatrixPane {
         if let Some(name) = current
             && let Some(row) = self.grid.rows.iter().position(|r| r.name == name)
         {
-            self.cursor = self.visible.binary_search(&row).unwrap_or_else(|i| i);
+            self.cursor.selected = self.visible.binary_search(&row).unwrap_or_else(|i| i);
         }
-        self.clamp_cursor();
+        self.cursor.clamp(self.visible.len());
     }
 
     /// Puts the cursor on a visible row and a column (both clamped).
     pub fn select(&mut self, row: usize, col: usize) {
-        self.cursor = row;
+        self.cursor.selected = row;
         self.col = col.min(self.grid.columns.len().saturating_sub(1));
-        self.clamp_cursor();
+        self.cursor.clamp(self.visible.len());
     }
 
     fn request_load(&mut self, cx: &mut Cx) {
@@ -165,7 +162,7 @@ impl MatrixPane {
 
     /// Recomputes the filtered rows, keeping the cursor on the same row when it stays.
     fn refilter(&mut self) {
-        let current = self.visible.get(self.cursor).copied();
+        let current = self.visible.get(self.cursor.selected).copied();
         let (differs, missing, filter) = (self.differs_only, self.missing_only, &self.filter);
         self.visible = self
             .grid
@@ -178,18 +175,14 @@ impl MatrixPane {
             .map(|(i, _)| i)
             .collect();
         if let Some(row) = current {
-            self.cursor = self.visible.binary_search(&row).unwrap_or_else(|i| i);
+            self.cursor.selected = self.visible.binary_search(&row).unwrap_or_else(|i| i);
         }
-        self.clamp_cursor();
-    }
-
-    fn clamp_cursor(&mut self) {
-        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
+        self.cursor.clamp(self.visible.len());
     }
 
     fn current_row(&self) -> Option<&Row> {
         self.visible
-            .get(self.cursor)
+            .get(self.cursor.selected)
             .and_then(|&i| self.grid.rows.get(i))
     }
 
@@ -209,11 +202,6 @@ impl MatrixPane {
 
     fn is_marked(&self, name: &str, env: &str) -> bool {
         self.marks.iter().any(|m| m.name == name && m.env == env)
-    }
-
-    fn move_cursor(&mut self, delta: isize) {
-        self.cursor = self.cursor.saturating_add_signed(delta);
-        self.clamp_cursor();
     }
 
     fn open_cell(&self, cx: &mut Cx) {
@@ -316,22 +304,18 @@ impl Pane for MatrixPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        vec![
-            Action::Down,
-            Action::Up,
+        let mut actions = ListCursor::MOVES.to_vec();
+        actions.extend([
             Action::Left,
             Action::Right,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
             Action::Enter,
             Action::Mark,
             Action::Diff,
             Action::ToggleDiffers,
             Action::ToggleMissing,
             Action::Refresh,
-        ]
+        ]);
+        actions
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
@@ -340,16 +324,14 @@ impl Pane for MatrixPane {
     }
 
     fn on_action(&mut self, action: Action, cx: &mut Cx) {
-        let page = self.page.max(1) as isize;
+        if self.cursor.apply(action, self.visible.len()) {
+            return;
+        }
         match action {
-            Action::Down => self.move_cursor(1),
-            Action::Up => self.move_cursor(-1),
-            Action::PageDown => self.move_cursor(page),
-            Action::PageUp => self.move_cursor(-page),
-            Action::Top => self.cursor = 0,
-            Action::Bottom => self.select(usize::MAX, self.col),
             Action::Left => self.col = self.col.saturating_sub(1),
-            Action::Right => self.select(self.cursor, self.col + 1),
+            Action::Right => {
+                self.col = (self.col + 1).min(self.grid.columns.len().saturating_sub(1))
+            }
             Action::Enter => self.open_cell(cx),
             Action::Mark => self.toggle_mark(),
             Action::Diff => self.open_diff(cx),

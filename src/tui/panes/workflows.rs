@@ -1,19 +1,766 @@
-//! The Workflows pane: the workflow catalog: search, filters, detail, node graph, workflow operations. (Placeholder until built.)
+//! The Workflows pane: the catalog of every stored workflow (search by name and node
+//! type; filters by environment, tag and active), one workflow's detail and node graph,
+//! and the policy-checked operations on the selected or marked workflows. Every
+//! operation is one `Ops` call; what the policy answers (done, confirm, approval,
+//! blocked) comes back per workflow and is shown as such.
 
+mod catalog;
+mod detail;
+mod graph;
+mod operations;
+
+pub use detail::Detail;
+
+use crate::domain::environment::EnvClass;
+use crate::service::{
+    DownloadRequest, Event, EventBody, OpOutcome, Ops, OpsResult, SyncReport, UploadFile,
+    UploadRejected, UploadReport, UploadRequest, WorkflowAction, WorkflowOpReport,
+    WorkflowOpRequest, WorkflowQuery, WorkflowRef, WorkflowSummary,
+};
 use crate::tui::action::Action;
-use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
+use crate::tui::filter::Filter;
+use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
+use catalog::{Catalog, NodeHits};
+use crossterm::event::KeyEvent;
+use detail::{DetailState, DetailView, DocLine};
+use operations::{Prompt, PromptEvent, PromptKind};
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::widgets::Paragraph;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Widget, Wrap};
+use std::collections::HashSet;
+use std::sync::Arc;
 
-#[derive(Debug, Default)]
-pub struct WorkflowsPane {}
+/// What spawned work and confirmations send back.
+enum Msg {
+    Listed {
+        generation: u64,
+        result: OpsResult<Vec<WorkflowSummary>>,
+    },
+    /// The service's search (names and node types) for the `/` filter's text.
+    NodeHits {
+        needle: String,
+        generation: u64,
+        result: OpsResult<Vec<WorkflowSummary>>,
+    },
+    Detail {
+        generation: u64,
+        result: OpsResult<Box<Detail>>,
+    },
+    /// Send this (confirmed where it needed it).
+    Send(WorkflowOpRequest),
+    Ran {
+        request: WorkflowOpRequest,
+        result: OpsResult<WorkflowOpReport>,
+    },
+    /// Send this upload again, confirmed.
+    SendUpload {
+        request: UploadRequest,
+        unreadable: Vec<UploadRejected>,
+    },
+    Uploaded {
+        request: UploadRequest,
+        unreadable: Vec<UploadRejected>,
+        /// None when no file could be read, so nothing was sent.
+        result: Option<OpsResult<UploadReport>>,
+    },
+    Downloaded {
+        path: String,
+        result: Result<usize, String>,
+    },
+    DiffWith(OpsResult<Option<(Option<WorkflowRef>, Option<WorkflowRef>)>>),
+}
+
+/// A panel at the bottom listing what an operation did file by file; `esc` closes it.
+struct Report {
+    title: String,
+    lines: Vec<DocLine>,
+}
+
+#[derive(Default)]
+pub struct WorkflowsPane {
+    catalog: Catalog,
+    /// A load finished at least once: the catalog is real data.
+    loaded: bool,
+    loading: bool,
+    /// Why the last load failed, when there is no data to show instead.
+    error: Option<String>,
+    /// Bumped per load request; older answers are dropped.
+    generation: u64,
+    /// The search text a node-type search is running for.
+    searching: Option<String>,
+    /// The list generation the node-type matches were asked at.
+    hits_generation: u64,
+    detail: Option<DetailView>,
+    detail_generation: u64,
+    prompt: Option<Prompt>,
+    report: Option<Report>,
+    /// Sync jobs seen starting: the catalog reloads when one finishes.
+    sync_jobs: HashSet<String>,
+    readonly: bool,
+    /// Environment names at the last draw, to check `:env NAME`.
+    env_names: Vec<String>,
+    today: Option<chrono::NaiveDate>,
+}
 
 impl WorkflowsPane {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// Shows `rows` as a finished load does (the pane's own loads and tests).
+    pub fn show(&mut self, rows: Vec<WorkflowSummary>) {
+        self.loaded = true;
+        self.error = None;
+        self.catalog.show(rows);
+    }
+
+    /// Shows `detail` as its finished load does (tests).
+    pub fn show_detail(&mut self, detail: Detail) {
+        self.detail_generation += 1;
+        let mut view = DetailView::new(detail.target(), self.detail_generation);
+        view.state = DetailState::Ready(Box::new(detail));
+        self.detail = Some(view);
+    }
+
+    fn request_load(&mut self, cx: &mut Cx) {
+        self.generation += 1;
+        self.loading = true;
+        let generation = self.generation;
+        cx.spawn(move |ops| async move {
+            Msg::Listed {
+                generation,
+                result: ops.workflows_list(WorkflowQuery::default()).await,
+            }
+        });
+        self.maybe_search(cx);
+    }
+
+    /// Asks the service which workflows match the filter's text by node type, once per
+    /// text and load. `set_filter` has no `Cx`, so this runs at the next chance.
+    fn maybe_search(&mut self, cx: &mut Cx) {
+        let needle = self.catalog.needle();
+        let fresh = self
+            .catalog
+            .node_hits
+            .as_ref()
+            .is_some_and(|h| h.needle == needle && self.hits_generation == self.generation);
+        if needle.is_empty() || fresh || self.searching.as_deref() == Some(needle.as_str()) {
+            return;
+        }
+        self.searching = Some(needle.clone());
+        let generation = self.generation;
+        cx.spawn(move |ops| async move {
+            let query = WorkflowQuery {
+                search: Some(needle.clone()),
+                ..WorkflowQuery::default()
+            };
+            Msg::NodeHits {
+                result: ops.workflows_list(query).await,
+                needle,
+                generation,
+            }
+        });
+    }
+
+    fn open_detail(&mut self, target: WorkflowRef, cx: &mut Cx) {
+        self.detail_generation += 1;
+        self.detail = Some(DetailView::new(target, self.detail_generation));
+        self.load_detail(cx);
+    }
+
+    /// (Re)loads the open detail; what it shows stays until the answer comes.
+    fn load_detail(&mut self, cx: &mut Cx) {
+        let Some(view) = &mut self.detail else {
+            return;
+        };
+        self.detail_generation += 1;
+        view.generation = self.detail_generation;
+        let (generation, target) = (view.generation, view.target.clone());
+        cx.spawn(move |ops| async move {
+            let result = ops
+                .workflow_get(target)
+                .await
+                .map(|d| Box::new(Detail::build(d)));
+            Msg::Detail { generation, result }
+        });
+    }
+
+    /// The workflows an operation applies to, with their names: the open detail's, or
+    /// the marked rows, or the row under the cursor.
+    fn targets(&self) -> Vec<(WorkflowRef, String)> {
+        if let Some(view) = &self.detail {
+            let name = view
+                .ready()
+                .map(|d| d.summary.name.clone())
+                .unwrap_or_else(|| view.target.id.clone());
+            return vec![(view.target.clone(), name)];
+        }
+        self.catalog.targets()
+    }
+
+    /// How messages name a workflow: `'Orders' in staging`.
+    fn describe(&self, target: &WorkflowRef, name: Option<&str>) -> String {
+        let name = name
+            .map(str::to_owned)
+            .or_else(|| self.catalog.name_of(target).map(str::to_owned))
+            .or_else(|| {
+                self.detail
+                    .as_ref()
+                    .and_then(|v| v.ready())
+                    .filter(|d| d.target() == *target)
+                    .map(|d| d.summary.name.clone())
+            })
+            .unwrap_or_else(|| format!("workflow {}", target.id));
+        format!("'{name}' in {}", target.env)
+    }
+
+    fn describe_all(&self, targets: &[(WorkflowRef, String)]) -> String {
+        match targets {
+            [(target, name)] => self.describe(target, Some(name)),
+            many => format!("{} workflows", many.len()),
+        }
+    }
+
+    fn send(&mut self, request: WorkflowOpRequest, cx: &mut Cx) {
+        cx.spawn(move |ops| async move {
+            Msg::Ran {
+                result: ops.workflow_op(request.clone()).await,
+                request,
+            }
+        });
+    }
+
+    /// Activate, deactivate or tag: sent at once; the policy may ask to confirm.
+    fn run(&mut self, action: WorkflowAction, targets: Vec<WorkflowRef>, cx: &mut Cx) {
+        if targets.is_empty() {
+            cx.info("No workflow selected.");
+            return;
+        }
+        self.send(
+            WorkflowOpRequest {
+                action,
+                targets,
+                confirmed: false,
+            },
+            cx,
+        );
+    }
+
+    /// Deleting always asks first; for good, by typing the environment's name.
+    fn confirm_delete(&mut self, hard: bool, cx: &mut Cx) {
+        let targets = self.targets();
+        let Some((first, _)) = targets.first() else {
+            cx.info("No workflow selected.");
+            return;
+        };
+        let what = self.describe_all(&targets);
+        let request = WorkflowOpRequest {
+            action: WorkflowAction::Delete { hard },
+            targets: targets.iter().map(|(t, _)| t.clone()).collect(),
+            confirmed: true,
+        };
+        let confirm = if hard {
+            let env = first.env.clone();
+            if targets.iter().any(|(t, _)| t.env != env) {
+                cx.error("Delete for good works on one environment at a time: mark workflows of one environment.");
+                return;
+            }
+            Confirm {
+                title: format!("Delete {what} for good?"),
+                message: format!(
+                    "{what} will be deleted from {env} and not kept in the trash. This cannot be undone. Type {env} to confirm."
+                ),
+                type_to_confirm: Some(env),
+                payload: Box::new(Msg::Send(request)),
+            }
+        } else {
+            Confirm {
+                title: format!("Delete {what}?"),
+                message: format!(
+                    "{what} will be deleted from n8n. The store keeps a copy in the trash, from where it can be restored."
+                ),
+                type_to_confirm: None,
+                payload: Box::new(Msg::Send(request)),
+            }
+        };
+        cx.confirm(confirm);
+    }
+
+    /// The environment an upload goes to: the one the catalog shows, else the one of
+    /// the row under the cursor.
+    fn focus_env(&self) -> Option<String> {
+        self.catalog
+            .env
+            .clone()
+            .or_else(|| self.catalog.current().map(|w| w.env.clone()))
+    }
+
+    fn open_prompt(&mut self, action: Action, cx: &mut Cx) {
+        let targets: Vec<WorkflowRef> = self.targets().into_iter().map(|(t, _)| t).collect();
+        let prompt = match action {
+            Action::Tag if !targets.is_empty() => Prompt::tag(targets),
+            Action::Download if !targets.is_empty() => {
+                let env = match targets.first() {
+                    Some(first) if targets.iter().all(|t| t.env == first.env) => first.env.clone(),
+                    _ => "all".to_string(),
+                };
+                let today = self
+                    .today
+                    .unwrap_or_else(|| chrono::Utc::now().date_naive());
+                let path = operations::default_download_path(&env, today);
+                Prompt::download(targets, &path)
+            }
+            Action::Upload => match self.focus_env() {
+                Some(env) => Prompt::upload(env),
+                None => {
+                    cx.error("Choose the environment to upload to first (:env NAME).");
+                    return;
+                }
+            },
+            _ => {
+                cx.info("No workflow selected.");
+                return;
+            }
+        };
+        self.prompt = Some(prompt);
+    }
+
+    fn submit_prompt(&mut self, kind: PromptKind, text: String, cx: &mut Cx) {
+        match kind {
+            PromptKind::Tag { targets } => match operations::parse_tags(&text) {
+                Ok((add, remove)) => self.run(WorkflowAction::Tag { add, remove }, targets, cx),
+                Err(e) => cx.error(e),
+            },
+            PromptKind::Upload { env } => {
+                let paths = operations::split_paths(&text);
+                if paths.is_empty() {
+                    cx.error(format!(
+                        "Type the paths of .json or .zip files to upload to {env}."
+                    ));
+                    return;
+                }
+                cx.spawn(move |ops| upload(ops, env, paths));
+            }
+            PromptKind::Download { targets } => {
+                if text.is_empty() {
+                    cx.error("Type the path of the ZIP file to write.");
+                    return;
+                }
+                cx.spawn(move |ops| download(ops, targets, text));
+            }
+        }
+    }
+
+    /// The diff of this workflow against the same-named one in the next environment
+    /// in class order (or the previous, from the last).
+    fn open_diff(&mut self, cx: &mut Cx) {
+        let Some((this, name)) = self.targets().into_iter().next() else {
+            cx.info("No workflow selected.");
+            return;
+        };
+        cx.spawn(move |ops| async move { Msg::DiffWith(diff_partner(ops, this, name).await) });
+    }
+
+    fn on_ran(&mut self, request: WorkflowOpRequest, report: WorkflowOpReport, cx: &mut Cx) {
+        let done: Vec<WorkflowRef> = report
+            .results
+            .iter()
+            .filter(|r| r.outcome == OpOutcome::Done)
+            .map(|r| r.target.clone())
+            .collect();
+        let answer = operations::answer(&request, report, |t, n| self.describe(t, n));
+        if let Some((is_error, text)) = answer.flash() {
+            if is_error {
+                cx.error(text);
+            } else {
+                cx.info(text);
+            }
+        }
+        for t in &done {
+            self.catalog.marks.remove(&(t.env.clone(), t.id.clone()));
+        }
+        if let Some((again, reasons)) = answer.confirm {
+            let targets: Vec<(WorkflowRef, String)> = again
+                .targets
+                .iter()
+                .map(|t| (t.clone(), self.describe(t, None)))
+                .collect();
+            let what = match targets.as_slice() {
+                [(_, one)] => one.clone(),
+                many => format!("{} workflows", many.len()),
+            };
+            cx.confirm(Confirm {
+                title: format!("{} {what}?", capital(operations::verb(&again.action))),
+                message: reasons.join("\n"),
+                type_to_confirm: None,
+                payload: Box::new(Msg::Send(again)),
+            });
+        }
+        if answer.reload {
+            self.request_load(cx);
+            if matches!(request.action, WorkflowAction::Delete { .. })
+                && self
+                    .detail
+                    .as_ref()
+                    .is_some_and(|v| done.contains(&v.target))
+            {
+                self.detail = None;
+            } else {
+                self.load_detail(cx);
+            }
+        }
+    }
+
+    fn on_uploaded(
+        &mut self,
+        request: UploadRequest,
+        unreadable: Vec<UploadRejected>,
+        result: Option<OpsResult<UploadReport>>,
+        cx: &mut Cx,
+    ) {
+        let env = request.env.clone();
+        let report = match result {
+            None => {
+                cx.error(format!("Nothing uploaded to {env}: no file could be read."));
+                self.report = Some(Report {
+                    title: format!("Upload to {env}"),
+                    lines: operations::upload_lines(
+                        &UploadReport {
+                            env: env.clone(),
+                            outcome: OpOutcome::Done,
+                            accepted: Vec::new(),
+                            rejected: Vec::new(),
+                        },
+                        &unreadable,
+                    ),
+                });
+                return;
+            }
+            Some(Err(e)) => {
+                cx.error(format!("Upload to {env} failed: {e}"));
+                return;
+            }
+            Some(Ok(report)) => report,
+        };
+        match &report.outcome {
+            OpOutcome::Done => {
+                let rejected = report.rejected.len() + unreadable.len();
+                let text = format!(
+                    "Uploaded {} workflows to {env}{}",
+                    report.accepted.len(),
+                    if rejected > 0 {
+                        format!(", {rejected} files rejected")
+                    } else {
+                        String::new()
+                    }
+                );
+                if rejected > 0 {
+                    cx.error(text);
+                } else {
+                    cx.info(text);
+                }
+                self.report = Some(Report {
+                    title: format!("Upload to {env}"),
+                    lines: operations::upload_lines(&report, &unreadable),
+                });
+                self.request_load(cx);
+            }
+            OpOutcome::NeedsConfirmation { reason } => cx.confirm(Confirm {
+                title: format!("Upload {} files to {env}?", request.files.len()),
+                message: reason.clone(),
+                type_to_confirm: None,
+                payload: Box::new(Msg::SendUpload {
+                    request: UploadRequest {
+                        confirmed: true,
+                        ..request
+                    },
+                    unreadable,
+                }),
+            }),
+            OpOutcome::PendingApproval {
+                approval_id,
+                reason,
+            } => cx.info(format!(
+                "approval #{approval_id} requested for the upload to {env}: {reason}"
+            )),
+            OpOutcome::Blocked { reason } => {
+                cx.error(format!("Upload to {env} blocked: {reason}"));
+            }
+            OpOutcome::Failed { error } => cx.error(format!("Upload to {env} failed: {error}")),
+        }
+    }
+
+    fn set_env(&mut self, env: Option<String>, cx: &mut Cx) {
+        if let Some(name) = &env
+            && !self.env_names.is_empty()
+            && !self.env_names.contains(name)
+        {
+            cx.error(format!(
+                "No environment named '{name}' (there are: {}).",
+                self.env_names.join(", ")
+            ));
+            return;
+        }
+        self.catalog.env = env.clone();
+        self.catalog.refilter();
+        cx.focus_env(env);
+    }
+
+    fn title(&self, theme: &crate::tui::theme::Theme) -> Line<'static> {
+        let mut spans = vec![Span::styled(" Workflows ", theme.title)];
+        if self.loaded {
+            let (shown, total) = (self.catalog.visible.len(), self.catalog.rows.len());
+            let count = if shown == total {
+                format!("{total} ")
+            } else {
+                format!("{shown} of {total} ")
+            };
+            spans.push(Span::styled(count, theme.muted));
+        }
+        let c = &self.catalog;
+        let mut chips = Vec::new();
+        if let Some(env) = &c.env {
+            chips.push(format!("env {env}"));
+        }
+        if let Some(tag) = &c.tag {
+            chips.push(format!("#{tag}"));
+        }
+        match c.active {
+            Some(true) => chips.push("active".into()),
+            Some(false) => chips.push("inactive".into()),
+            None => {}
+        }
+        if !c.filter.is_empty() {
+            chips.push(format!("/{}", c.filter.text));
+        }
+        for chip in chips {
+            spans.push(Span::styled(format!("[{chip}] "), theme.accent));
+        }
+        if !c.marks.is_empty() {
+            spans.push(Span::styled(
+                format!("{} marked ", c.marks.len()),
+                theme.marked,
+            ));
+        }
+        if self.loading && self.loaded {
+            spans.push(Span::styled("refreshing… ", theme.muted));
+        }
+        Line::from(spans)
+    }
+
+    fn draw_list(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
+        let theme = ui.theme;
+        let block = Block::bordered()
+            .border_style(theme.border)
+            .title(self.title(theme));
+        let inner = block.inner(area);
+        let buf = frame.buffer_mut();
+        block.render(area, buf);
+        let hint = |a: Action| ui.keymap.hint(a);
+        let message = if !self.loaded {
+            match &self.error {
+                Some(error) => Some(vec![
+                    Line::styled(format!("Could not load workflows: {error}"), theme.error),
+                    Line::styled(
+                        format!("{} tries again.", hint(Action::Refresh)),
+                        theme.muted,
+                    ),
+                ]),
+                None => Some(vec![Line::styled("Loading workflows…", theme.muted)]),
+            }
+        } else if self.catalog.rows.is_empty() {
+            let text = if ui.readonly {
+                "No workflows stored yet.".to_string()
+            } else {
+                format!(
+                    "No workflows stored yet: sync an environment ({} in the Environments pane) or upload some ({}).",
+                    hint(Action::Sync),
+                    hint(Action::Upload)
+                )
+            };
+            Some(vec![Line::styled(text, theme.muted)])
+        } else if self.catalog.visible.is_empty() {
+            Some(vec![Line::styled(
+                "No workflow matches the filters (:all and :env all clear them).",
+                theme.muted,
+            )])
+        } else {
+            None
+        };
+        match message {
+            Some(lines) => Paragraph::new(lines)
+                .wrap(Wrap { trim: true })
+                .render(inner, buf),
+            None => self.catalog.draw(inner, buf, ui),
+        }
+    }
+
+    fn draw_report(&self, area: Rect, buf: &mut ratatui::buffer::Buffer, ui: &Ui) {
+        let Some(report) = &self.report else {
+            return;
+        };
+        let theme = ui.theme;
+        let want = u16::try_from(report.lines.len() + 2).unwrap_or(u16::MAX);
+        let height = want.min(area.height / 2).max(3).min(area.height);
+        let rect = Rect {
+            y: area.bottom() - height,
+            height,
+            ..area
+        };
+        Clear.render(rect, buf);
+        let block = Block::bordered()
+            .border_style(theme.border_focus)
+            .title(Span::styled(format!(" {} ", report.title), theme.title))
+            .title_bottom(Line::from(vec![
+                Span::styled(format!(" {}", ui.keymap.hint(Action::Back)), theme.key),
+                Span::styled(" close ", theme.muted),
+            ]));
+        let inner = block.inner(rect);
+        block.render(rect, buf);
+        for (i, line) in report
+            .lines
+            .iter()
+            .take(usize::from(inner.height))
+            .enumerate()
+        {
+            let y = inner.y + u16::try_from(i).unwrap_or(0);
+            buf.set_line(inner.x, y, &line.to_line(theme), inner.width);
+        }
+    }
+
+    fn detail_action(&mut self, action: Action, cx: &mut Cx) -> bool {
+        let Some(view) = &mut self.detail else {
+            return false;
+        };
+        let page = view.page();
+        match action {
+            Action::Down => view.scroll_by(0, if view.graph_mode { 2 } else { 1 }),
+            Action::Up => view.scroll_by(0, if view.graph_mode { -2 } else { -1 }),
+            Action::Left => view.scroll_by(-8, 0),
+            Action::Right => view.scroll_by(8, 0),
+            Action::PageDown => view.scroll_by(0, page),
+            Action::PageUp => view.scroll_by(0, -page),
+            Action::Top => view.scroll_by(-i32::from(u16::MAX), -i32::MAX / 2),
+            Action::Bottom => view.scroll_by(0, i32::MAX / 2),
+            Action::Graph => view.graph_mode = !view.graph_mode,
+            Action::Refresh => {
+                self.load_detail(cx);
+                self.request_load(cx);
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// Reads the files, then sends them; a file that cannot be read is reported, not sent.
+async fn upload(ops: Arc<dyn Ops>, env: String, paths: Vec<String>) -> Msg {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in paths {
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => files.push(UploadFile { name: path, bytes }),
+            Err(e) => unreadable.push(UploadRejected {
+                file: path,
+                reason: format!("cannot be read: {e}"),
+            }),
+        }
+    }
+    let request = UploadRequest {
+        env,
+        files,
+        confirmed: false,
+    };
+    let result = if request.files.is_empty() {
+        None
+    } else {
+        Some(ops.workflows_upload(request.clone()).await)
+    };
+    Msg::Uploaded {
+        request,
+        unreadable,
+        result,
+    }
+}
+
+/// Downloads the ZIP and writes it to `path`, never over an existing file.
+async fn download(ops: Arc<dyn Ops>, targets: Vec<WorkflowRef>, path: String) -> Msg {
+    let result = async {
+        let zip = ops
+            .workflows_download(DownloadRequest { targets })
+            .await
+            .map_err(|e| format!("download failed: {e}"))?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    format!("{path} exists already: type another path")
+                }
+                _ => format!("cannot write {path}: {e}"),
+            })?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &zip.zip)
+            .await
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
+        Ok(zip.workflows)
+    }
+    .await;
+    Msg::Downloaded { path, result }
+}
+
+/// The two sides of the diff of `this` (named `name`): it and the same-named workflow
+/// in the environment after its own in class order, or before it from the last one.
+/// None when there is only one environment.
+async fn diff_partner(
+    ops: Arc<dyn Ops>,
+    this: WorkflowRef,
+    name: String,
+) -> OpsResult<Option<(Option<WorkflowRef>, Option<WorkflowRef>)>> {
+    let mut envs: Vec<(EnvClass, String)> = ops
+        .env_list()
+        .await?
+        .into_iter()
+        .map(|e| (e.class, e.name))
+        .collect();
+    envs.sort();
+    let Some(at) = envs.iter().position(|(_, n)| *n == this.env) else {
+        return Ok(None);
+    };
+    let (other, this_first) = match (envs.get(at + 1), at.checked_sub(1)) {
+        (Some((_, next)), _) => (next.clone(), true),
+        (None, Some(prev)) => (envs[prev].1.clone(), false),
+        (None, None) => return Ok(None),
+    };
+    let same = ops
+        .workflows_list(WorkflowQuery {
+            env: Some(other.clone()),
+            search: Some(name.clone()),
+            ..WorkflowQuery::default()
+        })
+        .await?
+        .into_iter()
+        .find(|w| w.name == name)
+        .map(|w| WorkflowRef {
+            env: w.env,
+            id: w.id,
+        });
+    Ok(Some(if this_first {
+        (Some(this), same)
+    } else {
+        (same, Some(this))
+    }))
+}
+
+fn capital(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 impl Pane for WorkflowsPane {
@@ -22,16 +769,350 @@ impl Pane for WorkflowsPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        Vec::new()
+        let mut actions = vec![
+            Action::Down,
+            Action::Up,
+            Action::Top,
+            Action::Bottom,
+            Action::PageDown,
+            Action::PageUp,
+        ];
+        match &self.detail {
+            Some(view) => {
+                if view.graph_mode {
+                    actions.extend([Action::Left, Action::Right]);
+                }
+                actions.extend([
+                    Action::Graph,
+                    Action::Diff,
+                    Action::Refresh,
+                    Action::Activate,
+                    Action::Deactivate,
+                    Action::Tag,
+                    Action::Delete,
+                    Action::HardDelete,
+                    Action::Download,
+                ]);
+            }
+            None => actions.extend([
+                Action::Enter,
+                Action::Mark,
+                Action::MarkAll,
+                Action::Diff,
+                Action::Refresh,
+                Action::Activate,
+                Action::Deactivate,
+                Action::Tag,
+                Action::Delete,
+                Action::HardDelete,
+                Action::Upload,
+                Action::Download,
+            ]),
+        }
+        if self.readonly {
+            actions.retain(|a| !a.is_mutating());
+        }
+        actions
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        frame.render_widget(Paragraph::new("not built yet").style(ui.theme.muted), area);
+        self.readonly = ui.readonly;
+        self.today = Some(ui.now.date_naive());
+        if self.env_names.len() != ui.envs.len()
+            || self
+                .env_names
+                .iter()
+                .zip(ui.envs)
+                .any(|(a, b)| *a != b.name)
+        {
+            self.env_names = ui.envs.iter().map(|e| e.name.clone()).collect();
+        }
+        let inner = match &mut self.detail {
+            Some(view) => {
+                let block = detail::block(view, ui.theme);
+                let inner = block.inner(area);
+                frame.render_widget(block, area);
+                detail::draw(view, frame, inner, ui);
+                inner
+            }
+            None => {
+                self.draw_list(frame, area, ui);
+                Block::bordered().inner(area)
+            }
+        };
+        self.draw_report(inner, frame.buffer_mut(), ui);
+        if let Some(prompt) = &mut self.prompt {
+            prompt.draw(inner, frame.buffer_mut(), ui.theme);
+        }
     }
 
-    fn on_action(&mut self, _action: Action, _cx: &mut Cx) {}
+    fn on_action(&mut self, action: Action, cx: &mut Cx) {
+        self.readonly = cx.readonly;
+        self.maybe_search(cx);
+        if action.is_mutating() && cx.readonly {
+            cx.error(format!("Read-only: '{}' is not available.", action.label()));
+            return;
+        }
+        if self.detail_action(action, cx) {
+            return;
+        }
+        let page = isize::try_from(self.catalog.page.max(1)).unwrap_or(1);
+        match action {
+            Action::Down => self.catalog.move_by(1),
+            Action::Up => self.catalog.move_by(-1),
+            Action::PageDown => self.catalog.move_by(page),
+            Action::PageUp => self.catalog.move_by(-page),
+            Action::Top => self.catalog.top(),
+            Action::Bottom => self.catalog.bottom(),
+            Action::Enter => {
+                if let Some(w) = self.catalog.current() {
+                    let target = WorkflowRef {
+                        env: w.env.clone(),
+                        id: w.id.clone(),
+                    };
+                    self.open_detail(target, cx);
+                }
+            }
+            Action::Mark if self.detail.is_none() => self.catalog.toggle_mark(),
+            Action::MarkAll if self.detail.is_none() => self.catalog.toggle_mark_all(),
+            Action::Refresh => self.request_load(cx),
+            Action::Activate | Action::Deactivate => {
+                let targets = self.targets().into_iter().map(|(t, _)| t).collect();
+                let op = if action == Action::Activate {
+                    WorkflowAction::Activate
+                } else {
+                    WorkflowAction::Deactivate
+                };
+                self.run(op, targets, cx);
+            }
+            Action::Delete => self.confirm_delete(false, cx),
+            Action::HardDelete => self.confirm_delete(true, cx),
+            Action::Tag | Action::Upload | Action::Download => self.open_prompt(action, cx),
+            Action::Diff => self.open_diff(cx),
+            _ => {}
+        }
+    }
 
-    fn on_msg(&mut self, _msg: PaneMsg, _cx: &mut Cx) {}
+    fn on_msg(&mut self, msg: PaneMsg, cx: &mut Cx) {
+        let Ok(msg) = msg.downcast::<Msg>() else {
+            return;
+        };
+        match *msg {
+            Msg::Listed { generation, result } => {
+                if generation != self.generation {
+                    return;
+                }
+                self.loading = false;
+                match result {
+                    Ok(rows) => self.show(rows),
+                    Err(e) if self.loaded => cx.error(format!("Workflows not refreshed: {e}")),
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
+            Msg::NodeHits {
+                needle,
+                generation,
+                result,
+            } => {
+                if self.searching.as_deref() == Some(needle.as_str()) {
+                    self.searching = None;
+                }
+                match result {
+                    Ok(rows) if needle == self.catalog.needle() => {
+                        self.hits_generation = generation;
+                        self.catalog.node_hits = Some(NodeHits {
+                            needle,
+                            keys: rows.into_iter().map(|w| (w.env, w.id)).collect(),
+                        });
+                        self.catalog.refilter();
+                    }
+                    Ok(_) => {}
+                    Err(e) => cx.error(format!("Search by node type failed: {e}")),
+                }
+            }
+            Msg::Detail { generation, result } => {
+                let Some(view) = &mut self.detail else {
+                    return;
+                };
+                if view.generation != generation {
+                    return;
+                }
+                view.state = match (
+                    result,
+                    std::mem::replace(&mut view.state, DetailState::Loading),
+                ) {
+                    (Ok(mut new), DetailState::Ready(old)) => {
+                        new.graph.scroll = old.graph.scroll;
+                        DetailState::Ready(new)
+                    }
+                    (Ok(new), _) => DetailState::Ready(new),
+                    (Err(e), DetailState::Ready(old)) => {
+                        cx.error(format!("Workflow not refreshed: {e}"));
+                        DetailState::Ready(old)
+                    }
+                    (Err(e), _) => DetailState::Failed(e.to_string()),
+                };
+            }
+            Msg::Send(request) => {
+                if cx.readonly {
+                    return;
+                }
+                self.send(request, cx);
+            }
+            Msg::Ran { request, result } => match result {
+                Ok(report) => self.on_ran(request, report, cx),
+                Err(e) => cx.error(format!(
+                    "Could not {} {}: {e}",
+                    operations::verb(&request.action),
+                    match request.targets.as_slice() {
+                        [one] => self.describe(one, None),
+                        many => format!("{} workflows", many.len()),
+                    }
+                )),
+            },
+            Msg::SendUpload {
+                request,
+                unreadable,
+            } => {
+                if cx.readonly {
+                    return;
+                }
+                cx.spawn(move |ops| async move {
+                    Msg::Uploaded {
+                        result: Some(ops.workflows_upload(request.clone()).await),
+                        request,
+                        unreadable,
+                    }
+                });
+            }
+            Msg::Uploaded {
+                request,
+                unreadable,
+                result,
+            } => self.on_uploaded(request, unreadable, result, cx),
+            Msg::Downloaded { path, result } => match result {
+                Ok(n) => cx.info(format!("Downloaded {n} workflows to {path}")),
+                Err(e) => cx.error(e),
+            },
+            Msg::DiffWith(result) => match result {
+                Ok(Some((a, b))) => cx.open(PaneKind::Diff, Nav::Diff { a, b }),
+                Ok(None) => cx.info("There is no other environment to compare with."),
+                Err(e) => cx.error(format!("Could not find what to compare with: {e}")),
+            },
+        }
+    }
 
-    fn on_open(&mut self, _nav: Nav, _cx: &mut Cx) {}
+    fn on_open(&mut self, nav: Nav, cx: &mut Cx) {
+        self.readonly = cx.readonly;
+        match nav {
+            Nav::Workflow(target) => self.open_detail(target, cx),
+            Nav::Env(env) => {
+                self.detail = None;
+                self.set_env(Some(env), cx);
+            }
+            Nav::Show | Nav::Diff { .. } => {}
+        }
+        if !self.loading {
+            self.request_load(cx);
+        }
+    }
+
+    fn on_event(&mut self, event: &Event, cx: &mut Cx) {
+        match &event.body {
+            EventBody::Started { kind, .. } if kind == "sync" => {
+                self.sync_jobs.insert(event.job_id.clone());
+            }
+            EventBody::Finished { result, .. } => {
+                let was_sync = self.sync_jobs.remove(&event.job_id)
+                    || result
+                        .as_ref()
+                        .is_some_and(|r| serde_json::from_value::<SyncReport>(r.clone()).is_ok());
+                if was_sync && (self.loaded || self.loading) {
+                    self.request_load(cx);
+                    self.load_detail(cx);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn on_tick(&mut self, cx: &mut Cx) {
+        self.maybe_search(cx);
+    }
+
+    fn set_filter(&mut self, filter: Filter) {
+        self.catalog.filter = filter;
+        self.catalog.refilter();
+    }
+
+    fn captures_input(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    fn on_key(&mut self, key: KeyEvent, cx: &mut Cx) {
+        let Some(prompt) = &mut self.prompt else {
+            return;
+        };
+        match prompt.on_key(key) {
+            PromptEvent::None => {}
+            PromptEvent::Cancel => self.prompt = None,
+            PromptEvent::Submit(text) => {
+                if let Some(prompt) = self.prompt.take() {
+                    self.submit_prompt(prompt.kind, text, cx);
+                }
+            }
+        }
+    }
+
+    fn back(&mut self) -> bool {
+        if self.prompt.take().is_some() || self.report.take().is_some() {
+            return true;
+        }
+        match &mut self.detail {
+            Some(view) if view.graph_mode => view.graph_mode = false,
+            Some(_) => self.detail = None,
+            None => return false,
+        }
+        true
+    }
+
+    fn commands(&self) -> Vec<(&'static str, &'static str)> {
+        vec![
+            (
+                "env",
+                "env NAME: one environment's workflows; env all: every environment's",
+            ),
+            ("tag", "tag T: only workflows tagged T; tag alone clears it"),
+            ("active", "only active workflows"),
+            ("inactive", "only inactive workflows"),
+            ("all", "clear the environment, tag and active filters"),
+        ]
+    }
+
+    fn on_command(&mut self, name: &str, arg: &str, cx: &mut Cx) {
+        let arg = arg.trim();
+        match name {
+            "env" if arg.is_empty() || arg == "all" => self.set_env(None, cx),
+            "env" => self.set_env(Some(arg.to_owned()), cx),
+            "tag" => {
+                let tag = arg.trim_start_matches('#');
+                self.catalog.tag = (!tag.is_empty()).then(|| tag.to_owned());
+                self.catalog.refilter();
+            }
+            "active" | "inactive" => {
+                self.catalog.active = Some(name == "active");
+                self.catalog.refilter();
+            }
+            "all" => {
+                self.catalog.tag = None;
+                self.catalog.active = None;
+                self.set_env(None, cx);
+            }
+            _ => {}
+        }
+        self.detail = None;
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 const WIDE: u16 = 110;
 /// Below this height there is no room for the details.
 const DETAILS_FROM_HEIGHT: u16 = 14;
-const DETAILS_HEIGHT: u16 = 6;
+const DETAILS_HEIGHT: u16 = 7;
 
 pub(super) fn draw(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
@@ -67,7 +67,7 @@ fn empty(frame: &mut Frame, area: Rect, ui: &Ui) {
     );
 }
 
-fn table(pane: &EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
+fn table(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
     let wide = area.width >= WIDE;
     let mut title = vec![Span::styled(" Environments ", theme.title)];
@@ -158,8 +158,14 @@ fn table(pane: &EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         .header(Row::new(header).style(theme.muted))
         .block(block)
         .column_spacing(1)
-        .row_highlight_style(theme.selected);
-    let mut state = TableState::default().with_selected(Some(pane.cursor));
+        .row_highlight_style(theme.selected)
+        .highlight_symbol("›");
+    // Inside the borders, below the header row.
+    let rows = usize::from(area.height.saturating_sub(3));
+    let window = pane.cursor.window(rows, pane.visible.len());
+    let mut state = TableState::default()
+        .with_offset(window.start)
+        .with_selected(Some(pane.cursor.selected));
     frame.render_stateful_widget(table, area, &mut state);
 }
 

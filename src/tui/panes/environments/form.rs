@@ -15,7 +15,7 @@ use ratatui_textarea::{Input, TextArea};
 
 /// The mask drawn instead of each character of the API key.
 pub const MASK: char = '•';
-const LABEL_WIDTH: u16 = 12;
+const LABEL_WIDTH: u16 = 13;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -343,11 +343,16 @@ impl EnvForm {
                     frame.render_widget(Paragraph::new(line), input_area);
                 }
                 _ => {
-                    let base = theme.base;
-                    let (accent, muted) = (theme.accent, theme.muted);
+                    let (base, accent, muted) = (theme.base, theme.accent, theme.muted);
                     if let Some(input) = self.input(field) {
                         style_input(input, focused, base, accent, muted);
-                        frame.render_widget(&*input, input_area);
+                        if input.is_empty() && !focused {
+                            // The widget puts a cursor cell before its placeholder.
+                            let hint = input.placeholder_text().to_owned();
+                            frame.render_widget(Paragraph::new(hint).style(muted), input_area);
+                        } else {
+                            frame.render_widget(&*input, input_area);
+                        }
                     }
                 }
             }

@@ -24,7 +24,14 @@ fn exec(env: &str, id: u64, ago: i64, status: &str) -> ExecutionView {
         workflow_id: Some(format!("wf{workflow}")),
         workflow_name: Some(WORKFLOWS[workflow].into()),
         status: status.into(),
-        mode: Some(if id % 3 == 0 { "webhook" } else { "trigger" }.into()),
+        mode: Some(
+            if id.is_multiple_of(3) {
+                "webhook"
+            } else {
+                "trigger"
+            }
+            .into(),
+        ),
         started_at: Some(time_from_ms(started)),
         stopped_at: (status != "running").then(|| time_from_ms(started + 137 * id as i64)),
         retry_of: None,
@@ -33,7 +40,7 @@ fn exec(env: &str, id: u64, ago: i64, status: &str) -> ExecutionView {
 
 /// A page of these executions, newest first, with the cursors they imply.
 fn page_of(mut executions: Vec<ExecutionView>) -> ExecutionsPage {
-    executions.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    executions.sort_by_key(|e| std::cmp::Reverse(e.started_at));
     let mut cursors = BTreeMap::new();
     for e in &executions {
         let newest = cursors.entry(e.env.clone()).or_insert_with(|| e.id.clone());
@@ -67,7 +74,9 @@ fn stream() -> Vec<ExecutionView> {
     list[3].workflow_name = None;
     list[7].retry_of = Some("98".into());
     list[7].mode = Some("retry".into());
-    list[10].started_at = Some(now() - chrono::Duration::days(1));
+    let day_ago = now() - chrono::Duration::days(1);
+    list[10].started_at = Some(day_ago);
+    list[10].stopped_at = Some(day_ago + chrono::Duration::milliseconds(480));
     list
 }
 
@@ -136,7 +145,7 @@ async fn the_ring_buffer_stays_bounded() {
         let batch = (0..7)
             .map(|_| {
                 id += 1;
-                exec(ENVS[id as usize % 3], id, 10_000 - round, "success")
+                exec(ENVS[id as usize % 3], id, 100_000 - id as i64, "success")
             })
             .collect();
         deliver(&mut p, &mut h, page_of(batch));
@@ -240,20 +249,22 @@ async fn filters_by_environment_workflow_and_status() {
     p.on_command("status", "Error", &mut h.cx());
     assert_eq!(shown_ids(&p), ["107", "101"]);
     p.on_command("environment", "production", &mut h.cx());
-    assert_eq!(shown_ids(&p), ["101"]);
+    assert!(shown_ids(&p).is_empty());
+    p.on_command("environment", "Staging", &mut h.cx());
+    assert_eq!(shown_ids(&p), ["107", "101"]);
     p.on_command("status", "", &mut h.cx());
-    assert_eq!(shown_ids(&p), ["111", "108", "105", "102"]);
+    assert_eq!(shown_ids(&p), ["107", "104", "101", "110"]);
     p.on_command("workflow", "crm", &mut h.cx());
-    assert_eq!(shown_ids(&p), ["102"], "by name, any case");
+    assert_eq!(shown_ids(&p), ["110"], "by name, any case");
     p.on_command("workflow", "wf1", &mut h.cx());
-    assert_eq!(shown_ids(&p), ["105"], "by id");
+    assert_eq!(shown_ids(&p), ["101"], "by id");
     p.on_command("clear", "", &mut h.cx());
     assert_eq!(shown_ids(&p).len(), 12);
 
     p.set_filter(Filter::parse("!success"));
-    assert_eq!(shown_ids(&p), ["111", "110", "107", "105", "104", "101"]);
+    assert_eq!(shown_ids(&p), ["111", "107", "105", "104", "101", "110"]);
     p.set_filter(Filter::parse("staging"));
-    assert_eq!(shown_ids(&p), ["110", "107", "104", "101"]);
+    assert_eq!(shown_ids(&p), ["107", "104", "101", "110"]);
     p.set_filter(Filter::default());
 
     // Rows that arrive are filtered too.
@@ -341,6 +352,8 @@ async fn retry_asks_first_and_never_in_readonly() {
     let mut h = Harness::new().await;
     let mut p = pane();
     deliver(&mut p, &mut h, page_of(stream()));
+    assert!(p.actions().contains(&Action::Retry), "on a crashed run");
+    p.set_filter(Filter::parse("canceled"));
     assert_eq!(p.target().unwrap().status, "canceled");
     assert!(
         !p.actions().contains(&Action::Retry),
@@ -349,6 +362,7 @@ async fn retry_asks_first_and_never_in_readonly() {
     p.on_action(Action::Retry, &mut h.cx());
     assert!(matches!(&h.effects[..], [Effect::Info(_)]));
     h.effects.clear();
+    p.set_filter(Filter::default());
 
     p.on_command("status", "error", &mut h.cx());
     assert!(p.actions().contains(&Action::Retry));

@@ -3,6 +3,7 @@
 
 use super::{Column, MatrixPane};
 use crate::domain::matrix::{Cell, Row};
+use crate::tui::action::Action;
 use crate::tui::theme::Theme;
 use crate::tui::ui::Ui;
 use ratatui::Frame;
@@ -10,7 +11,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Widget, Wrap};
+use ratatui::widgets::{Block, Padding, Paragraph, Widget, Wrap};
 
 /// Environment columns are as wide as their names, within these bounds.
 const MIN_COLUMN: u16 = 3;
@@ -23,6 +24,7 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
     let theme = ui.theme;
     let block = Block::bordered()
         .border_style(theme.border)
+        .padding(Padding::horizontal(1))
         .title(title(pane, theme))
         .title_bottom(legend(theme));
     let inner = block.inner(area);
@@ -37,10 +39,7 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
             Some(error) => Some(Paragraph::new(vec![
                 Line::styled(format!("Could not load the matrix: {error}"), theme.error),
                 Line::styled(
-                    format!(
-                        "{} tries again.",
-                        ui.keymap.hint(crate::tui::action::Action::Refresh)
-                    ),
+                    format!("{} tries again.", ui.keymap.hint(Action::Refresh)),
                     theme.muted,
                 ),
             ])),
@@ -60,7 +59,7 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
         } else {
             format!(
                 "No workflows stored yet: sync an environment ({} in the Environments pane).",
-                ui.keymap.hint(crate::tui::action::Action::Sync)
+                ui.keymap.hint(Action::Sync)
             )
         };
         Some(Paragraph::new(Line::styled(text, theme.muted)))
@@ -81,21 +80,36 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
         ..inner
     };
     if pane.visible.is_empty() {
-        Paragraph::new(Line::styled(
-            "No workflow matches the filters (:all shows every workflow).",
+        let mut lines = vec![Line::styled(
+            "No workflow matches these filters.",
             theme.muted,
-        ))
-        .wrap(Wrap { trim: true })
-        .render(rows_area, buf);
+        )];
+        if pane.differs_only || pane.missing_only {
+            lines.push(Line::styled(
+                ":all shows every workflow again.",
+                theme.muted,
+            ));
+        }
+        if !pane.filter.is_empty() {
+            lines.push(Line::styled(
+                format!(
+                    "{} changes the name filter.",
+                    ui.keymap.hint(Action::Filter)
+                ),
+                theme.muted,
+            ));
+        }
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: true })
+            .render(rows_area, buf);
         return;
     }
-    let height = usize::from(rows_area.height);
-    pane.page = height;
-    scroll_into_view(pane, height);
-    let end = (pane.offset + height).min(pane.visible.len());
-    for (i, &row) in pane.visible[pane.offset..end].iter().enumerate() {
-        let y = rows_area.y + i as u16;
-        let selected = pane.offset + i == pane.cursor;
+    let window = pane
+        .cursor
+        .window(usize::from(rows_area.height), pane.visible.len());
+    for (y, i) in (rows_area.y..).zip(window) {
+        let row = pane.visible[i];
+        let selected = i == pane.cursor.selected;
         draw_row(pane, &pane.grid.rows[row], selected, &layout, y, buf, theme);
     }
     if inner.height >= 3 {
@@ -172,15 +186,6 @@ impl Layout {
 fn column_width(column: &Column) -> u16 {
     let width = u16::try_from(Span::raw(column.name.as_str()).width()).unwrap_or(MAX_COLUMN);
     width.clamp(MIN_COLUMN, MAX_COLUMN)
-}
-
-fn scroll_into_view(pane: &mut MatrixPane, height: usize) {
-    if pane.cursor < pane.offset {
-        pane.offset = pane.cursor;
-    } else if pane.cursor >= pane.offset + height {
-        pane.offset = pane.cursor + 1 - height;
-    }
-    pane.offset = pane.offset.min(pane.visible.len().saturating_sub(height));
 }
 
 /// Environment names in their class colours over their columns; the cursor's column
@@ -284,9 +289,9 @@ fn title<'a>(pane: &MatrixPane, theme: &Theme) -> Line<'a> {
         let total = pane.grid.rows.len();
         let shown = pane.visible.len();
         let count = if shown == total {
-            format!("{} workflows ", thousands(total))
+            format!("· {} workflows ", thousands(total))
         } else {
-            format!("{} of {} workflows ", thousands(shown), thousands(total))
+            format!("· {} of {} workflows ", thousands(shown), thousands(total))
         };
         spans.push(Span::styled(count, theme.muted));
     }
@@ -363,7 +368,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
