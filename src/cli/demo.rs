@@ -1,6 +1,6 @@
 //! `n8nops demo`: three simulated instances (development, staging, production) with
 //! realistic workflows and some drift between them, registered as environments in a
-//! throw-away data dir and synced.
+//! throw-away data dir and synced; then the TUI on them, or with `--print` a summary.
 
 use super::args::DemoArgs;
 use super::output::table;
@@ -11,19 +11,34 @@ use crate::service::{
 };
 use crate::sim::{self, SimOptions};
 use crate::store::{SecretBox, Store};
+use crate::config::Config;
+use crate::tui::TuiOptions;
 use anyhow::{Context as _, Result, bail};
+use std::sync::Arc;
 
-pub async fn run(json: bool, verbose: u8, args: DemoArgs) -> Result<()> {
+/// Opens the TUI on the fleet, or with `--print` (or `--json`) prints it and exits.
+pub async fn run(json: bool, verbose: u8, readonly: bool, args: DemoArgs) -> Result<()> {
+    // Settled first, so a bad theme fails before anything starts.
+    let tui = if args.print || json {
+        None
+    } else {
+        Some(TuiOptions::from_config(&Config::default(), readonly)?)
+    };
     let data_dir = std::env::temp_dir().join(format!("n8nops-demo-{}", std::process::id()));
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     super::logging::init(&data_dir.join("n8nops.log"), verbose, "info");
-    let result = demo(json, &data_dir, args).await;
+    let result = demo(json, tui, &data_dir, args).await;
     let _ = std::fs::remove_dir_all(&data_dir);
     result
 }
 
-async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<()> {
+async fn demo(
+    json: bool,
+    tui: Option<TuiOptions>,
+    data_dir: &std::path::Path,
+    args: DemoArgs,
+) -> Result<()> {
     let fleet = match &args.seed_from {
         Some(dir) => {
             let report = sim::load_seed_dir(dir)?;
@@ -77,6 +92,16 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
         })
         .await?;
         sims.push(handle);
+    }
+
+    if let Some(options) = tui {
+        // The sync runs as a job the TUI shows as it goes.
+        ops.sync(SyncRequest::default()).await?;
+        let result = crate::tui::run(Arc::new(ops), options).await;
+        for handle in sims {
+            handle.shutdown().await;
+        }
+        return result;
     }
 
     let events = ops.subscribe();
@@ -164,9 +189,7 @@ async fn demo(json: bool, data_dir: &std::path::Path, args: DemoArgs) -> Result<
     let mut headers = vec!["WORKFLOW"];
     headers.extend(env_names.iter().copied());
     table(&headers, &rows);
-    println!(
-        "\nThe TUI will open here once it lands; until then explore with the CLI against your own instances."
-    );
+    println!("\n`n8nops demo` without --print opens the TUI on this fleet.");
     for handle in sims {
         handle.shutdown().await;
     }

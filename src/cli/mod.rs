@@ -58,15 +58,14 @@ fn fail(json: bool, e: &anyhow::Error) -> ExitCode {
 
 async fn run(mut cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command.take() else {
-        use clap::CommandFactory;
-        Cli::command().print_help()?;
-        println!("\nThe TUI is not here yet: try `n8nops demo`, or the verbs above.");
-        return Ok(());
+        return tui(&cli).await;
     };
     // The simulator and the demo set up their own data; they need no config.
     match command {
         Command::Sim(cmd) => return sim::run(cmd).await,
-        Command::Demo(args) => return demo::run(cli.json, cli.verbose, args).await,
+        Command::Demo(args) => {
+            return demo::run(cli.json, cli.verbose, cli.readonly, args).await;
+        }
         // Two files need no store and no environment.
         Command::Diff(args) if args.files.is_some() => return diff::run_files(cli.json, args),
         _ => {}
@@ -88,4 +87,21 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Diff(args) => diff::run(&ctx, &ops, args).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
+}
+
+/// No verb: the TUI on the configured store.
+async fn tui(cli: &Cli) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "the TUI needs a terminal; without one, use the verbs (`n8nops --help` lists them)"
+        );
+    }
+    let ctx = Context::load(cli)?;
+    logging::init(&ctx.paths.log_file(), ctx.verbose, &ctx.config.log.level);
+    let options = crate::tui::TuiOptions::from_config(&ctx.config, cli.readonly)
+        .with_context(|| format!("config file {}", ctx.paths.config_file.display()))?;
+    let ops = ctx.open_ops().await?;
+    crate::tui::run(std::sync::Arc::new(ops), options).await
 }

@@ -257,6 +257,7 @@ async fn self_approve(ops: &dyn Ops, report: &mut WorkflowOpReport) {
             _ => None,
         })
         .collect();
+    approvals.sort_unstable();
     approvals.dedup();
     for id in approvals {
         let decision = ApprovalDecision {

@@ -386,7 +386,7 @@ mod tests {
 
     #[test]
     fn newest_first_by_time_then_id() {
-        let mut list = vec![
+        let mut list = [
             at("9", "dev", Some(100)),
             at("10", "dev", Some(100)),
             at("3", "prod", Some(200)),

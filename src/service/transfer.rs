@@ -122,14 +122,23 @@ impl LocalOps {
         &self,
         req: DownloadRequest,
     ) -> OpsResult<DownloadResult> {
-        if req.targets.is_empty() {
+        let Some(first) = req.targets.first() else {
             return Err(OpsError::invalid("no workflow to download"));
+        };
+        let env = first.env.clone();
+        let result = self.zip_workflows(&req.targets).await;
+        if let Err(err) = &result {
+            self.audit_refusal(DOWNLOAD, &env, None, &err.message).await;
         }
+        result
+    }
+
+    async fn zip_workflows(&self, targets: &[WorkflowRef]) -> OpsResult<DownloadResult> {
         let mut conn = self.store.conn().await?;
         let mut seen = HashSet::new();
         let mut known_envs = HashSet::new();
         let mut docs: Vec<(String, String, String, String)> = Vec::new();
-        for t in &req.targets {
+        for t in targets {
             if !seen.insert((t.env.as_str(), t.id.as_str())) {
                 continue;
             }

@@ -20,6 +20,7 @@ use crate::store::now_ms;
 use crate::store::trash::{self, NewTrash};
 use crate::store::workflows::{self, Removed};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// n8n's longest tag name.
 const MAX_TAG_NAME: usize = 24;
@@ -100,6 +101,14 @@ fn validate(req: &WorkflowOpRequest) -> OpsResult<()> {
         }
     }
     Ok(())
+}
+
+/// A name for the body claims of one operation, unique across processes and calls.
+/// The claims live only inside the operation's transaction.
+fn claim_id(at: i64) -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("op-{}-{at}-{n}", std::process::id())
 }
 
 /// What an operation changes in the store besides its audit event.
@@ -576,7 +585,7 @@ impl LocalOps {
         let lock = self.sync_lock(env.id);
         let _no_sync = lock.lock().await;
         let at = now_ms();
-        let claim = format!("op-{}-{at}", std::process::id());
+        let claim = claim_id(at);
         let claimant = Claimant {
             job_id: &claim,
             env_id: env.id,
@@ -688,12 +697,15 @@ impl LocalOps {
         let (entry, body) = trash::get(&mut conn, id)
             .await?
             .ok_or_else(|| OpsError::not_found(format!("no trash entry #{id}")))?;
-        let env = environments::find(&mut conn, &entry.env).await?.ok_or_else(|| {
-            OpsError::not_found(format!(
+        let Some(env) = environments::find(&mut conn, &entry.env).await? else {
+            let err = OpsError::not_found(format!(
                 "trash entry #{id} belongs to '{}', which no longer exists: add it again to restore",
                 entry.env
-            ))
-        })?;
+            ));
+            self.audit_refusal(ACTION, &entry.env, Some(&entry.workflow_id), &err.message)
+                .await;
+            return Err(err);
+        };
         drop(conn);
         let result = |outcome| WorkflowOpResult {
             target: WorkflowRef {

@@ -64,6 +64,16 @@ pub enum Action {
     // ---- executions ----
     Pause,
     Retry,
+    // ---- diff ----
+    NextHunk,
+    PrevHunk,
+    /// Next changed node (in the summary and the text).
+    NextNode,
+    PrevNode,
+    /// Side by side or unified.
+    ToggleUnified,
+    /// Show or hide cosmetic changes (positions, notes, sticky notes).
+    ToggleCosmetic,
 }
 
 impl Action {
@@ -114,6 +124,12 @@ impl Action {
         Action::ToggleMissing,
         Action::Pause,
         Action::Retry,
+        Action::NextHunk,
+        Action::PrevHunk,
+        Action::NextNode,
+        Action::PrevNode,
+        Action::ToggleUnified,
+        Action::ToggleCosmetic,
     ];
 
     /// The name used in the config's `[keys]` table.
@@ -164,6 +180,12 @@ impl Action {
             Action::ToggleMissing => "toggle_missing",
             Action::Pause => "pause",
             Action::Retry => "retry",
+            Action::NextHunk => "next_hunk",
+            Action::PrevHunk => "prev_hunk",
+            Action::NextNode => "next_node",
+            Action::PrevNode => "prev_node",
+            Action::ToggleUnified => "toggle_unified",
+            Action::ToggleCosmetic => "toggle_cosmetic",
         }
     }
 
@@ -219,6 +241,12 @@ impl Action {
             Action::ToggleMissing => "missing only",
             Action::Pause => "pause/follow",
             Action::Retry => "retry",
+            Action::NextHunk => "next hunk",
+            Action::PrevHunk => "prev hunk",
+            Action::NextNode => "next node",
+            Action::PrevNode => "prev node",
+            Action::ToggleUnified => "unified/side by side",
+            Action::ToggleCosmetic => "cosmetic",
         }
     }
 
@@ -304,6 +332,12 @@ impl Action {
             Action::ToggleMissing => &["m"],
             Action::Pause => &["p"],
             Action::Retry => &["R"],
+            Action::NextHunk => &["n"],
+            Action::PrevHunk => &["N"],
+            Action::NextNode => &["]"],
+            Action::PrevNode => &["["],
+            Action::ToggleUnified => &["u"],
+            Action::ToggleCosmetic => &["c"],
         }
     }
 }

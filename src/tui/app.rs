@@ -14,7 +14,9 @@ use super::keymap::Keymap;
 use super::pane::{Cx, Effect, Nav, Pane, PaneKind, PaneMsg};
 use super::theme::Theme;
 use super::ui::{Health, Ui};
-use crate::service::{ConnectionTest, EnvView, Event, EventBody, Ops, OpsResult, Time};
+use crate::service::{
+    ConnectionTest, EnvView, Event, EventBody, JobQuery, JobView, Ops, OpsResult, Time,
+};
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use futures_util::future::BoxFuture;
 use ratatui::Frame;
@@ -28,6 +30,8 @@ const INFO_FOR: Duration = Duration::from_secs(4);
 const ERROR_FOR: Duration = Duration::from_secs(8);
 /// Panes `esc` can go back through.
 const HISTORY: usize = 32;
+/// Finished jobs remembered, so a late answer cannot bring one back to the header.
+const FINISHED_KEPT: usize = 64;
 
 /// Who gets the result of spawned work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +66,8 @@ enum ShellMsg {
         env: String,
         result: OpsResult<ConnectionTest>,
     },
+    /// Jobs already running when the shell started (their start event came before).
+    Jobs(OpsResult<Vec<JobView>>),
 }
 
 /// The line open in the footer.
@@ -101,6 +107,8 @@ pub struct App {
     jobs: Vec<RunningJob>,
     /// Jobs that finished since the jobs pane was last shown.
     unseen: usize,
+    /// The last jobs seen finishing.
+    finished: VecDeque<String>,
     spawned: Vec<Spawned>,
     quit: bool,
 }
@@ -132,14 +140,19 @@ impl App {
             focus: None,
             jobs: Vec::new(),
             unseen: 0,
+            finished: VecDeque::new(),
             spawned: Vec::new(),
             quit: false,
         }
     }
 
-    /// Loads the environments and opens the first pane.
+    /// Loads the environments and the running jobs, and opens the first pane.
     pub fn start(&mut self) {
         self.load_envs();
+        let ops = self.ops.clone();
+        self.spawn_shell(async move {
+            ShellMsg::Jobs(ops.jobs_list(JobQuery { limit: Some(50) }).await)
+        });
         if !self.panes.is_empty() {
             self.show(0, Nav::Show);
         }
@@ -286,6 +299,10 @@ impl App {
                     .unwrap_or_else(|| format!("job {}", event.job_id));
                 if self.current_kind() != Some(PaneKind::Jobs) {
                     self.unseen += 1;
+                }
+                self.finished.push_back(event.job_id.clone());
+                if self.finished.len() > FINISHED_KEPT {
+                    self.finished.pop_front();
                 }
                 match error {
                     Some(error) => {
@@ -681,6 +698,24 @@ impl App {
             }
             ShellMsg::Envs { result: Err(e), .. } => {
                 self.flash_error(format!("Could not load the environments: {e}"));
+            }
+            ShellMsg::Jobs(Ok(jobs)) => {
+                // Newest first: the header lists them oldest first.
+                for job in jobs.into_iter().rev() {
+                    let known = self.jobs.iter().any(|j| j.id == job.id)
+                        || self.finished.contains(&job.id);
+                    if !job.state.is_finished() && !known {
+                        self.jobs.push(RunningJob {
+                            id: job.id,
+                            title: job.title,
+                            done: u64::try_from(job.done).unwrap_or(0),
+                            total: u64::try_from(job.total).unwrap_or(0),
+                        });
+                    }
+                }
+            }
+            ShellMsg::Jobs(Err(e)) => {
+                self.flash_error(format!("Could not list the running jobs: {e}"));
             }
             ShellMsg::Health { env, result } => {
                 self.checking.remove(&env);

@@ -263,7 +263,7 @@ impl CommandLine {
         let height = lines.len() as u16 + 2;
         let width = lines
             .iter()
-            .map(|l| l.width() as u16 + 2)
+            .map(|l| l.width() as u16 + 3)
             .max()
             .unwrap_or(0)
             .clamp(20, screen.width);

@@ -274,7 +274,8 @@ fn node_diff(old: &Side, new: &Side, i: usize, j: usize) -> Option<NodeDiff> {
             cosmetic: true,
         });
     }
-    let top = changes.iter().max_by_key(|c| c.risk)?;
+    // The riskiest change speaks for the node; behaviour before cosmetics, then the first.
+    let top = changes.iter().rev().max_by_key(|c| (c.risk, !c.cosmetic))?;
     let (risk, why) = (top.risk, top.why);
     let (old_name, new_name) = (name_of(x).unwrap_or(""), name_of(y).unwrap_or(""));
     let renamed = old_name != new_name;

@@ -264,11 +264,8 @@ impl Pane for EnvironmentsPane {
         if self.form.is_some() {
             return Vec::new();
         }
-        vec![
-            Action::Down,
-            Action::Up,
-            Action::Top,
-            Action::Bottom,
+        let mut actions = ListCursor::MOVES.to_vec();
+        actions.extend([
             Action::Enter,
             Action::Mark,
             Action::Add,
@@ -277,7 +274,8 @@ impl Pane for EnvironmentsPane {
             Action::Sync,
             Action::Delete,
             Action::Refresh,
-        ]
+        ]);
+        actions
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
@@ -291,9 +289,7 @@ impl Pane for EnvironmentsPane {
             return;
         }
         match action {
-            Action::Down | Action::Up | Action::Top | Action::Bottom => {
-                self.move_cursor(action, cx)
-            }
+            a if ListCursor::MOVES.contains(&a) => self.move_cursor(a, cx),
             Action::Enter => {
                 if let Some(env) = self.current() {
                     cx.open(PaneKind::Workflows, Nav::Env(env.name.clone()));

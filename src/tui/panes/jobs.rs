@@ -317,6 +317,8 @@ impl Pane for JobsPane {
         match &event.body {
             EventBody::Started { kind, title } => {
                 if self.job_mut(id).is_none() {
+                    // Selection stays on the same job as rows shift down.
+                    let selected = self.selected().map(|j| j.id.clone());
                     self.jobs.insert(
                         0,
                         JobView {
@@ -336,8 +338,6 @@ impl Pane for JobsPane {
                         },
                     );
                     self.jobs.truncate(LIST_LIMIT);
-                    // Selection stays on the same job as rows shift down.
-                    let selected = self.selected().map(|j| j.id.clone());
                     self.refilter();
                     if let Some(sel) = selected
                         && let Some(pos) = self.visible.iter().position(|&i| self.jobs[i].id == sel)

@@ -117,7 +117,6 @@ pub struct MatrixPane {
     marks: Vec<Mark>,
     /// Sync jobs seen starting: the matrix reloads when one finishes.
     sync_jobs: HashSet<String>,
-    readonly: bool,
 }
 
 impl MatrixPane {
@@ -132,6 +131,8 @@ impl MatrixPane {
         self.loaded = true;
         self.error = None;
         self.col = self.col.min(self.grid.columns.len().saturating_sub(1));
+        // Old indexes mean nothing in the new rows: the cursor is put back by name.
+        self.visible.clear();
         self.refilter();
         if let Some(name) = current
             && let Some(row) = self.grid.rows.iter().position(|r| r.name == name)
@@ -319,7 +320,6 @@ impl Pane for MatrixPane {
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        self.readonly = ui.readonly;
         draw::draw(self, frame, area, ui);
     }
 

@@ -19,6 +19,7 @@ use crate::service::{
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
+use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use catalog::{Catalog, NodeHits};
@@ -448,8 +449,8 @@ impl WorkflowsPane {
             OpOutcome::Done => {
                 let rejected = report.rejected.len() + unreadable.len();
                 let text = format!(
-                    "Uploaded {} workflows to {env}{}",
-                    report.accepted.len(),
+                    "Uploaded {} to {env}{}",
+                    operations::count(report.accepted.len()),
                     if rejected > 0 {
                         format!(", {rejected} files rejected")
                     } else {
@@ -510,10 +511,10 @@ impl WorkflowsPane {
 
     fn title(&self, theme: &crate::tui::theme::Theme) -> Line<'static> {
         let mut spans = vec![Span::styled(" Workflows ", theme.title)];
-        if self.loaded {
-            let (shown, total) = (self.catalog.visible.len(), self.catalog.rows.len());
+        let (shown, total) = (self.catalog.visible.len(), self.catalog.rows.len());
+        if self.loaded && total > 0 {
             let count = if shown == total {
-                format!("{total} ")
+                format!("all {total} ")
             } else {
                 format!("{shown} of {total} ")
             };
@@ -769,14 +770,7 @@ impl Pane for WorkflowsPane {
     }
 
     fn actions(&self) -> Vec<Action> {
-        let mut actions = vec![
-            Action::Down,
-            Action::Up,
-            Action::Top,
-            Action::Bottom,
-            Action::PageDown,
-            Action::PageUp,
-        ];
+        let mut actions = ListCursor::MOVES.to_vec();
         match &self.detail {
             Some(view) => {
                 if view.graph_mode {
@@ -856,14 +850,10 @@ impl Pane for WorkflowsPane {
         if self.detail_action(action, cx) {
             return;
         }
-        let page = isize::try_from(self.catalog.page.max(1)).unwrap_or(1);
+        if self.catalog.apply(action) {
+            return;
+        }
         match action {
-            Action::Down => self.catalog.move_by(1),
-            Action::Up => self.catalog.move_by(-1),
-            Action::PageDown => self.catalog.move_by(page),
-            Action::PageUp => self.catalog.move_by(-page),
-            Action::Top => self.catalog.top(),
-            Action::Bottom => self.catalog.bottom(),
             Action::Enter => {
                 if let Some(w) = self.catalog.current() {
                     let target = WorkflowRef {
@@ -991,7 +981,7 @@ impl Pane for WorkflowsPane {
                 result,
             } => self.on_uploaded(request, unreadable, result, cx),
             Msg::Downloaded { path, result } => match result {
-                Ok(n) => cx.info(format!("Downloaded {n} workflows to {path}")),
+                Ok(n) => cx.info(format!("Downloaded {} to {path}", operations::count(n))),
                 Err(e) => cx.error(e),
             },
             Msg::DiffWith(result) => match result {
@@ -1008,7 +998,9 @@ impl Pane for WorkflowsPane {
             Nav::Workflow(target) => self.open_detail(target, cx),
             Nav::Env(env) => {
                 self.detail = None;
-                self.set_env(Some(env), cx);
+                // `:wf all` (the shell's) shows every environment.
+                let all = env == "all" && !self.env_names.contains(&env);
+                self.set_env((!all).then_some(env), cx);
             }
             Nav::Show | Nav::Diff { .. } => {}
         }

@@ -5,7 +5,9 @@
 
 use crate::domain::sync::Change;
 use crate::service::{Time, WorkflowRef, WorkflowSummary};
+use crate::tui::action::Action;
 use crate::tui::filter::Filter;
+use crate::tui::list_cursor::ListCursor;
 use crate::tui::theme::Theme;
 use crate::tui::ui::Ui;
 use ratatui::buffer::Buffer;
@@ -38,11 +40,8 @@ pub(super) struct Catalog {
     pub rows: Vec<WorkflowSummary>,
     /// Indexes into `rows` that pass the filters.
     pub visible: Vec<usize>,
-    /// Index into `visible`.
-    pub cursor: usize,
-    pub offset: usize,
-    /// Rows on screen at the last draw, for page moves.
-    pub page: usize,
+    /// Over `visible`.
+    pub cursor: ListCursor,
     pub env: Option<String>,
     pub tag: Option<String>,
     pub active: Option<bool>,
@@ -67,7 +66,7 @@ impl Catalog {
                 .iter()
                 .position(|&r| key(&self.rows[r]) == current)
         {
-            self.cursor = i;
+            self.cursor.selected = i;
         }
     }
 
@@ -78,7 +77,7 @@ impl Catalog {
     }
 
     pub fn refilter(&mut self) {
-        let current = self.visible.get(self.cursor).copied();
+        let current = self.visible.get(self.cursor.selected).copied();
         let positive = Filter::parse(&self.needle());
         let hits = self
             .node_hits
@@ -108,32 +107,20 @@ impl Catalog {
             .map(|(i, _)| i)
             .collect();
         if let Some(row) = current {
-            self.cursor = self.visible.binary_search(&row).unwrap_or_else(|i| i);
+            self.cursor.selected = self.visible.binary_search(&row).unwrap_or_else(|i| i);
         }
-        self.clamp();
-    }
-
-    fn clamp(&mut self) {
-        self.cursor = self.cursor.min(self.visible.len().saturating_sub(1));
+        self.cursor.clamp(self.visible.len());
     }
 
     pub fn current(&self) -> Option<&WorkflowSummary> {
         self.visible
-            .get(self.cursor)
+            .get(self.cursor.selected)
             .and_then(|&i| self.rows.get(i))
     }
 
-    pub fn move_by(&mut self, delta: isize) {
-        self.cursor = self.cursor.saturating_add_signed(delta);
-        self.clamp();
-    }
-
-    pub fn top(&mut self) {
-        self.cursor = 0;
-    }
-
-    pub fn bottom(&mut self) {
-        self.cursor = self.visible.len().saturating_sub(1);
+    /// Applies a cursor move (`j k g G ctrl-d ctrl-u`); false when `action` is none.
+    pub fn apply(&mut self, action: Action) -> bool {
+        self.cursor.apply(action, self.visible.len())
     }
 
     pub fn toggle_mark(&mut self) {
@@ -143,7 +130,7 @@ impl Catalog {
         if !self.marks.remove(&k) {
             self.marks.insert(k);
         }
-        self.move_by(1);
+        self.apply(Action::Down);
     }
 
     /// Marks every row that passes the filters, or clears the marks when all are.
@@ -189,13 +176,7 @@ impl Catalog {
     pub fn draw(&mut self, area: Rect, buf: &mut Buffer, ui: &Ui) {
         let theme = ui.theme;
         let height = usize::from(area.height.saturating_sub(1));
-        self.page = height.max(1);
-        if self.cursor < self.offset {
-            self.offset = self.cursor;
-        } else if self.cursor >= self.offset + height {
-            self.offset = self.cursor + 1 - height;
-        }
-        self.offset = self.offset.min(self.visible.len().saturating_sub(height));
+        let on_screen = self.cursor.window(height, self.visible.len());
 
         let wide = area.width >= TAGS_FROM;
         let env_width = ui
@@ -208,8 +189,8 @@ impl Catalog {
         let mut widths = vec![
             Constraint::Length(1),
             Constraint::Length(env_width),
-            Constraint::Fill(1),
             Constraint::Length(1),
+            Constraint::Fill(1),
             Constraint::Length(5),
         ];
         if wide {
@@ -217,20 +198,20 @@ impl Catalog {
         }
         widths.extend([Constraint::Length(8), Constraint::Length(17)]);
 
-        let mut header = vec!["", "ENV", "NAME", "", "NODES"];
+        let mut header = vec!["", "ENV", "", "NAME", "NODES"];
         if wide {
             header.push("TAGS");
         }
         header.extend(["UPDATED", "LAST CHANGE"]);
         let header = Row::new(header).style(theme.muted);
 
-        let end = (self.offset + height).min(self.visible.len());
-        let rows: Vec<Row> = self.visible[self.offset..end]
+        let first = on_screen.start;
+        let rows: Vec<Row> = self.visible[on_screen]
             .iter()
             .enumerate()
             .map(|(i, &r)| {
                 let w = &self.rows[r];
-                let selected = self.offset + i == self.cursor;
+                let selected = first + i == self.cursor.selected;
                 self.row(w, selected, wide, ui)
             })
             .collect();
@@ -256,11 +237,11 @@ impl Catalog {
         let mut cells = vec![
             Cell::from(Span::styled(if marked { "*" } else { " " }, theme.marked)),
             Cell::from(Span::styled(w.env.as_str(), class)),
+            Cell::from(Span::styled(active, active_style)),
             Cell::from(Span::styled(
                 w.name.as_str(),
                 if marked { theme.marked } else { Style::new() },
             )),
-            Cell::from(Span::styled(active, active_style)),
             Cell::from(Line::from(w.nodes.to_string()).right_aligned()),
         ];
         if wide {

@@ -206,10 +206,14 @@ fn facts(a: &Analysis) -> Vec<DocLine> {
     );
     out.push(DocLine::default().push(
         format!(
-            "  {} nodes + 2×{} extra paths + 3×{} code nodes + {} ({} lines of code / 20) + {} HTTP calls",
-            c.nodes,
-            c.extra_paths,
-            c.code_nodes,
+            "  {} nodes + 2×{} extra paths + 3×{} code nodes",
+            c.nodes, c.extra_paths, c.code_nodes
+        ),
+        Tone::Muted,
+    ));
+    out.push(DocLine::default().push(
+        format!(
+            "  + {} for {} lines of code (1 per 20) + {} HTTP calls",
             c.code_lines.div_ceil(20),
             c.code_lines,
             c.http_calls
@@ -298,7 +302,8 @@ fn structure(a: &Analysis) -> Vec<DocLine> {
     let notes = a.nodes.iter().filter(|n| n.is_sticky_note()).count();
     let working = a.nodes.len() - notes;
     let count = if notes > 0 {
-        format!("{working} · {notes} sticky notes not listed")
+        let s = if notes == 1 { "" } else { "s" };
+        format!("{working} · {notes} sticky note{s} not listed")
     } else {
         working.to_string()
     };
@@ -515,8 +520,9 @@ fn draw_graph(detail: &mut Detail, area: Rect, buf: &mut ratatui::buffer::Buffer
         let mut text = format!("⚠ {} dangling connections", graph.dangling);
         if graph.unplaced_dangling > 0 {
             text.push_str(&format!(
-                " ({} between names that are no node, listed in the detail)",
-                graph.unplaced_dangling
+                " · {} between missing names: see the detail ({})",
+                graph.unplaced_dangling,
+                ui.keymap.hint(crate::tui::action::Action::Graph)
             ));
         }
         notes.push(Span::styled(text, theme.error));

@@ -301,7 +301,10 @@ impl GraphView {
 
 impl NodeBox {
     fn new(label: &str, caption: String, kind: BoxKind) -> NodeBox {
-        let width = u16::try_from(Span::raw(label).width())
+        let text = Span::raw(label)
+            .width()
+            .max(Span::raw(caption.as_str()).width());
+        let width = u16::try_from(text)
             .unwrap_or(MAX_BOX)
             .saturating_add(4)
             .clamp(MIN_BOX, MAX_BOX);

@@ -109,7 +109,8 @@ impl Prompt {
     }
 }
 
-fn count(n: usize) -> String {
+/// "1 workflow", "3 workflows".
+pub(super) fn count(n: usize) -> String {
     if n == 1 {
         "1 workflow".into()
     } else {
@@ -263,7 +264,7 @@ pub(super) fn answer(
         answer.reload = true;
         let what = match done.as_slice() {
             [one] => one.clone(),
-            many => format!("{} workflows", many.len()),
+            many => count(many.len()),
         };
         answer
             .info

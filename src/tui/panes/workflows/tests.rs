@@ -208,7 +208,8 @@ fn snapshot_empty() {
 #[test]
 fn snapshot_list() {
     let mut pane = loaded();
-    pane.catalog.move_by(2);
+    pane.catalog.apply(Action::Down);
+    pane.catalog.apply(Action::Down);
     pane.catalog.toggle_mark();
     pane.catalog.toggle_mark();
     snap("list", &mut pane);
@@ -360,7 +361,7 @@ async fn snapshot_upload_report() {
     let (_, errors) = flashes(&h.effects);
     assert_eq!(
         errors,
-        vec!["Uploaded 1 workflows to staging, 2 files rejected"]
+        vec!["Uploaded 1 workflow to staging, 2 files rejected"]
     );
     snap("upload_report", &mut pane);
     assert!(pane.back(), "esc closes the report");
