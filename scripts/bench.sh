@@ -3,6 +3,8 @@
 #   scripts/bench.sh real   full sync of a real n8n 1.123.0 holding the corpus, against a raw
 #                           fetch of its workflows (starts a throw-away n8n; imports the corpus)
 #   scripts/bench.sh sim    sync of 10,000 simulated workflows: throughput and peak memory
+#   scripts/bench.sh diff   the semantic diff over the corpus against mutated copies, against
+#                           difftastic on the same files, and one diff frame's render time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -15,5 +17,12 @@ case "${1:-}" in
     export N8NOPS_BENCH_N8N_API_KEY=$(echo "$n8n_env" | sed -n 's/^N8N_API_KEY=//p')
     cargo bench --bench sync_real ;;
   sim) cargo bench --bench sync_sim ;;
-  *) echo "usage: $0 real | sim" >&2; exit 2 ;;
+  diff)
+    difft_dir="$HOME/.cache/n8nops/difft"
+    if [ ! -x "$difft_dir/bin/difft" ] && ! command -v difft >/dev/null; then
+      echo "difftastic is absent: the comparison with it is skipped. To install it (a few minutes):" >&2
+      echo "  cargo install difftastic --locked --root $difft_dir" >&2
+    fi
+    cargo bench --bench diff ;;
+  *) echo "usage: $0 real | sim | diff" >&2; exit 2 ;;
 esac

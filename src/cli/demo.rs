@@ -4,6 +4,7 @@
 
 use super::args::DemoArgs;
 use super::output::table;
+use crate::config::Config;
 use crate::domain::environment::EnvClass;
 use crate::domain::matrix::{self, Cell, Entry};
 use crate::service::{
@@ -11,7 +12,6 @@ use crate::service::{
 };
 use crate::sim::{self, SimOptions};
 use crate::store::{SecretBox, Store};
-use crate::config::Config;
 use crate::tui::TuiOptions;
 use anyhow::{Context as _, Result, bail};
 use std::sync::Arc;
@@ -153,15 +153,13 @@ async fn demo(
     let env_names: Vec<&str> = envs.iter().map(|e| e.name.as_str()).collect();
     let matrix = matrix::build(
         &env_names,
-        workflows
-            .iter()
-            .map(|w| Entry {
-                env: &w.env,
-                name: &w.name,
-                id: &w.id,
-                fingerprint: &w.fingerprint,
-                active: w.active,
-            }),
+        workflows.iter().map(|w| Entry {
+            env: &w.env,
+            name: &w.name,
+            id: &w.id,
+            fingerprint: &w.fingerprint,
+            active: w.active,
+        }),
     );
     let total = matrix.len();
     let rows: Vec<Vec<String>> = matrix

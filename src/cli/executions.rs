@@ -3,15 +3,16 @@
 use super::Context;
 use super::output::{self, table};
 use crate::service::{
-    EnvProblem, ExecutionDetail, ExecutionRef, ExecutionView, ExecutionsQuery, Ops, short_duration,
+    EnvProblem, ExecutionDetail, ExecutionGap, ExecutionRef, ExecutionView, ExecutionsPage,
+    ExecutionsQuery, Ops, short_duration,
 };
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-/// Most new executions per environment one poll of `tail` prints (one n8n page).
-const FOLLOW_LIMIT: usize = 250;
+/// Per environment, executions shown unfinished: id -> status.
+type Unfinished = BTreeMap<String, BTreeMap<String, String>>;
 
 #[derive(Debug, Subcommand)]
 pub enum ExecutionsCommand {
@@ -43,13 +44,14 @@ pub struct FilterArgs {
 }
 
 impl FilterArgs {
-    fn query(&self, after: BTreeMap<String, String>, limit: usize) -> ExecutionsQuery {
+    fn query(&self, after: BTreeMap<String, String>, unfinished: Unfinished) -> ExecutionsQuery {
         ExecutionsQuery {
             envs: self.envs.clone(),
             after,
-            limit,
+            limit: self.limit.max(1),
             status: self.status.clone(),
             workflow_id: self.workflow.clone(),
+            unfinished,
         }
     }
 }
@@ -90,7 +92,7 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: ExecutionsCommand) -> Result
 
 async fn list(ctx: &Context, ops: &dyn Ops, args: &FilterArgs) -> Result<()> {
     let page = ops
-        .executions_poll(args.query(BTreeMap::new(), args.limit.max(1)))
+        .executions_poll(args.query(BTreeMap::new(), Unfinished::new()))
         .await?;
     if ctx.json {
         output::json(&page)?;
@@ -118,12 +120,13 @@ async fn list(ctx: &Context, ops: &dyn Ops, args: &FilterArgs) -> Result<()> {
 }
 
 /// Prints the latest executions, then each new one as it comes, oldest first like
-/// `tail -f` (one JSON object a line with `--json`). A problem with an environment
-/// is told once, and again when it changes or clears.
+/// `tail -f` (one JSON object a line with `--json`); a run is printed again when
+/// it ends. A problem with an environment is told once, and again when it
+/// changes or clears; executions a burst made it skip are told too.
 async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) -> Result<()> {
     let mut cursors = BTreeMap::new();
+    let mut unfinished = Unfinished::new();
     let mut problems: BTreeMap<String, String> = BTreeMap::new();
-    let mut limit = args.limit.max(1);
     let mut interval = tokio::time::interval(every);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // One listener for the whole run, so a Ctrl-C during a poll is not lost.
@@ -134,11 +137,15 @@ async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) 
             _ = interval.tick() => {}
             _ = &mut interrupted => return Ok(()),
         }
+        let query = args.query(cursors.clone(), unfinished.clone());
         let page = tokio::select! {
-            page = ops.executions_poll(args.query(cursors.clone(), limit)) => page?,
+            page = ops.executions_poll(query) => page?,
             _ = &mut interrupted => return Ok(()),
         };
-        limit = FOLLOW_LIMIT;
+        hold_unfinished(&mut unfinished, &page);
+        for gap in &page.gaps {
+            eprintln!("n8nops: {}: {}", gap.env, skipped(gap));
+        }
         for e in page.executions.iter().rev() {
             if ctx.json {
                 println!("{}", serde_json::to_string(e)?);
@@ -162,6 +169,36 @@ async fn tail(ctx: &Context, ops: &dyn Ops, args: &FilterArgs, every: Duration) 
         }
         problems = now;
     }
+}
+
+/// Keeps track of the executions shown unfinished, so the next poll asks about them.
+fn hold_unfinished(unfinished: &mut Unfinished, page: &ExecutionsPage) {
+    for e in &page.executions {
+        let env = unfinished.entry(e.env.clone()).or_default();
+        if e.unfinished() {
+            env.insert(e.id.clone(), e.status.clone());
+        } else {
+            env.remove(&e.id);
+        }
+    }
+    for gone in &page.gone {
+        if let Some(env) = unfinished.get_mut(&gone.env) {
+            env.remove(&gone.id);
+        }
+    }
+    unfinished.retain(|_, held| !held.is_empty());
+}
+
+/// `up to 1200 older executions skipped (ids 101 to 1301): too many at once`
+pub fn skipped(gap: &ExecutionGap) -> String {
+    let count = gap.at_most.map_or_else(
+        || "older executions".into(),
+        |n| format!("up to {n} older executions"),
+    );
+    format!(
+        "{count} skipped (ids after {} to {}): too many at once",
+        gap.after, gap.until
+    )
 }
 
 fn row(e: &ExecutionView) -> [String; 7] {

@@ -75,7 +75,7 @@ pub struct DiffEntry {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiffReport {
-    /// What each side is: an environment, a workflow in one, or a file.
+    /// What each side is: an environment (`(absent)` for a missing side) or a file.
     pub a: String,
     pub b: String,
     /// Sorted by name.
@@ -165,7 +165,7 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         let label = |r: &Option<WorkflowRef>| {
             r.as_ref()
-                .map_or_else(|| "(absent)".to_owned(), |r| format!("{}/{}", r.env, r.id))
+                .map_or_else(|| "(absent)".to_owned(), |r| r.env.clone())
         };
         let (a_label, b_label) = (label(&a), label(&b));
         let (a_name, a_side) = load_ref(&mut conn, a.as_ref()).await?;

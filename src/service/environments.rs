@@ -96,6 +96,7 @@ impl LocalOps {
                 })
             })
             .await?;
+        self.forget_client(&name);
         self.view(row).await
     }
 
@@ -126,7 +127,9 @@ impl LocalOps {
                 Ok(((), Some(format!("removed {} ({})", row.name, row.base_url))))
             })
         })
-        .await
+        .await?;
+        self.forget_client(name);
+        Ok(())
     }
 
     pub(super) async fn inventory(&self, name: &str) -> OpsResult<EnvInventory> {

@@ -12,17 +12,31 @@ use crate::store::workflows;
 use futures_util::future::join_all;
 use serde_json::Value;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Executions per environment in one poll when the query does not say.
+/// Executions per environment on a first poll when the query does not say.
 pub const DEFAULT_POLL_LIMIT: usize = 50;
-/// The most per environment in one poll, whatever the query says.
+/// The most per environment in one poll: on a first poll whatever the query says,
+/// and with a cursor how many newer ones are caught up on before a gap is left.
 pub const MAX_POLL_LIMIT: usize = 1000;
+/// The most running (or waiting) executions read per environment in one poll.
+const MAX_UNFINISHED: usize = 250;
+/// The most held executions read one by one per environment in one poll; the
+/// others wait for the next poll.
+const MAX_REREAD: usize = 25;
 /// The audit action of a retry.
 pub const RETRY_ACTION: &str = "execution.retry";
 
 /// The statuses n8n's `GET /executions?status=` accepts.
 const FILTERABLE: [&str; 5] = ["canceled", "error", "running", "success", "waiting"];
+
+/// What one environment answered to a poll.
+struct EnvPoll {
+    executions: Vec<ExecutionView>,
+    cursor: Option<String>,
+    gap: Option<ExecutionGap>,
+    gone: Vec<String>,
+}
 
 impl LocalOps {
     pub(super) async fn poll_executions(
@@ -39,9 +53,11 @@ impl LocalOps {
             n => n.min(MAX_POLL_LIMIT),
         };
         let envs = self.envs_named(&query.envs).await?;
+        let none_held = BTreeMap::new();
         let polls = envs.iter().map(|env| {
             let after = query.after.get(&env.name).map(String::as_str);
-            self.poll_env(env, &filter, limit, after)
+            let held = query.unfinished.get(&env.name).unwrap_or(&none_held);
+            self.poll_env(env, &filter, limit, after, held)
         });
         let results = join_all(polls).await;
 
@@ -49,20 +65,26 @@ impl LocalOps {
             executions: Vec::new(),
             cursors: BTreeMap::new(),
             errors: Vec::new(),
+            gaps: Vec::new(),
+            gone: Vec::new(),
         };
         for (env, result) in envs.iter().zip(results) {
-            let previous = query.after.get(&env.name).cloned();
             match result {
-                Ok(views) => {
-                    let newest = views.iter().map(|v| v.id.clone()).chain(previous);
-                    if let Some(cursor) = newest.max_by(|a, b| compare_ids(a, b)) {
+                Ok(polled) => {
+                    if let Some(cursor) = polled.cursor {
                         page.cursors.insert(env.name.clone(), cursor);
                     }
-                    page.executions.extend(views);
+                    page.executions.extend(polled.executions);
+                    page.gaps.extend(polled.gap);
+                    page.gone
+                        .extend(polled.gone.into_iter().map(|id| ExecutionRef {
+                            env: env.name.clone(),
+                            id,
+                        }));
                 }
                 Err(e) => {
-                    if let Some(cursor) = previous {
-                        page.cursors.insert(env.name.clone(), cursor);
+                    if let Some(cursor) = query.after.get(&env.name) {
+                        page.cursors.insert(env.name.clone(), cursor.clone());
                     }
                     page.errors.push(EnvProblem {
                         env: env.name.clone(),
@@ -155,23 +177,91 @@ impl LocalOps {
         Ok((env, client))
     }
 
-    /// One environment's executions newer than `after`, newest first, with names.
+    /// One environment's news: executions newer than `after`; the running ones,
+    /// which n8n lists only when asked for by status (so a run that outlasts a
+    /// poll is seen while it runs); and those the caller holds as unfinished
+    /// (`held`, id -> status) whose status changed, so one is seen when it ends.
+    ///
+    /// Running ones are asked for after the newer ones: a run left out of the
+    /// first list as running is in the second unless it ended in between.
     async fn poll_env(
         &self,
         env: &EnvRow,
         filter: &ExecutionFilter,
         limit: usize,
         after: Option<&str>,
-    ) -> OpsResult<Vec<ExecutionView>> {
+        held: &BTreeMap<String, String>,
+    ) -> OpsResult<EnvPoll> {
         let client = self.client(env).await?;
-        let executions = client.recent_executions(filter, limit, after).await?;
+        let (newer, skipped) = newer_than(&client, filter, limit, after).await?;
+        let cursor = newer
+            .iter()
+            .map(|e| e.id.as_str())
+            .chain(after)
+            .max_by(|a, b| compare_ids(a, b))
+            .map(str::to_owned);
+        let gap = after.zip(skipped).map(|(after, until)| ExecutionGap {
+            env: env.name.clone(),
+            at_most: after
+                .parse::<u64>()
+                .ok()
+                .zip(until.parse::<u64>().ok())
+                .map(|(a, u)| u.saturating_sub(a)),
+            after: after.to_owned(),
+            until,
+        });
+
+        let mut news = News::new(held);
+        for e in newer {
+            news.put(e);
+        }
+        if filter.status.is_none() {
+            let running = with_status(filter, ExecutionStatus::Running);
+            for e in client
+                .recent_executions(&running, MAX_UNFINISHED, None)
+                .await?
+            {
+                news.put_if_changed(e);
+            }
+        }
+        if news.unresolved().next().is_some() {
+            let waiting = with_status(filter, ExecutionStatus::Waiting);
+            for e in client
+                .recent_executions(&waiting, MAX_UNFINISHED, None)
+                .await?
+            {
+                if held.contains_key(&e.id) {
+                    news.put_if_changed(e);
+                }
+            }
+        }
+        // The held ones in neither list have ended (or are gone): read each.
+        let mut reread: Vec<String> = news.unresolved().cloned().collect();
+        reread.sort_by(|a, b| compare_ids(b, a));
+        reread.truncate(MAX_REREAD);
+        let reads = join_all(reread.iter().map(|id| client.get_execution(id, false))).await;
+        let mut gone = Vec::new();
+        for (id, read) in reread.into_iter().zip(reads) {
+            match read {
+                Ok(e) => news.put_if_changed(e),
+                Err(N8nError::NotFound { .. }) => gone.push(id),
+                Err(e) => return Err(e.into()),
+            }
+        }
+
         let names = self
-            .workflow_names(env, executions.iter().map(|e| e.workflow_id.clone()))
+            .workflow_names(env, news.found.iter().map(|e| e.workflow_id.clone()))
             .await?;
-        Ok(executions
-            .into_iter()
-            .map(|e| view(&env.name, e, &names))
-            .collect())
+        Ok(EnvPoll {
+            executions: news
+                .found
+                .into_iter()
+                .map(|e| view(&env.name, e, &names))
+                .collect(),
+            cursor,
+            gap,
+            gone,
+        })
     }
 
     /// Stored names of these workflows of `env`, by n8n id.
@@ -191,8 +281,91 @@ impl LocalOps {
     }
 }
 
+/// Executions newer than `after`, newest first: without a cursor the latest
+/// `limit`; with one, all of them up to [`MAX_POLL_LIMIT`], and then the id of
+/// the newest one left out when there were more.
+async fn newer_than(
+    client: &N8nClient,
+    filter: &ExecutionFilter,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<(Vec<Execution>, Option<String>), N8nError> {
+    let Some(after) = after else {
+        return Ok((client.recent_executions(filter, limit, None).await?, None));
+    };
+    let mut found = client
+        .recent_executions(filter, MAX_POLL_LIMIT + 1, Some(after))
+        .await?;
+    let skipped = if found.len() > MAX_POLL_LIMIT {
+        found.pop().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok((found, skipped))
+}
+
+fn with_status(filter: &ExecutionFilter, status: ExecutionStatus) -> ExecutionFilter {
+    ExecutionFilter {
+        status: Some(status),
+        ..filter.clone()
+    }
+}
+
+/// What one poll found in one environment, once per execution: a later read of
+/// an execution replaces an earlier one (executions only move on).
+struct News<'a> {
+    /// What the caller holds as unfinished: id -> status.
+    held: &'a BTreeMap<String, String>,
+    found: Vec<Execution>,
+    at: HashMap<String, usize>,
+    /// Every id read, put or not.
+    seen: HashSet<String>,
+}
+
+impl<'a> News<'a> {
+    fn new(held: &'a BTreeMap<String, String>) -> Self {
+        News {
+            held,
+            found: Vec::new(),
+            at: HashMap::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    fn put(&mut self, e: Execution) {
+        self.seen.insert(e.id.clone());
+        match self.at.get(&e.id) {
+            Some(&i) => self.found[i] = e,
+            None => {
+                self.at.insert(e.id.clone(), self.found.len());
+                self.found.push(e);
+            }
+        }
+    }
+
+    /// Puts an execution unless the caller holds it with this very status.
+    fn put_if_changed(&mut self, e: Execution) {
+        if self.held.get(&e.id).map(String::as_str) == Some(e.status.as_str()) {
+            self.seen.insert(e.id);
+        } else {
+            self.put(e);
+        }
+    }
+
+    /// Held executions not read yet.
+    fn unresolved(&self) -> impl Iterator<Item = &String> {
+        self.held.keys().filter(|id| !self.seen.contains(*id))
+    }
+}
+
 impl ExecutionView {
+    /// Still going: it may change, so a tail keeps asking about it.
+    pub fn unfinished(&self) -> bool {
+        matches!(self.status.as_str(), "new" | "running" | "waiting")
+    }
+
     /// How long it ran; `None` while it runs or when n8n did not say.
+
     pub fn duration_ms(&self) -> Option<i64> {
         let (start, stop) = (self.started_at?, self.stopped_at?);
         Some((stop - start).num_milliseconds().max(0))

@@ -64,6 +64,23 @@ pub struct LocalOps {
     pub(super) jobs: Jobs,
     /// One sync at a time per environment (by id), so two cannot interleave.
     sync_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
+    /// n8n clients by environment id, so connections are reused between calls.
+    clients: Arc<std::sync::Mutex<HashMap<i64, CachedClient>>>,
+}
+
+/// A client and the environment row it was built for: `updated_at` changes with
+/// any change of URL or key, so a row that differs means the client is stale.
+struct CachedClient {
+    updated_at: i64,
+    name: String,
+    base_url: String,
+    client: N8nClient,
+}
+
+impl CachedClient {
+    fn fits(&self, env: &environments::EnvRow) -> bool {
+        self.updated_at == env.updated_at && self.name == env.name && self.base_url == env.base_url
+    }
 }
 
 impl LocalOps {
@@ -88,6 +105,7 @@ impl LocalOps {
             bus,
             jobs,
             sync_locks: Arc::default(),
+            clients: Arc::default(),
         })
     }
 
@@ -104,16 +122,50 @@ impl LocalOps {
         &self.store
     }
 
-    /// An n8n client for a stored environment (its key opened only for the client).
+    /// The n8n client of a stored environment: built once (its key opened only for
+    /// the client) and reused, with its connections, until the environment changes.
     pub(super) async fn client(&self, env: &environments::EnvRow) -> OpsResult<N8nClient> {
+        let cached = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&env.id)
+            .filter(|c| c.fits(env))
+            .map(|c| c.client.clone());
+        if let Some(client) = cached {
+            return Ok(client);
+        }
         let mut conn = self.store.conn().await?;
         let key = environments::api_key(&mut conn, self.store.secrets(), &env.name).await?;
-        Ok(N8nClient::new(
-            &env.name,
-            &env.base_url,
-            &key,
-            self.settings.client.clone(),
-        )?)
+        drop(conn);
+        let client = N8nClient::new(&env.name, &env.base_url, &key, self.settings.client.clone())?;
+        let mut clients = self
+            .clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A caller holding an older row must not evict the client of a newer one.
+        if clients
+            .get(&env.id)
+            .is_none_or(|c| c.updated_at <= env.updated_at)
+        {
+            let entry = CachedClient {
+                updated_at: env.updated_at,
+                name: env.name.clone(),
+                base_url: env.base_url.clone(),
+                client: client.clone(),
+            };
+            clients.insert(env.id, entry);
+        }
+        Ok(client)
+    }
+
+    /// Drops the cached client of an environment that was changed or removed (its
+    /// row's `updated_at` may not have moved within the same millisecond).
+    pub(super) fn forget_client(&self, env_name: &str) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|_, c| c.name != env_name);
     }
 
     /// Runs a change and its audit event in one transaction. On failure the change is

@@ -22,7 +22,7 @@ mod workflow_ops;
 
 pub use error::{ErrorKind, OpsError, OpsResult};
 pub use events::{Event, EventBody, EventStream};
-pub use executions::short_duration;
+pub use executions::{newest_first, short_duration};
 pub use local::{LocalOps, Settings};
 pub use ops::Ops;
 pub use redact::Secret;

@@ -1,13 +1,14 @@
 //! The execution tail against simulated instances: incremental polls, several
 //! environments merged, one failing while the others answer, detail and retry.
 
-use super::executions::{RETRY_ACTION, newest_first};
+use super::executions::{MAX_POLL_LIMIT, RETRY_ACTION, newest_first};
 use super::*;
 use crate::domain::environment::EnvClass;
 use crate::sim::{self, ExecutionStatus as SimStatus, Fault, SimHandle, SimOptions};
 use crate::store::audit::Outcome;
 use crate::store::test_support;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 const KEY: &str = "sim-exec-key-1234";
@@ -389,4 +390,272 @@ async fn retry_creates_a_new_execution_and_is_audited() {
         detail.contains(&failed) && detail.contains(&retried.id),
         "{detail}"
     );
+}
+
+/// What the caller holds as unfinished after a page: env -> id -> status.
+fn unfinished(page: &ExecutionsPage) -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut held: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for e in page.executions.iter().filter(|e| e.unfinished()) {
+        held.entry(e.env.clone())
+            .or_default()
+            .insert(e.id.clone(), e.status.clone());
+    }
+    held
+}
+
+fn find<'a>(page: &'a ExecutionsPage, env: &str, id: &str) -> Option<&'a ExecutionView> {
+    page.executions.iter().find(|e| e.env == env && e.id == id)
+}
+
+#[tokio::test]
+async fn a_long_run_shows_while_it_runs_and_when_it_ends() {
+    let f = fixture().await;
+    let sim = f.sim("dev");
+    let workflow = sim.workflow_ids()[0].clone();
+    let long = sim.start_execution(&workflow).unwrap().to_string();
+
+    // n8n leaves running executions out of its list: the poll asks for them.
+    let first = f
+        .ops
+        .executions_poll(query(&["dev"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    let shown = find(&first, "dev", &long).expect("the running one is shown");
+    assert_eq!((shown.status.as_str(), shown.stopped_at), ("running", None));
+    assert_ne!(
+        first.cursors.get("dev"),
+        Some(&long),
+        "a running one does not move the cursor"
+    );
+
+    // Newer runs end first: the cursor moves past the long run.
+    let newer: Vec<String> = (0..3).map(|_| f.run("dev", SimStatus::Success)).collect();
+    let held = unfinished(&first);
+    assert_eq!(held["dev"].get(&long).map(String::as_str), Some("running"));
+    let second = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            unfinished: held.clone(),
+            ..query(&["dev"], &first.cursors, 50)
+        })
+        .await
+        .unwrap();
+    let mut expected = newer.clone();
+    expected.reverse();
+    assert_eq!(
+        ids(&second, "dev"),
+        expected,
+        "a held run that did not change is not sent again"
+    );
+    assert_eq!(second.cursors.get("dev"), Some(&expected[0]));
+
+    // Without holding it, the caller is told about it again (it may be new to it).
+    let unheld = f
+        .ops
+        .executions_poll(query(&["dev"], &second.cursors, 50))
+        .await
+        .unwrap();
+    assert_eq!(ids(&unheld, "dev"), [long.clone()]);
+
+    // It ends after newer ones were seen: the next poll carries it, ended.
+    sim.finish_execution(long.parse().unwrap(), SimStatus::Error)
+        .unwrap();
+    let third = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            unfinished: held,
+            ..query(&["dev"], &second.cursors, 50)
+        })
+        .await
+        .unwrap();
+    assert!(third.errors.is_empty(), "{:?}", third.errors);
+    assert_eq!(ids(&third, "dev"), [long.clone()]);
+    let ended = find(&third, "dev", &long).unwrap();
+    assert_eq!(ended.status, "error");
+    assert!(ended.stopped_at.is_some() && ended.duration_ms().is_some());
+    assert_eq!(third.cursors, second.cursors, "the cursor does not go back");
+    assert!(unfinished(&third).is_empty());
+    assert!(third.gone.is_empty() && third.gaps.is_empty());
+}
+
+#[tokio::test]
+async fn held_waiting_runs_are_followed_and_vanished_ones_reported() {
+    let f = fixture().await;
+    let waiting = f.run("prod", SimStatus::Waiting);
+    let first = f
+        .ops
+        .executions_poll(query(&["prod"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        find(&first, "prod", &waiting).map(|e| e.status.as_str()),
+        Some("waiting"),
+        "n8n lists waiting ones"
+    );
+    let mut held = unfinished(&first);
+    held.entry("prod".into())
+        .or_default()
+        .insert("999999".into(), "running".into());
+
+    let still = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            unfinished: held.clone(),
+            ..query(&["prod"], &first.cursors, 50)
+        })
+        .await
+        .unwrap();
+    assert!(still.errors.is_empty(), "{:?}", still.errors);
+    assert!(ids(&still, "prod").is_empty(), "nothing changed");
+    assert_eq!(
+        still.gone,
+        [ExecutionRef {
+            env: "prod".into(),
+            id: "999999".into()
+        }],
+        "one n8n does not have is reported gone"
+    );
+
+    f.sim("prod")
+        .finish_execution(waiting.parse().unwrap(), SimStatus::Success)
+        .unwrap();
+    held.get_mut("prod").unwrap().remove("999999");
+    let resumed = f
+        .ops
+        .executions_poll(ExecutionsQuery {
+            unfinished: held,
+            ..query(&["prod"], &first.cursors, 50)
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids(&resumed, "prod"), [waiting.clone()]);
+    assert_eq!(resumed.executions[0].status, "success");
+}
+
+#[tokio::test]
+async fn a_burst_is_caught_up_on_up_to_a_cap_and_the_gap_reported() {
+    let f = fixture().await;
+    let first = f
+        .ops
+        .executions_poll(query(&["dev"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    let cursor: u64 = first.cursors["dev"].parse().unwrap();
+
+    // More than the per-poll limit, fewer than the cap: all of them come.
+    let burst: Vec<String> = (0..120).map(|_| f.run("dev", SimStatus::Success)).collect();
+    let caught = f
+        .ops
+        .executions_poll(query(&["dev"], &first.cursors, 5))
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(&caught, "dev").len(),
+        120,
+        "the limit is for first polls"
+    );
+    assert!(caught.gaps.is_empty());
+    assert_eq!(caught.cursors["dev"], burst[119]);
+
+    // More than the cap: the newest come, and the gap is told.
+    let before: u64 = caught.cursors["dev"].parse().unwrap();
+    let burst: Vec<u64> = (0..MAX_POLL_LIMIT + 40)
+        .map(|_| f.run("dev", SimStatus::Success).parse().unwrap())
+        .collect();
+    let page = f
+        .ops
+        .executions_poll(query(&["dev"], &caught.cursors, 5))
+        .await
+        .unwrap();
+    let got = ids(&page, "dev");
+    assert_eq!(got.len(), MAX_POLL_LIMIT);
+    assert_eq!(got[0], burst.last().unwrap().to_string());
+    assert_eq!(
+        page.gaps,
+        [ExecutionGap {
+            env: "dev".into(),
+            after: before.to_string(),
+            until: burst[39].to_string(),
+            at_most: Some(40),
+        }]
+    );
+    assert!(cursor < before);
+    let next = f
+        .ops
+        .executions_poll(query(&["dev"], &page.cursors, 5))
+        .await
+        .unwrap();
+    assert!(next.executions.is_empty() && next.gaps.is_empty());
+}
+
+#[tokio::test]
+async fn clients_are_reused_until_the_environment_changes() {
+    let f = fixture().await;
+    let row = env_named(&f.ops, "dev").await;
+    let first = f.ops.client(&row).await.unwrap();
+    let again = f.ops.client(&row).await.unwrap();
+    assert!(Arc::ptr_eq(&first.inner, &again.inner), "the same client");
+    let prod = f
+        .ops
+        .client(&env_named(&f.ops, "prod").await)
+        .await
+        .unwrap();
+    assert!(
+        !Arc::ptr_eq(&first.inner, &prod.inner),
+        "one per environment"
+    );
+
+    // A new key: a new client, which uses it.
+    f.ops
+        .env_update(EnvUpdate {
+            name: "dev".into(),
+            url: None,
+            class: None,
+            api_key: Some(Secret::new("not-the-key")),
+            git_repo: None,
+            git_branch: None,
+        })
+        .await
+        .unwrap();
+    let changed = f.ops.client(&env_named(&f.ops, "dev").await).await.unwrap();
+    assert!(!Arc::ptr_eq(&first.inner, &changed.inner));
+    let refused = f
+        .ops
+        .executions_poll(query(&["dev"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    assert_eq!(refused.errors.len(), 1, "the new key is the one sent");
+    assert!(
+        refused.errors[0].message.contains("401"),
+        "{:?}",
+        refused.errors
+    );
+
+    // Removed and added again: nothing of the old client is left.
+    f.ops.env_remove("dev".into()).await.unwrap();
+    f.ops
+        .env_add(EnvAdd {
+            name: "dev".into(),
+            url: f.sim("dev").url.clone(),
+            class: EnvClass::Development,
+            api_key: Secret::new(KEY),
+            git_repo: None,
+            git_branch: None,
+        })
+        .await
+        .unwrap();
+    let back = f
+        .ops
+        .executions_poll(query(&["dev"], &BTreeMap::new(), 5))
+        .await
+        .unwrap();
+    assert!(back.errors.is_empty(), "{:?}", back.errors);
+    assert_eq!(ids(&back, "dev").len(), 5);
+}
+
+async fn env_named(ops: &LocalOps, name: &str) -> crate::store::environments::EnvRow {
+    let mut conn = ops.store.conn().await.unwrap();
+    crate::store::environments::get(&mut conn, name)
+        .await
+        .unwrap()
 }

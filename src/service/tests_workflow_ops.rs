@@ -371,7 +371,7 @@ async fn an_approval_granted_by_someone_else_runs_the_request() {
         let label = store.label;
         let f = fixture(store, Policy::default()).await;
         let first = f.pick("prod", false, &[]).await;
-        let second = f.pick("prod", false, &[first.id.clone()]).await;
+        let second = f.pick("prod", false, std::slice::from_ref(&first.id)).await;
         let report = f
             .ops
             .workflow_op(op(

@@ -414,10 +414,16 @@ pub struct ExecutionsQuery {
     pub envs: Vec<String>,
     /// Per environment, the newest execution id already seen: only newer ones come back.
     pub after: std::collections::BTreeMap<String, String>,
-    /// Most executions per environment in one answer.
+    /// Most executions per environment on a first poll (no cursor); a poll with a
+    /// cursor catches up on everything newer, up to a cap (see `gaps`).
     pub limit: usize,
     pub status: Option<String>,
     pub workflow_id: Option<String>,
+    /// Per environment, executions the caller holds as unfinished (running,
+    /// waiting, new), id -> status: the page carries those whose status changed,
+    /// so a long run is updated when it ends.
+    #[serde(default)]
+    pub unfinished: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -437,9 +443,28 @@ pub struct ExecutionView {
 /// environments that could not be polled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExecutionsPage {
+    /// New executions, running ones, and held ones whose status changed.
     pub executions: Vec<ExecutionView>,
     pub cursors: std::collections::BTreeMap<String, String>,
     pub errors: Vec<EnvProblem>,
+    /// Bursts too large to catch up on in one poll: older executions left out.
+    #[serde(default)]
+    pub gaps: Vec<ExecutionGap>,
+    /// Executions the caller held as unfinished that n8n no longer has.
+    #[serde(default)]
+    pub gone: Vec<ExecutionRef>,
+}
+
+/// Executions of `env` after id `after` up to and including `until` that a poll
+/// left out, the burst being larger than it catches up on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionGap {
+    pub env: String,
+    pub after: String,
+    pub until: String,
+    /// How many at most, when ids are numbers (some ids may be running, deleted
+    /// or filtered out).
+    pub at_most: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

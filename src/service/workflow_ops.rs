@@ -11,6 +11,7 @@ use super::local::LocalOps;
 use super::types::*;
 use super::{ErrorKind, OpsError, OpsResult};
 use crate::domain::policy::{Decision, PolicyAction};
+use crate::domain::sync::Change;
 use crate::n8n::{N8nClient, N8nError, Tag, WorkflowRecord};
 use crate::store::audit::{self, NewAuditEvent, Outcome};
 use crate::store::bodies::{self, Claimant};
@@ -313,10 +314,11 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         let mut envs = HashMap::new();
         for t in targets {
-            if !envs.contains_key(&t.env) {
-                if let Some(env) = environments::find(&mut conn, &t.env).await? {
-                    envs.insert(t.env.clone(), env);
-                }
+            if envs.contains_key(&t.env) {
+                continue;
+            }
+            if let Some(env) = environments::find(&mut conn, &t.env).await? {
+                envs.insert(t.env.clone(), env);
             }
         }
         Ok(envs)
@@ -597,25 +599,27 @@ impl LocalOps {
         if let Some((mut row, new_bodies)) = put {
             let before = workflows::stored_one(&mut tx, env.id, &row.n8n_id).await?;
             row.change = match &before {
-                None => crate::domain::sync::Change::Added,
-                Some(s) if s.fingerprint == row.fingerprint => {
-                    crate::domain::sync::Change::Unchanged
-                }
-                Some(_) => crate::domain::sync::Change::Changed,
+                None => Change::Added,
+                Some(s) if s.fingerprint == row.fingerprint => Change::Unchanged,
+                Some(_) => Change::Changed,
             };
             replaced.extend(before.into_iter().flat_map(|s| [s.raw_hash, s.fingerprint]));
             bodies::put(&mut tx, claimant, new_bodies).await?;
             written.push(row);
         }
-        if let Some(id) = change.remove {
-            if let Some(s) = workflows::stored_one(&mut tx, env.id, &id).await? {
-                replaced.extend([s.raw_hash.clone(), s.fingerprint.clone()]);
-                removed.push(Removed {
-                    n8n_id: id,
-                    name: s.name,
-                    fingerprint: s.fingerprint,
-                });
-            }
+        let gone = match &change.remove {
+            Some(id) => workflows::stored_one(&mut tx, env.id, id)
+                .await?
+                .map(|s| (id.clone(), s)),
+            None => None,
+        };
+        if let Some((id, s)) = gone {
+            replaced.extend([s.raw_hash.clone(), s.fingerprint.clone()]);
+            removed.push(Removed {
+                n8n_id: id,
+                name: s.name,
+                fingerprint: s.fingerprint,
+            });
         }
         workflows::apply_changes(&mut tx, env.id, None, written, &removed, at).await?;
         bodies::release(&mut tx, claimant).await?;

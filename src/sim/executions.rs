@@ -226,6 +226,20 @@ impl Execution {
         })
     }
 
+    /// Ends a running or waiting execution now with `status` (and, when it failed,
+    /// `failure`), whatever its planned end. Ended ones stay as they are.
+    pub fn finish(&mut self, now: Ts, status: Status, failure: Option<Failure>) -> bool {
+        if !matches!(self.status, Status::Running | Status::Waiting | Status::New) {
+            return false;
+        }
+        self.pending = Some(Pending {
+            at: now,
+            status,
+            failure,
+        });
+        self.settle(now)
+    }
+
     /// Ends a running or waiting execution whose time has come.
     pub fn settle(&mut self, now: Ts) -> bool {
         let due = self.pending.as_ref().is_some_and(|p| p.at <= now);
@@ -413,6 +427,19 @@ impl ExecutionLog {
         }
         self.pending = still;
         ended
+    }
+
+    /// Ends a running or waiting execution now (see [`Execution::finish`]); `None`
+    /// when there is no such execution or it had already ended.
+    pub fn finish(
+        &mut self,
+        id: u64,
+        now: Ts,
+        status: Status,
+        failure: Option<Failure>,
+    ) -> Option<(u64, Status)> {
+        let e = self.get_mut(id)?;
+        e.finish(now, status, failure).then_some((id, status))
     }
 
     /// Links finished retries to the executions they retried (`retrySuccessId`).

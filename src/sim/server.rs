@@ -317,6 +317,17 @@ impl SimHandle {
             .run_workflow(workflow_id, Ts::now(), Some(status))?)
     }
 
+    /// Starts a run of a workflow now that stays `running` (listed only with
+    /// `status=running`, like n8n) until [`SimHandle::finish_execution`] ends it.
+    pub fn start_execution(&self, workflow_id: &str) -> Result<u64, SimError> {
+        Ok(self.sim.write().hold_running(workflow_id)?)
+    }
+
+    /// Ends a running or waiting execution now with this status.
+    pub fn finish_execution(&self, id: u64, status: Status) -> Result<(), SimError> {
+        Ok(self.sim.write().finish_execution(id, status)?)
+    }
+
     /// Records `count` executions now, as the background traffic would.
     pub fn run_executions(&self, count: usize) -> Vec<u64> {
         let mut store = self.sim.write();

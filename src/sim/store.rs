@@ -10,7 +10,7 @@ use super::error::ApiError;
 use super::executions::{self, ExecFilter, Execution, ExecutionLog, Mode, Snapshot, Status};
 use super::json::{Json, RawObject, Ts, null, raw_of, to_json};
 use super::rng::Rng;
-use super::runs::RunProfile;
+use super::runs::{self, RunProfile};
 use super::tags::Tags;
 use super::users::{SimUser, Users};
 use super::validate;
@@ -399,6 +399,44 @@ impl Store {
         e.settle(Ts::now());
         self.executions.push(e);
         Ok(exec_id)
+    }
+
+    /// Records a run of workflow `id` starting now that stays running until
+    /// [`Store::finish_execution`] ends it (a long run, for tests).
+    pub fn hold_running(&mut self, id: &str) -> Result<u64, ApiError> {
+        let snapshot = Snapshot::of(self.workflow(id).ok_or_else(ApiError::not_found)?);
+        let exec_id = self.executions.next_id();
+        let mut e = executions::plan(
+            exec_id,
+            snapshot,
+            &mut self.exec_rng,
+            Ts::now(),
+            None,
+            Some(Status::Running),
+        );
+        e.pending = None;
+        self.executions.push(e);
+        Ok(exec_id)
+    }
+
+    /// Ends running or waiting execution `id` now with `status`; a failed one gets
+    /// a failing node and error like any other. 404 when it does not exist, 409
+    /// when it has already ended.
+    pub fn finish_execution(&mut self, id: u64, status: Status) -> Result<(), ApiError> {
+        let e = self.executions.get(id).ok_or_else(ApiError::not_found)?;
+        let failure = match status {
+            Status::Error | Status::Crashed => {
+                let profile = e.snapshot.profile.clone();
+                runs::choose_failure(&profile, &mut self.exec_rng)
+            }
+            _ => None,
+        };
+        let ended = self
+            .executions
+            .finish(id, Ts::now(), status, failure)
+            .ok_or_else(|| ApiError::conflict(format!("Execution {id} has already ended")))?;
+        self.executions.link_retries(&[ended]);
+        Ok(())
     }
 
     /// Picks a workflow for the next simulated run: mostly active ones, now and

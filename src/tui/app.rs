@@ -74,7 +74,10 @@ enum ShellMsg {
 enum InputMode {
     Command(CommandLine),
     /// The `/` filter, applied as it is typed; `esc` puts `before` back.
-    Filter { input: InputLine, before: Filter },
+    Filter {
+        input: InputLine,
+        before: Filter,
+    },
 }
 
 pub struct App {
@@ -189,10 +192,7 @@ impl App {
     /// Spawned work panicked instead of answering (the panic is in the log).
     pub fn work_panicked(&mut self, target: Target) {
         let whose = match target {
-            Target::Pane(index) => self
-                .kinds
-                .get(index)
-                .map_or("a pane", |kind| kind.title()),
+            Target::Pane(index) => self.kinds.get(index).map_or("a pane", |kind| kind.title()),
             Target::Shell => "the shell",
         };
         self.flash_error(format!(
@@ -305,9 +305,7 @@ impl App {
                     self.finished.pop_front();
                 }
                 match error {
-                    Some(error) => {
-                        self.flash_error(format!("{title} {}: {error}", state.as_str()))
-                    }
+                    Some(error) => self.flash_error(format!("{title} {}: {error}", state.as_str())),
                     None => self.flash_info(format!("{title}: {}", state.as_str())),
                 }
                 self.load_envs();
@@ -342,6 +340,11 @@ impl App {
 
     pub fn draw(&mut self, frame: &mut Frame, now: Time) {
         let screen = frame.area();
+        // The theme's own background and text colours under everything.
+        frame.render_widget(
+            ratatui::widgets::Block::new().style(self.theme.base),
+            screen,
+        );
         let chrome = screen.height >= 8;
         let (header_area, body, status, hints) = if chrome {
             let body_height = screen.height - header::HEIGHT - footer::HEIGHT;
@@ -702,8 +705,8 @@ impl App {
             ShellMsg::Jobs(Ok(jobs)) => {
                 // Newest first: the header lists them oldest first.
                 for job in jobs.into_iter().rev() {
-                    let known = self.jobs.iter().any(|j| j.id == job.id)
-                        || self.finished.contains(&job.id);
+                    let known =
+                        self.jobs.iter().any(|j| j.id == job.id) || self.finished.contains(&job.id);
                     if !job.state.is_finished() && !known {
                         self.jobs.push(RunningJob {
                             id: job.id,
@@ -796,7 +799,11 @@ impl App {
         if let Some(modal) = self.confirms.front() {
             return if modal.needs_typing() {
                 (
-                    fixed(&[("type", "the name"), ("enter", "confirm"), ("esc", "cancel")]),
+                    fixed(&[
+                        ("type", "the name"),
+                        ("enter", "confirm"),
+                        ("esc", "cancel"),
+                    ]),
                     Vec::new(),
                 )
             } else {
@@ -818,7 +825,11 @@ impl App {
             }
             Some(InputMode::Filter { .. }) => {
                 return (
-                    fixed(&[("enter", "keep"), ("esc", "cancel"), ("!", "in front inverts")]),
+                    fixed(&[
+                        ("enter", "keep"),
+                        ("esc", "cancel"),
+                        ("!", "in front inverts"),
+                    ]),
                     Vec::new(),
                 );
             }

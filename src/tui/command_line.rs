@@ -251,7 +251,10 @@ impl CommandLine {
                     theme.base
                 };
                 Line::from(vec![
-                    Span::styled(format!(" :{:<word_width$}  ", s.word), theme.key.patch(style)),
+                    Span::styled(
+                        format!(" :{:<word_width$}  ", s.word),
+                        theme.key.patch(style),
+                    ),
                     Span::styled(s.help.clone(), theme.muted.patch(style)),
                 ])
             })

@@ -82,7 +82,11 @@ impl ConfirmModal {
 
     /// A box in the middle of `screen`.
     pub fn draw(&mut self, frame: &mut Frame, screen: Rect, theme: &Theme) {
-        let width = screen.width.saturating_sub(4).clamp(20, 64).min(screen.width);
+        let width = screen
+            .width
+            .saturating_sub(4)
+            .clamp(20, 64)
+            .min(screen.width);
         let inner_width = width.saturating_sub(4).max(1);
         let mut lines = vec![Line::raw(self.message.clone())];
         let mut height = wrapped_height(&self.message, inner_width);
@@ -198,7 +202,10 @@ mod tests {
             Answer::Yes(payload) => assert_eq!(payload.downcast_ref::<u32>(), Some(&42)),
             _ => panic!("y must confirm"),
         }
-        assert!(matches!(modal(None).on_key(key(KeyCode::Char('n'))), Answer::No));
+        assert!(matches!(
+            modal(None).on_key(key(KeyCode::Char('n'))),
+            Answer::No
+        ));
         assert!(matches!(modal(None).on_key(key(KeyCode::Esc)), Answer::No));
     }
 
@@ -213,6 +220,9 @@ mod tests {
             assert!(matches!(m.on_key(key(KeyCode::Char(c))), Answer::Pending));
         }
         assert!(matches!(m.on_key(key(KeyCode::Enter)), Answer::Yes(_)));
-        assert!(matches!(modal(Some("p")).on_key(key(KeyCode::Esc)), Answer::No));
+        assert!(matches!(
+            modal(Some("p")).on_key(key(KeyCode::Esc)),
+            Answer::No
+        ));
     }
 }

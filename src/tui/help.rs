@@ -91,7 +91,10 @@ pub fn lines(
         .max(KEYS_WIDTH);
     for c in commands {
         out.push(Line::from(vec![
-            Span::styled(format!("   {:<word_width$} ", format!(":{}", c.word)), theme.key),
+            Span::styled(
+                format!("   {:<word_width$} ", format!(":{}", c.word)),
+                theme.key,
+            ),
             Span::styled(c.help.clone(), theme.base),
         ]));
     }
@@ -134,7 +137,13 @@ impl Help {
         self.page.max(1) as isize
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, screen: Rect, lines: Vec<Line<'static>>, theme: &Theme) {
+    pub fn draw(
+        &mut self,
+        frame: &mut Frame,
+        screen: Rect,
+        lines: Vec<Line<'static>>,
+        theme: &Theme,
+    ) {
         let width = screen.width.saturating_sub(2).min(96);
         let height = screen.height.saturating_sub(2).min(lines.len() as u16 + 2);
         let area = Rect::new(

@@ -6,8 +6,8 @@ use super::app::{App, AppOptions, Spawned, Target};
 use super::keymap::Keymap;
 use super::pane::{Pane, PaneMsg};
 use super::panes::{
-    audit::AuditPane, diff::DiffPane, environments::EnvironmentsPane,
-    executions::ExecutionsPane, jobs::JobsPane, matrix::MatrixPane, workflows::WorkflowsPane,
+    audit::AuditPane, diff::DiffPane, environments::EnvironmentsPane, executions::ExecutionsPane,
+    jobs::JobsPane, matrix::MatrixPane, workflows::WorkflowsPane,
 };
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};

@@ -164,3 +164,55 @@ async fn background_traffic_creates_executions() {
     assert!(api.handle.execution_count() > 0);
     api.handle.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_held_run_stays_running_until_finished() {
+    let api = Api::start(SimOptions {
+        workflows: vec![workflow("A", true)],
+        ..SimOptions::default()
+    })
+    .await;
+    let wf = api.handle.workflow_ids()[0].clone();
+    let long = api.handle.start_execution(&wf).unwrap();
+    let later = api
+        .handle
+        .add_execution(&wf, ExecutionStatus::Success)
+        .unwrap();
+    let listed_ids = |v: &Value| -> Vec<String> {
+        v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (_, listed) = api.get("/executions").await;
+    assert_eq!(
+        listed_ids(&listed),
+        [later.to_string()],
+        "running is left out"
+    );
+    let (_, running) = api.get("/executions?status=running").await;
+    assert_eq!(listed_ids(&running), [long.to_string()]);
+    assert!(running["data"][0]["stoppedAt"].is_null());
+
+    api.handle
+        .finish_execution(long, ExecutionStatus::Error)
+        .unwrap();
+    let (_, listed) = api.get("/executions").await;
+    assert_eq!(listed_ids(&listed), [later.to_string(), long.to_string()]);
+    let (_, running) = api.get("/executions?status=running").await;
+    assert!(listed_ids(&running).is_empty());
+    let (_, ended) = api
+        .get(&format!("/executions/{long}?includeData=true"))
+        .await;
+    assert_eq!(ended["status"], "error");
+    assert!(ended["stoppedAt"].is_string());
+    assert!(ended["data"]["resultData"]["error"]["message"].is_string());
+    assert!(
+        api.handle
+            .finish_execution(long, ExecutionStatus::Success)
+            .is_err(),
+        "an ended run stays ended"
+    );
+}

@@ -222,9 +222,15 @@ async fn readonly_refuses_mutating_actions_with_a_flash() {
     let (mut app, log, _h) = app(true).await;
     drain(&log);
     press(&mut app, "Ad");
-    assert!(drain(&log).is_empty(), "neither activate nor delete reached the pane");
+    assert!(
+        drain(&log).is_empty(),
+        "neither activate nor delete reached the pane"
+    );
     let (text, error) = flash(&app).expect("a flash");
-    assert!(error && text.contains("Read-only") && text.contains("delete"), "{text}");
+    assert!(
+        error && text.contains("Read-only") && text.contains("delete"),
+        "{text}"
+    );
     press(&mut app, "j=");
     assert_eq!(
         drain(&log),
@@ -304,10 +310,16 @@ async fn the_filter_is_remembered_per_pane_and_esc_puts_it_back() {
     assert_eq!(app.filters[0].text, "sla");
     press(&mut app, "/x");
     let screen = render(&mut app, NARROW);
-    assert!(screen.contains("/slax"), "the line opens with the pane's filter:\n{screen}");
+    assert!(
+        screen.contains("/slax"),
+        "the line opens with the pane's filter:\n{screen}"
+    );
     key(&mut app, KeyCode::Esc);
     assert_eq!(app.filters[0].text, "sla", "esc cancels the edit");
-    assert_eq!(drain(&log).last().map(String::as_str), Some("Environments: filter sla"));
+    assert_eq!(
+        drain(&log).last().map(String::as_str),
+        Some("Environments: filter sla")
+    );
     let screen = render(&mut app, NARROW);
     assert!(screen.contains("filter /sla"), "{screen}");
     // j is text while the line is open, a move once it is closed.
@@ -362,7 +374,11 @@ async fn commands_aliases_and_pane_commands() {
     press(&mut app, ":ma");
     key(&mut app, KeyCode::Tab);
     key(&mut app, KeyCode::Enter);
-    assert_eq!(app.current_kind(), Some(PaneKind::Matrix), "tab completed :ma");
+    assert_eq!(
+        app.current_kind(),
+        Some(PaneKind::Matrix),
+        "tab completed :ma"
+    );
     press(&mut app, ":q");
     key(&mut app, KeyCode::Enter);
     assert!(app.should_quit());
@@ -457,7 +473,10 @@ async fn effects_open_panes_and_events_reach_header_and_panes() {
     assert!(app.jobs.is_empty());
     assert_eq!(app.unseen, 1);
     let (text, error) = flash(&app).expect("a flash");
-    assert!(error && text.contains("Sync all environments failed"), "{text}");
+    assert!(
+        error && text.contains("Sync all environments failed"),
+        "{text}"
+    );
     assert!(
         app.take_spawned().iter().any(|s| s.target == Target::Shell),
         "environments reload when a job finishes"
@@ -565,7 +584,10 @@ async fn snapshot_the_help_overlay() {
     render(&mut app, NARROW);
     press(&mut app, "G");
     let screen = render(&mut app, NARROW);
-    assert!(screen.contains("ctrl-u clears"), "scrolled to the end:\n{screen}");
+    assert!(
+        screen.contains("ctrl-u clears"),
+        "scrolled to the end:\n{screen}"
+    );
 }
 
 #[tokio::test]
@@ -599,7 +621,10 @@ async fn snapshot_readonly_and_a_flash() {
     app.focus = Some("staging".into());
     press(&mut app, "A");
     let screen = render(&mut app, NARROW);
-    assert!(!screen.contains("activate  "), "no mutating hint:\n{screen}");
+    assert!(
+        !screen.contains("activate  "),
+        "no mutating hint:\n{screen}"
+    );
     insta::assert_snapshot!("readonly_narrow", screen);
     insta::assert_snapshot!("readonly_wide", render(&mut app, WIDE));
 }

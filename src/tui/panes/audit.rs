@@ -68,15 +68,13 @@ impl AuditPane {
     fn show(&mut self, entries: Vec<AuditEntry>) {
         let selected = self.selected().map(|e| e.id);
         self.entries = entries;
-        self.entries.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
+        self.entries
+            .sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
         self.loaded = true;
         self.error = None;
         self.refilter();
         if let Some(id) = selected
-            && let Some(pos) = self
-                .visible
-                .iter()
-                .position(|&i| self.entries[i].id == id)
+            && let Some(pos) = self.visible.iter().position(|&i| self.entries[i].id == id)
         {
             self.cursor.selected = pos;
         }
@@ -197,7 +195,10 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         title.push(Span::styled(count, theme.muted));
     }
     if !pane.filter.is_empty() {
-        title.push(Span::styled(format!("/{} ", pane.filter.text), theme.accent));
+        title.push(Span::styled(
+            format!("/{} ", pane.filter.text),
+            theme.accent,
+        ));
     }
     if pane.loading && pane.loaded {
         title.push(Span::styled("refreshing… ", theme.muted));
@@ -211,7 +212,10 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let message = if !pane.loaded {
         Some(match &pane.error {
             Some(error) => vec![
-                Line::styled(format!("Could not load the audit log: {error}"), theme.error),
+                Line::styled(
+                    format!("Could not load the audit log: {error}"),
+                    theme.error,
+                ),
                 Line::styled(
                     format!("{} tries again.", ui.keymap.hint(Action::Refresh)),
                     theme.muted,
@@ -250,7 +254,9 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         (rest, 0)
     };
     let cells = |cols: Vec<(String, Style)>| -> Line<'static> {
-        let widths = [TIME_W, ACTOR_W, ACTION_W, ENV_W, OUTCOME_W, workflow_w, detail_w];
+        let widths = [
+            TIME_W, ACTOR_W, ACTION_W, ENV_W, OUTCOME_W, workflow_w, detail_w,
+        ];
         Line::from(
             cols.into_iter()
                 .zip(widths)
@@ -260,10 +266,12 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         )
     };
     let mut lines = vec![cells(
-        ["TIME", "ACTOR", "ACTION", "ENV", "OUTCOME", "WORKFLOW", "DETAIL"]
-            .into_iter()
-            .map(|h| (h.to_owned(), theme.muted))
-            .collect(),
+        [
+            "TIME", "ACTOR", "ACTION", "ENV", "OUTCOME", "WORKFLOW", "DETAIL",
+        ]
+        .into_iter()
+        .map(|h| (h.to_owned(), theme.muted))
+        .collect(),
     )];
     let height = usize::from(list.height.saturating_sub(1));
     let range = pane.cursor.window(height, pane.visible.len());
@@ -319,13 +327,18 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::tui::testing::{Fixture, Harness, NARROW, WIDE, now};
 
-    fn entry(id: i64, minutes_ago: i64, action: &str, env: Option<&str>, outcome: Outcome) -> AuditEntry {
+    fn entry(
+        id: i64,
+        minutes_ago: i64,
+        action: &str,
+        env: Option<&str>,
+        outcome: Outcome,
+    ) -> AuditEntry {
         AuditEntry {
             id,
             at: now() - chrono::Duration::minutes(minutes_ago),

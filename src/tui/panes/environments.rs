@@ -207,10 +207,8 @@ impl EnvironmentsPane {
         let current = self.form.as_mut().filter(|f| f.id == form);
         match (result, current) {
             (Ok(env), current) => {
-                let verb = match current.as_ref().and_then(|f| f.editing()) {
-                    Some(_) => "saved",
-                    None => "added",
-                };
+                let adding = current.as_ref().is_some_and(|f| f.editing().is_none());
+                let verb = if adding { "added" } else { "saved" };
                 if current.is_some() {
                     self.form = None;
                 }

@@ -1,9 +1,13 @@
 //! The Executions pane: one live stream of executions across every environment.
 //!
 //! Each environment is polled incrementally (per-environment cursors) when a tick finds
-//! a poll due. New executions are put in front of a ring buffer of at most `buffer`
-//! rows, so memory stays bounded however long the pane runs. Following keeps the
-//! cursor on the newest; paused, the view stays where it is and new rows are counted.
+//! a poll due. New executions go into a ring buffer of at most `buffer` rows, newest
+//! first, so memory stays bounded however long the pane runs. Each poll also brings
+//! the running executions and news of the rows held as unfinished: those rows are
+//! replaced where they are, so a long run shows while it runs and when it ends. A
+//! burst too large for one poll is caught up on only in part, and the pane says how
+//! many executions it had to skip. Following keeps the cursor on the newest; paused,
+//! the view stays where it is and new rows are counted.
 //! `enter` opens an execution's detail (failing node, error, node runs); a failed one
 //! can be retried after a confirmation.
 
@@ -13,7 +17,7 @@ mod tests;
 
 use crate::service::{
     EnvProblem, ExecutionDetail, ExecutionRef, ExecutionView, ExecutionsPage, ExecutionsQuery,
-    OpsResult,
+    OpsResult, newest_first,
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
@@ -21,10 +25,12 @@ use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use std::collections::{BTreeMap, VecDeque};
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-/// Executions asked of each environment in one poll.
+/// Executions asked of each environment on the first poll (later polls catch up
+/// on everything newer, up to the service's cap).
 const POLL_LIMIT: usize = 100;
 
 /// Statuses n8n gives executions (what `:status` accepts).
@@ -80,6 +86,9 @@ pub struct ExecutionsPane {
     cursors: BTreeMap<String, String>,
     /// Environments the last poll could not read.
     problems: Vec<EnvProblem>,
+    /// Per environment, how many older executions bursts made the polls skip, at
+    /// most (`None`: some, but n8n's ids did not tell how many).
+    skipped: BTreeMap<String, Option<u64>>,
     /// The last poll failed as a whole.
     failure: Option<String>,
     /// Bumped to drop the results of polls started before it.
@@ -110,6 +119,7 @@ impl ExecutionsPane {
             rows: VecDeque::new(),
             cursors: BTreeMap::new(),
             problems: Vec::new(),
+            skipped: BTreeMap::new(),
             failure: None,
             generation: 0,
             polling: false,
@@ -127,14 +137,23 @@ impl ExecutionsPane {
         }
     }
 
-    /// The query of the next poll: everything newer than what the buffer holds.
+    /// The query of the next poll: everything newer than what the buffer holds,
+    /// and news of the rows it holds as unfinished.
     fn query(&self) -> ExecutionsQuery {
+        let mut unfinished: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for e in self.rows.iter().filter(|e| e.unfinished()) {
+            unfinished
+                .entry(e.env.clone())
+                .or_default()
+                .insert(e.id.clone(), e.status.clone());
+        }
         ExecutionsQuery {
             envs: Vec::new(),
             after: self.cursors.clone(),
-            limit: POLL_LIMIT,
+            limit: POLL_LIMIT.min(self.buffer),
             status: None,
             workflow_id: None,
+            unfinished,
         }
     }
 
@@ -167,6 +186,7 @@ impl ExecutionsPane {
         self.rows.clear();
         self.cursors.clear();
         self.problems.clear();
+        self.skipped.clear();
         self.failure = None;
         self.polled_once = false;
         self.unseen = 0;
@@ -175,7 +195,7 @@ impl ExecutionsPane {
         self.poll(Instant::now(), cx);
     }
 
-    fn polled(&mut self, result: OpsResult<ExecutionsPage>) {
+    fn polled(&mut self, result: OpsResult<ExecutionsPage>, cx: &mut Cx) {
         self.polling = false;
         self.polled_once = true;
         match result {
@@ -183,30 +203,147 @@ impl ExecutionsPane {
                 self.failure = None;
                 self.problems = page.errors;
                 self.cursors = page.cursors;
+                for gap in page.gaps {
+                    let total = self.skipped.entry(gap.env).or_insert(Some(0));
+                    *total = total.zip(gap.at_most).map(|(sum, more)| sum + more);
+                }
+                let open = self
+                    .detail
+                    .as_ref()
+                    .map(|d| (d.execution.env.clone(), d.execution.id.clone()));
+                if !page.gone.is_empty() {
+                    self.rows
+                        .retain(|e| !page.gone.iter().any(|g| g.env == e.env && g.id == e.id));
+                }
                 self.take(page.executions);
+                if let Some((env, id)) = open {
+                    self.follow_detail(&env, &id, cx);
+                }
             }
             Err(e) => self.failure = Some(e.message),
         }
     }
 
-    /// Puts new executions (newest first) in front, dropping the oldest beyond the
-    /// buffer. Following, the cursor goes to the newest; paused, the view stays on the
-    /// same rows.
-    fn take(&mut self, new: Vec<ExecutionView>) {
-        let shown = new.iter().filter(|e| self.passes(e)).count();
-        for e in new.into_iter().rev() {
-            self.rows.push_front(e);
+    /// Puts a poll's executions in: a row already held is replaced where it is, a
+    /// new one goes where it belongs (newest first), and the oldest beyond the
+    /// buffer are dropped. Following, the cursor goes to the newest; paused, the
+    /// cursor stays on its row and the view does not move.
+    fn take(&mut self, incoming: Vec<ExecutionView>) {
+        let anchors = self
+            .paused
+            .then(|| (self.key_at(self.selected), self.key_at(self.offset)));
+        let mut fresh = Vec::new();
+        let mut replaced = Vec::new();
+        {
+            let held: HashMap<(&str, &str), usize> = self
+                .rows
+                .iter()
+                .enumerate()
+                .map(|(i, e)| ((e.env.as_str(), e.id.as_str()), i))
+                .collect();
+            for e in incoming {
+                match held.get(&(e.env.as_str(), e.id.as_str())) {
+                    Some(&i) => replaced.push((i, e)),
+                    None => fresh.push(e),
+                }
+            }
         }
-        self.rows.truncate(self.buffer);
-        if self.paused {
-            self.unseen += shown;
-            self.selected += shown;
-            self.offset += shown;
-        } else {
-            self.selected = 0;
-            self.offset = 0;
+        for (i, e) in replaced {
+            self.rows[i] = e;
+        }
+        fresh.sort_by(newest_first);
+        let shown = self.merge(fresh);
+        match anchors {
+            Some((selected, top)) => {
+                self.unseen += shown;
+                let visible = self.visible();
+                let position = |key: Option<(String, String)>| {
+                    let (env, id) = key?;
+                    visible
+                        .iter()
+                        .position(|&i| self.rows[i].env == env && self.rows[i].id == id)
+                };
+                if let Some(at) = position(selected) {
+                    self.selected = at;
+                }
+                if let Some(at) = position(top) {
+                    self.offset = at;
+                }
+            }
+            None => {
+                self.selected = 0;
+                self.offset = 0;
+            }
         }
         self.clamp();
+    }
+
+    /// Merges new rows (newest first) into the buffer, keeping at most `buffer`;
+    /// returns how many of those kept pass the filters.
+    fn merge(&mut self, fresh: Vec<ExecutionView>) -> usize {
+        if fresh.is_empty() {
+            return 0;
+        }
+        let held = std::mem::take(&mut self.rows);
+        let mut rows = VecDeque::with_capacity((held.len() + fresh.len()).min(self.buffer));
+        let (mut held, mut fresh) = (held.into_iter().peekable(), fresh.into_iter().peekable());
+        let mut shown = 0;
+        while rows.len() < self.buffer {
+            let take_fresh = match (fresh.peek(), held.peek()) {
+                (Some(new), Some(old)) => newest_first(new, old) != Ordering::Greater,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => break,
+            };
+            let next = if take_fresh {
+                fresh.next()
+            } else {
+                held.next()
+            };
+            if let Some(e) = next {
+                if take_fresh && self.passes(&e) {
+                    shown += 1;
+                }
+                rows.push_back(e);
+            }
+        }
+        self.rows = rows;
+        shown
+    }
+
+    /// The key (environment, id) of the row at this position among those shown.
+    fn key_at(&self, position: usize) -> Option<(String, String)> {
+        let index = *self.visible().get(position)?;
+        let e = self.rows.get(index)?;
+        Some((e.env.clone(), e.id.clone()))
+    }
+
+    /// An open detail follows its execution: when a poll brings it with another
+    /// status (a run that ended), the detail is read again.
+    fn follow_detail(&mut self, env: &str, id: &str, cx: &mut Cx) {
+        let Some(now) = self.rows.iter().find(|e| e.env == env && e.id == id) else {
+            return;
+        };
+        let Some(detail) = &mut self.detail else {
+            return;
+        };
+        if detail.execution.status == now.status {
+            return;
+        }
+        detail.execution = now.clone();
+        self.detail_generation += 1;
+        detail.generation = self.detail_generation;
+        let generation = detail.generation;
+        let target = ExecutionRef {
+            env: env.to_owned(),
+            id: id.to_owned(),
+        };
+        cx.spawn(move |ops| async move {
+            Msg::Detail {
+                generation,
+                result: ops.execution_get(target).await,
+            }
+        });
     }
 
     /// Whether a row passes the `/` filter and the `:` filters.
@@ -440,7 +577,7 @@ impl Pane for ExecutionsPane {
         match *msg {
             Msg::Polled { generation, result } => {
                 if generation == self.generation {
-                    self.polled(result);
+                    self.polled(result, cx);
                 }
             }
             Msg::Detail { generation, result } => {

@@ -289,7 +289,8 @@ impl Pane for JobsPane {
                 match result {
                     Ok(detail) => {
                         let live = self.logs.remove(&job_id).unwrap_or_default();
-                        self.logs.insert(job_id.clone(), merge_logs(detail.logs, &live));
+                        self.logs
+                            .insert(job_id.clone(), merge_logs(detail.logs, &live));
                         self.complete.insert(job_id);
                     }
                     Err(e) => cx.error(format!("Could not read the log of job {job_id}: {e}")),
@@ -426,7 +427,10 @@ fn draw_list(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         title.push(Span::styled(count, theme.muted));
     }
     if !pane.filter.is_empty() {
-        title.push(Span::styled(format!("/{} ", pane.filter.text), theme.accent));
+        title.push(Span::styled(
+            format!("/{} ", pane.filter.text),
+            theme.accent,
+        ));
     }
     if pane.loading && pane.loaded {
         title.push(Span::styled("refreshing… ", theme.muted));
@@ -466,7 +470,9 @@ fn draw_list(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         return;
     }
 
-    let log_height = (inner.height * 2 / 5).max(3).min(inner.height.saturating_sub(2));
+    let log_height = (inner.height * 2 / 5)
+        .max(3)
+        .min(inner.height.saturating_sub(2));
     let [list, log] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(log_height)]).areas(inner);
     draw_rows(pane, frame, list, ui);
@@ -489,10 +495,8 @@ const ID_W: u16 = 23;
 impl Columns {
     fn new(width: u16) -> Columns {
         let wide = width >= 120;
-        let fixed = STATE_W
-            + PROGRESS_W
-            + STARTED_W
-            + if wide { PHASE_W + ACTOR_W + ID_W } else { 0 };
+        let fixed =
+            STATE_W + PROGRESS_W + STARTED_W + if wide { PHASE_W + ACTOR_W + ID_W } else { 0 };
         Columns {
             title: width.saturating_sub(fixed + 1).max(8),
             wide,
@@ -536,7 +540,10 @@ fn draw_rows(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     }
     header.push(("STARTED".to_owned(), theme.muted));
     if cols.wide {
-        header.extend([("ACTOR".to_owned(), theme.muted), ("ID".to_owned(), theme.muted)]);
+        header.extend([
+            ("ACTOR".to_owned(), theme.muted),
+            ("ID".to_owned(), theme.muted),
+        ]);
     }
     let mut lines = vec![cols.line(header)];
     let height = usize::from(area.height.saturating_sub(1));
@@ -632,7 +639,10 @@ fn draw_detail(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     frame.render_widget(block, area);
     let d = match &detail.state {
         DetailState::Loading => {
-            frame.render_widget(Paragraph::new(Line::styled("Loading the job…", theme.muted)), inner);
+            frame.render_widget(
+                Paragraph::new(Line::styled("Loading the job…", theme.muted)),
+                inner,
+            );
             return;
         }
         DetailState::Failed(error) => {
@@ -749,10 +759,7 @@ fn progress(job: &JobView) -> String {
     let done = job.done.clamp(0, job.total) as u64;
     let total = job.total as u64;
     let pct = done * 100 / total;
-    format!(
-        "{} {pct:>3}%",
-        crate::tui::ui::bar(done, total, 10)
-    )
+    format!("{} {pct:>3}%", crate::tui::ui::bar(done, total, 10))
 }
 
 /// `5s ago`, `12m ago`, `3h ago`, `2d ago`.
@@ -769,7 +776,6 @@ fn ago(now: Time, then: Time) -> String {
 fn time(t: Time) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
-
 
 #[cfg(test)]
 mod tests;

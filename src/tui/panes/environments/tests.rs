@@ -410,3 +410,20 @@ async fn test_reports_version_api_and_latency() {
     assert!(matches!(pane.tests.get("dev"), Some(TestState::Done(t)) if t.ok));
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn tiny_screens_do_not_break_the_drawing() {
+    let mut h = Harness::new().await;
+    let fixture = Fixture::default();
+    let mut pane = with_envs(&fixture.envs);
+    pane.marks.insert("staging".into());
+    for size in [(1, 1), (4, 3), (20, 6), (40, 13)] {
+        fixture.render(&mut pane, size);
+    }
+    fill_add_form(&mut pane, &mut h, "qa", "ftp://x");
+    press(&mut pane, &mut h, KeyCode::Enter);
+    settle(&mut pane, &mut h).await;
+    for size in [(1, 1), (4, 3), (20, 6), (40, 13)] {
+        fixture.render(&mut pane, size);
+    }
+}

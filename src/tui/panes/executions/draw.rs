@@ -139,11 +139,21 @@ fn problem_lines<'a>(pane: &ExecutionsPane, theme: &Theme) -> Vec<Line<'a>> {
             Span::styled(p.message.clone(), theme.error),
         ]));
     }
+    for (env, at_most) in &pane.skipped {
+        let count = at_most.map_or_else(
+            || "older executions".into(),
+            |n| format!("up to {n} older executions"),
+        );
+        lines.push(Line::from(vec![
+            Span::styled(format!("~ {env}: "), theme.warn.bold()),
+            Span::styled(format!("{count} skipped (too many at once)"), theme.warn),
+        ]));
+    }
     if lines.len() > MAX_PROBLEM_LINES {
         let more = lines.len() - (MAX_PROBLEM_LINES - 1);
         lines.truncate(MAX_PROBLEM_LINES - 1);
         lines.push(Line::styled(
-            format!("! and {more} more environments failing"),
+            format!("! and {more} more problems with environments"),
             theme.error,
         ));
     }

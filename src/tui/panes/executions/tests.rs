@@ -2,7 +2,7 @@
 //! and its snapshots at 80x24 and wide.
 
 use super::*;
-use crate::service::{ErrorKind, ExecutionNodeRun, OpsError, time_from_ms};
+use crate::service::{ErrorKind, ExecutionGap, ExecutionNodeRun, OpsError, time_from_ms};
 use crate::tui::pane::Effect;
 use crate::tui::testing::{Fixture, Harness, NARROW, WIDE, now};
 
@@ -52,6 +52,8 @@ fn page_of(mut executions: Vec<ExecutionView>) -> ExecutionsPage {
         executions,
         cursors,
         errors: Vec::new(),
+        gaps: Vec::new(),
+        gone: Vec::new(),
     }
 }
 
@@ -486,4 +488,176 @@ async fn snapshot_detail() {
     insta::assert_snapshot!("detail_wide", f.render(&mut p, WIDE));
     assert!(p.back(), "esc closes the detail");
     assert!(!p.back(), "then the shell goes back");
+}
+
+// ---- long runs, gaps ----
+
+#[tokio::test]
+async fn running_rows_are_replaced_in_place_when_they_end() {
+    let mut h = Harness::new().await;
+    let mut p = pane();
+    deliver(&mut p, &mut h, page_of(stream()));
+    // A run that started before most of the stream, still going: it goes where
+    // it belongs by start time, not in front.
+    let long = exec("production", 90, 500, "running");
+    deliver(&mut p, &mut h, page_of(vec![long.clone()]));
+    assert_eq!(p.rows.len(), 13);
+    let at = shown_ids(&p).iter().position(|id| id == "90").unwrap();
+    assert!(at > 0, "sorted by start time");
+    assert!(
+        p.rows
+            .iter()
+            .zip(p.rows.iter().skip(1))
+            .all(|(a, b)| newest_first(a, b).is_le())
+    );
+    let q = p.query();
+    assert_eq!(q.unfinished.len(), 1);
+    assert_eq!(
+        q.unfinished["production"].get("90").map(String::as_str),
+        Some("running")
+    );
+
+    // It ends: the next poll brings it again and the row is replaced, not added.
+    let mut ended = long.clone();
+    ended.status = "error".into();
+    ended.stopped_at = Some(time_from_ms(now().timestamp_millis() - 20_000));
+    let mut page = page_of(vec![ended]);
+    page.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, page);
+    assert_eq!(p.rows.len(), 13, "replaced, not added");
+    assert_eq!(shown_ids(&p)[at], "90", "where it was");
+    assert_eq!(p.rows.iter().filter(|e| e.id == "90").count(), 1);
+    assert_eq!(p.rows[p.visible()[at]].status, "error");
+    assert!(p.query().unfinished.is_empty(), "nothing left to follow");
+}
+
+#[tokio::test]
+async fn updates_while_paused_do_not_move_the_view_or_count_as_new() {
+    let mut h = Harness::new().await;
+    let mut p = pane();
+    let mut list = stream();
+    list[5].status = "running".into();
+    list[5].stopped_at = None;
+    let running = list[5].id.clone();
+    deliver(&mut p, &mut h, page_of(list.clone()));
+    p.on_action(Action::Pause, &mut h.cx());
+    p.on_action(Action::Down, &mut h.cx());
+    p.on_action(Action::Down, &mut h.cx());
+    let held = p.target().unwrap().id.clone();
+
+    let mut ended = list[5].clone();
+    ended.status = "success".into();
+    let mut page = page_of(vec![ended, exec("staging", 300, 1, "success")]);
+    page.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, page);
+    assert_eq!(p.unseen, 1, "only the new row counts");
+    assert_eq!(p.target().unwrap().id, held);
+    let row = p.rows.iter().find(|e| e.id == running).unwrap();
+    assert_eq!(row.status, "success");
+
+    // A row that leaves the filter when it ends does not drag the cursor along.
+    p.on_command("status", "running", &mut h.cx());
+    assert!(shown_ids(&p).is_empty());
+}
+
+#[tokio::test]
+async fn out_of_order_rows_keep_the_buffer_bound() {
+    let mut h = Harness::new().await;
+    let mut p = ExecutionsPane::new(20, Duration::from_secs(3));
+    for round in 0..50u64 {
+        // New ones, plus an old run still going that the buffer has no room for.
+        let mut batch: Vec<ExecutionView> = (0..3)
+            .map(|i| {
+                exec(
+                    "staging",
+                    1000 + round * 3 + i,
+                    10_000 - (round * 3 + i) as i64,
+                    "success",
+                )
+            })
+            .collect();
+        batch.push(exec("production", 7, 50_000, "running"));
+        deliver(&mut p, &mut h, page_of(batch));
+        assert!(
+            p.rows.len() <= 20,
+            "{} rows after round {round}",
+            p.rows.len()
+        );
+    }
+    assert_eq!(p.rows.len(), 20);
+    assert!(
+        p.rows.iter().all(|e| e.id != "7"),
+        "the oldest does not stay"
+    );
+    assert_eq!(p.rows[0].id, "1149");
+}
+
+#[tokio::test]
+async fn vanished_rows_go_and_skipped_bursts_are_told() {
+    let mut h = Harness::new().await;
+    let f = Fixture::default();
+    let mut p = pane();
+    deliver(&mut p, &mut h, page_of(stream()));
+    let mut page = page_of(Vec::new());
+    page.cursors = p.cursors.clone();
+    page.gone.push(ExecutionRef {
+        env: "staging".into(),
+        id: "107".into(),
+    });
+    page.gaps.push(ExecutionGap {
+        env: "production".into(),
+        after: "111".into(),
+        until: "351".into(),
+        at_most: Some(240),
+    });
+    deliver(&mut p, &mut h, page);
+    assert_eq!(p.rows.len(), 11);
+    assert!(!shown_ids(&p).contains(&"107".to_string()));
+    let screen = f.render(&mut p, NARROW);
+    assert!(
+        screen.contains("production: up to 240 older executions skipped"),
+        "{screen}"
+    );
+
+    // Gaps add up until the pane starts over.
+    let mut page = page_of(Vec::new());
+    page.cursors = p.cursors.clone();
+    page.gaps.push(ExecutionGap {
+        env: "production".into(),
+        after: "1351".into(),
+        until: "1361".into(),
+        at_most: Some(10),
+    });
+    deliver(&mut p, &mut h, page);
+    assert_eq!(p.skipped.get("production"), Some(&Some(250)));
+    p.on_action(Action::Refresh, &mut h.cx());
+    assert!(p.skipped.is_empty());
+}
+
+#[tokio::test]
+async fn an_open_detail_is_read_again_when_its_run_ends() {
+    let mut h = Harness::new().await;
+    let mut p = pane();
+    deliver(
+        &mut p,
+        &mut h,
+        page_of(vec![exec("production", 42, 30, "running")]),
+    );
+    p.on_action(Action::Enter, &mut h.cx());
+    let opened = p.detail.as_ref().unwrap().generation;
+    h.effects.clear();
+
+    // The same status again: nothing to read.
+    let mut page = page_of(vec![exec("production", 42, 30, "running")]);
+    page.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, page);
+    assert_eq!(spawned(&h), 0);
+
+    let mut page = page_of(vec![exec("production", 42, 30, "success")]);
+    page.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, page);
+    assert_eq!(spawned(&h), 1, "the detail is read again");
+    let detail = p.detail.as_ref().unwrap();
+    assert_ne!(detail.generation, opened, "the first answer is now stale");
+    assert_eq!(detail.execution.status, "success");
 }

@@ -52,9 +52,30 @@ fn listed(pane: &mut JobsPane, h: &mut Harness, jobs: Vec<JobView>) {
 
 fn sample() -> Vec<JobView> {
     vec![
-        job("20261122-115500-a1b2c3", "Sync all environments", JobState::Running, 2, 3, 5),
-        job("20261122-110000-d4e5f6", "Sync production", JobState::Failed, 1, 1, 60),
-        job("20261121-090000-0a0b0c", "Sync development", JobState::Succeeded, 1, 1, 1620),
+        job(
+            "20261122-115500-a1b2c3",
+            "Sync all environments",
+            JobState::Running,
+            2,
+            3,
+            5,
+        ),
+        job(
+            "20261122-110000-d4e5f6",
+            "Sync production",
+            JobState::Failed,
+            1,
+            1,
+            60,
+        ),
+        job(
+            "20261121-090000-0a0b0c",
+            "Sync development",
+            JobState::Succeeded,
+            1,
+            1,
+            1620,
+        ),
     ]
 }
 
@@ -66,7 +87,10 @@ async fn with_jobs() -> (JobsPane, Harness) {
     listed(&mut pane, &mut h, sample());
     for (level, message) in [
         (LogLevel::Info, "development: 60 workflows, 12 credentials"),
-        (LogLevel::Warn, "staging: 2 workflows could not be normalized"),
+        (
+            LogLevel::Warn,
+            "staging: 2 workflows could not be normalized",
+        ),
         (LogLevel::Info, "staging: 58 workflows, 9 credentials"),
     ] {
         pane.on_event(
@@ -136,7 +160,11 @@ async fn snapshots_of_a_jobs_full_log() {
         job: sample()[1].clone(),
         logs: vec![
             line(LogLevel::Info, "syncing production", 3600),
-            line(LogLevel::Error, "production: connection refused (http://127.0.0.1:5680)", 3590),
+            line(
+                LogLevel::Error,
+                "production: connection refused (http://127.0.0.1:5680)",
+                3590,
+            ),
         ],
     };
     detail.job.error = Some("production: connection refused".into());
@@ -243,7 +271,9 @@ async fn selecting_a_job_started_before_reads_its_stored_log_once() {
         pane.on_msg(msg, &mut h.cx());
     }
     assert!(
-        h.effects.iter().any(|e| matches!(e, Effect::Error(m) if m.contains("20261122-110000-d4e5f6"))),
+        h.effects
+            .iter()
+            .any(|e| matches!(e, Effect::Error(m) if m.contains("20261122-110000-d4e5f6"))),
         "the error names the job"
     );
 }

@@ -120,6 +120,8 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
 /// Where things go across the screen, fixed for one frame.
 struct Layout {
     x: u16,
+    /// Just past the last usable cell.
+    right: u16,
     name_width: u16,
     /// (column index, x, width) of the environment columns on screen.
     columns: Vec<(usize, u16, u16)>,
@@ -130,8 +132,8 @@ struct Layout {
 impl Layout {
     fn new(pane: &MatrixPane, inner: Rect) -> Layout {
         let widths: Vec<u16> = pane.grid.columns.iter().map(column_width).collect();
-        let all: u16 = widths.iter().map(|w| w + 1).sum();
-        let want = (pane.grid.name_width + 2).clamp(12, MAX_NAME);
+        let all = widths.iter().fold(0u16, |sum, w| sum.saturating_add(w + 1));
+        let want = pane.grid.name_width.saturating_add(2).clamp(12, MAX_NAME);
         let name_width = if want + all <= inner.width {
             want
         } else {
@@ -163,12 +165,16 @@ impl Layout {
             .skip(col_offset)
             .take(fits(col_offset))
         {
-            columns.push((i, x, w.min(room)));
-            x += w + 1;
+            if x >= inner.right() {
+                break;
+            }
+            columns.push((i, x, w.min(inner.right() - x)));
+            x = x.saturating_add(w + 1);
         }
         let more_right = col_offset + columns.len() < widths.len();
         Layout {
             x: inner.x,
+            right: inner.right(),
             name_width,
             columns,
             col_offset,
@@ -209,10 +215,10 @@ fn header(pane: &MatrixPane, layout: &Layout, y: u16, buf: &mut Buffer, theme: &
         let start = x + width.saturating_sub(name_width) / 2;
         buf.set_stringn(start, y, &column.name, usize::from(width), style);
     }
-    if layout.col_offset > 0 {
+    if layout.col_offset > 0 && layout.name_width > 0 {
         buf.set_string(layout.x + layout.name_width - 1, y, "‹", theme.accent);
     }
-    if layout.more_right {
+    if layout.more_right && layout.right_edge() < layout.right {
         buf.set_string(layout.right_edge(), y, "›", theme.accent);
     }
 }

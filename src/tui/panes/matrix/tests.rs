@@ -484,6 +484,22 @@ async fn a_finished_sync_reloads() {
 }
 
 #[test]
+fn tiny_screens_do_not_break_the_drawing() {
+    let fixture = Fixture::default();
+    let mut pane = MatrixPane::new();
+    pane.show(large(40, 10));
+    pane.select(3, 9);
+    for size in [(1, 1), (3, 3), (8, 4), (20, 5), (30, 2), (40, 10)] {
+        fixture.render(&mut pane, size);
+    }
+    let mut pane = populated();
+    pane.set_filter(Filter::parse("none such"));
+    for size in [(1, 1), (5, 3), (12, 4)] {
+        fixture.render(&mut pane, size);
+    }
+}
+
+#[test]
 fn ten_thousand_rows_by_ten_environments_build_and_draw() {
     let fixture = Fixture::default();
     let mut pane = MatrixPane::new();

@@ -515,8 +515,7 @@ fn draw_document(
 fn draw_graph(detail: &mut Detail, area: Rect, buf: &mut ratatui::buffer::Buffer, ui: &Ui) {
     let theme = ui.theme;
     let graph = &mut detail.graph;
-    let mut notes = Vec::new();
-    if graph.dangling > 0 {
+    let canvas = if graph.dangling > 0 {
         let mut text = format!("⚠ {} dangling connections", graph.dangling);
         if graph.unplaced_dangling > 0 {
             text.push_str(&format!(
@@ -525,27 +524,12 @@ fn draw_graph(detail: &mut Detail, area: Rect, buf: &mut ratatui::buffer::Buffer
                 ui.keymap.hint(crate::tui::action::Action::Graph)
             ));
         }
-        notes.push(Span::styled(text, theme.error));
-    }
-    if graph.width > area.width || graph.height > area.height.saturating_sub(1) {
-        notes.push(Span::styled(
-            format!(
-                "  {}{}{}{} scroll",
-                ui.keymap.hint(crate::tui::action::Action::Left),
-                ui.keymap.hint(crate::tui::action::Action::Down),
-                ui.keymap.hint(crate::tui::action::Action::Up),
-                ui.keymap.hint(crate::tui::action::Action::Right),
-            ),
-            theme.muted,
-        ));
-    }
-    let canvas = if notes.is_empty() {
-        area
-    } else {
         let [note, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
-        buf.set_line(note.x, note.y, &Line::from(notes), note.width);
+        buf.set_line(note.x, note.y, &Line::styled(text, theme.error), note.width);
         rest
+    } else {
+        area
     };
     if graph.is_empty() {
         Paragraph::new(Line::styled("No nodes to draw.", theme.muted)).render(canvas, buf);

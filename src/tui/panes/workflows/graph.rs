@@ -15,12 +15,12 @@ use ratatui::text::Span;
 use std::collections::HashMap;
 
 /// Columns between two layers: 3 lanes for vertical runs, a run-in and the arrow.
-const GAP: u16 = 6;
-const LANES: u16 = 3;
+const GAP: u32 = 6;
+const LANES: usize = 3;
 /// Rows per grid row: a box is 3 high, then a blank row.
-const PITCH: u16 = 4;
-const MIN_BOX: u16 = 10;
-const MAX_BOX: u16 = 28;
+const PITCH: u32 = 4;
+const MIN_BOX: u32 = 10;
+const MAX_BOX: u32 = 28;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum BoxKind {
@@ -37,7 +37,7 @@ struct NodeBox {
     /// Under the box: the node type, or "missing".
     caption: String,
     kind: BoxKind,
-    width: u16,
+    width: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +45,8 @@ struct Edge {
     dangling: bool,
 }
 
-/// A workflow's graph, ready to draw at any scroll position.
+/// A workflow's graph, ready to draw at any scroll position. Coordinates are cells of
+/// the whole drawing (`u32`: a graph may be larger than a screen can address).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GraphView {
     boxes: Vec<NodeBox>,
@@ -54,15 +55,15 @@ pub struct GraphView {
     /// Which box sits at each place of the layout.
     at: HashMap<Place, usize>,
     /// Left edge and width of each column.
-    columns: Vec<(u16, u16)>,
+    columns: Vec<(u32, u32)>,
     /// Connections whose two ends are both missing: not drawn, only counted.
     pub unplaced_dangling: usize,
     /// Connections with at least one missing end.
     pub dangling: usize,
-    pub width: u16,
-    pub height: u16,
+    pub width: u32,
+    pub height: u32,
     /// The top-left cell on screen.
-    pub scroll: (u16, u16),
+    pub scroll: (u32, u32),
 }
 
 impl GraphView {
@@ -124,12 +125,12 @@ impl GraphView {
             widths[place.layer] = widths[place.layer].max(b.width);
         }
         let mut columns = Vec::with_capacity(widths.len());
-        let mut x: u16 = 0;
+        let mut x: u32 = 0;
         for w in widths {
             columns.push((x, w));
             x = x.saturating_add(w).saturating_add(GAP);
         }
-        let rows = u16::try_from(layout.rows).unwrap_or(u16::MAX);
+        let rows = u32::try_from(layout.rows).unwrap_or(u32::MAX);
         let at = layout
             .nodes
             .iter()
@@ -156,9 +157,9 @@ impl GraphView {
 
     /// Moves the view by (columns, rows), kept within the graph for a view of `size`.
     pub fn scroll_by(&mut self, dx: i32, dy: i32, size: (u16, u16)) {
-        let clamp = |at: u16, by: i32, total: u16, view: u16| {
-            let max = i32::from(total.saturating_sub(view));
-            u16::try_from((i32::from(at) + by).clamp(0, max.max(0))).unwrap_or(0)
+        let clamp = |at: u32, by: i32, total: u32, view: u16| {
+            let max = i64::from(total.saturating_sub(u32::from(view)));
+            u32::try_from((i64::from(at) + i64::from(by)).clamp(0, max)).unwrap_or(0)
         };
         self.scroll = (
             clamp(self.scroll.0, dx, self.width, size.0),
@@ -166,7 +167,7 @@ impl GraphView {
         );
     }
 
-    fn box_rect(&self, i: usize) -> (u16, u16, u16) {
+    fn box_rect(&self, i: usize) -> (u32, u32, u32) {
         let place = self.layout.nodes[i];
         let (x, _) = self.columns[place.layer];
         (x, row_y(place), self.boxes[i].width)
@@ -271,7 +272,7 @@ impl GraphView {
             BoxKind::Disabled => (theme.muted, theme.muted),
             BoxKind::Missing => (theme.error, theme.error),
         };
-        let inner = usize::from(w.saturating_sub(2));
+        let inner = usize::try_from(w.saturating_sub(2)).unwrap_or(0);
         let caption = fit(&b.caption, inner.saturating_sub(2));
         let caption_width = Span::raw(caption.as_str()).width();
         let top = format!("╭{}╮", "─".repeat(inner));
@@ -304,7 +305,7 @@ impl NodeBox {
         let text = Span::raw(label)
             .width()
             .max(Span::raw(caption.as_str()).width());
-        let width = u16::try_from(text)
+        let width = u32::try_from(text)
             .unwrap_or(MAX_BOX)
             .saturating_add(4)
             .clamp(MIN_BOX, MAX_BOX);
@@ -328,20 +329,20 @@ fn caption(node_type: &str) -> String {
     }
 }
 
-fn row_y(place: Place) -> u16 {
-    u16::try_from(place.row)
-        .unwrap_or(u16::MAX)
+fn row_y(place: Place) -> u32 {
+    u32::try_from(place.row)
+        .unwrap_or(u32::MAX)
         .saturating_mul(PITCH)
 }
 
-fn mid_y(place: Place) -> u16 {
+fn mid_y(place: Place) -> u32 {
     row_y(place).saturating_add(1)
 }
 
 /// Edges leaving different rows of a column take different lanes of the gap, so
 /// lines that cross stay apart.
-fn lane_of(place: Place) -> u16 {
-    u16::try_from(place.row % usize::from(LANES)).unwrap_or(0)
+fn lane_of(place: Place) -> u32 {
+    u32::try_from(place.row % LANES).unwrap_or(0)
 }
 
 /// `text` cut to `max` cells, with an ellipsis when cut.
@@ -374,13 +375,13 @@ const RIGHT: u8 = 8;
 /// The cells on screen, each with the directions lines leave it in.
 struct Canvas {
     area: Rect,
-    scroll: (u16, u16),
+    scroll: (u32, u32),
     cells: Vec<u8>,
     dangling: Vec<bool>,
 }
 
 impl Canvas {
-    fn new(area: Rect, scroll: (u16, u16)) -> Canvas {
+    fn new(area: Rect, scroll: (u32, u32)) -> Canvas {
         let size = usize::from(area.width) * usize::from(area.height);
         Canvas {
             area,
@@ -391,20 +392,21 @@ impl Canvas {
     }
 
     /// The index of graph cell (x, y) on screen, when it is.
-    fn index(&self, x: u16, y: u16) -> Option<usize> {
-        let (sx, sy) = (x.checked_sub(self.scroll.0)?, y.checked_sub(self.scroll.1)?);
-        (sx < self.area.width && sy < self.area.height)
-            .then(|| usize::from(sy) * usize::from(self.area.width) + usize::from(sx))
+    fn index(&self, x: u32, y: u32) -> Option<usize> {
+        let sx = usize::try_from(x.checked_sub(self.scroll.0)?).ok()?;
+        let sy = usize::try_from(y.checked_sub(self.scroll.1)?).ok()?;
+        let (width, height) = (usize::from(self.area.width), usize::from(self.area.height));
+        (sx < width && sy < height).then_some(sy * width + sx)
     }
 
-    fn mark(&mut self, x: u16, y: u16, bits: u8, dangling: bool) {
+    fn mark(&mut self, x: u32, y: u32, bits: u8, dangling: bool) {
         if let Some(i) = self.index(x, y) {
             self.cells[i] |= bits;
             self.dangling[i] |= dangling;
         }
     }
 
-    fn hline(&mut self, x1: u16, x2: u16, y: u16, dangling: bool) {
+    fn hline(&mut self, x1: u32, x2: u32, y: u32, dangling: bool) {
         let (a, b) = (x1.min(x2), x1.max(x2));
         if a == b {
             return;
@@ -421,7 +423,7 @@ impl Canvas {
         }
     }
 
-    fn vline(&mut self, x: u16, y1: u16, y2: u16, dangling: bool) {
+    fn vline(&mut self, x: u32, y1: u32, y2: u32, dangling: bool) {
         let (a, b) = (y1.min(y2), y1.max(y2));
         if a == b {
             return;
@@ -457,30 +459,32 @@ impl Canvas {
         }
     }
 
-    fn overlaps(&self, x: u16, y: u16, w: u16, h: u16) -> bool {
+    fn overlaps(&self, x: u32, y: u32, w: u32, h: u32) -> bool {
         let (sx, sy) = self.scroll;
-        x < sx + self.area.width && x + w > sx && y < sy + self.area.height && y + h > sy
+        let (width, height) = (u32::from(self.area.width), u32::from(self.area.height));
+        x < sx + width && x + w > sx && y < sy + height && y + h > sy
     }
 
     /// Writes `text` at graph cell (x, y), clipped to the screen.
-    fn put(&self, buf: &mut Buffer, x: u16, y: u16, text: &str, style: Style) {
+    fn put(&self, buf: &mut Buffer, x: u32, y: u32, text: &str, style: Style) {
         let (sx, sy) = self.scroll;
-        if y < sy || y >= sy + self.area.height {
+        let (width, height) = (u32::from(self.area.width), u32::from(self.area.height));
+        let Some(row) = y.checked_sub(sy).filter(|r| *r < height) else {
             return;
-        }
-        let screen_y = self.area.y + (y - sy);
+        };
+        let screen_y = self.area.y + u16::try_from(row).unwrap_or(0);
         let mut col = x;
         for c in text.chars() {
             let mut tmp = [0u8; 4];
             let symbol = &*c.encode_utf8(&mut tmp);
-            let w = u16::try_from(Span::raw(symbol).width()).unwrap_or(1);
-            if col >= sx && col + w <= sx + self.area.width {
-                let screen_x = self.area.x + (col - sx);
+            let w = u32::try_from(Span::raw(symbol).width()).unwrap_or(1);
+            if col >= sx && col + w <= sx + width {
+                let screen_x = self.area.x + u16::try_from(col - sx).unwrap_or(0);
                 if let Some(cell) = buf.cell_mut((screen_x, screen_y)) {
                     cell.set_symbol(symbol).set_style(style);
                 }
             }
-            col = col.saturating_add(w);
+            col += w;
         }
     }
 }

@@ -1,112 +1,404 @@
-//! Workflow operations from the pane: the inline inputs (tags, upload paths, download
-//! path) and what each answer of the service turns into: a flash, a confirmation that
-//! resends the request confirmed, a report of an upload's files.
+//! Workflow operations from the pane: each is one `Ops` call over the selected or
+//! marked workflows, and each answer of the policy becomes what the person sees: a
+//! flash, a confirmation that resends the request confirmed, an approval's number, a
+//! report of an upload's files.
 
 use super::detail::{DocLine, Tone};
+use super::prompt::{self, Prompt, PromptKind};
+use super::{Msg, Report, WorkflowsPane};
+use crate::domain::environment::EnvClass;
 use crate::service::{
-    OpOutcome, UploadRejected, UploadReport, WorkflowAction, WorkflowOpReport, WorkflowOpRequest,
-    WorkflowRef,
+    DownloadRequest, OpOutcome, Ops, OpsResult, UploadFile, UploadRejected, UploadReport,
+    UploadRequest, WorkflowAction, WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef,
 };
-use crate::tui::theme::Theme;
-use crossterm::event::{KeyCode, KeyEvent};
-use ratatui::buffer::Buffer;
-use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
-use ratatui_textarea::TextArea;
+use crate::tui::action::Action;
+use crate::tui::pane::{Confirm, Cx};
+use std::sync::Arc;
 
-/// What an inline input is for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum PromptKind {
-    Tag { targets: Vec<WorkflowRef> },
-    Upload { env: String },
-    Download { targets: Vec<WorkflowRef> },
-}
-
-/// A one-line input drawn at the bottom of the pane.
-#[derive(Debug)]
-pub(super) struct Prompt {
-    pub kind: PromptKind,
-    pub input: TextArea<'static>,
-    title: String,
-}
-
-/// What a key did to the prompt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum PromptEvent {
-    None,
-    Submit(String),
-    Cancel,
-}
-
-impl Prompt {
-    pub fn tag(targets: Vec<WorkflowRef>) -> Prompt {
-        let title = format!("Tags for {}: +add -remove", count(targets.len()));
-        Prompt::with(PromptKind::Tag { targets }, title, "", "+billing -legacy")
+impl WorkflowsPane {
+    pub(super) fn send(&mut self, request: WorkflowOpRequest, cx: &mut Cx) {
+        cx.spawn(move |ops| async move {
+            Msg::Ran {
+                result: ops.workflow_op(request.clone()).await,
+                request,
+            }
+        });
     }
 
-    pub fn upload(env: String) -> Prompt {
-        let title = format!("Upload to {env}: paths of .json or .zip files");
-        Prompt::with(
-            PromptKind::Upload { env },
-            title,
-            "",
-            "./orders.json ./exports.zip",
-        )
+    /// Activate, deactivate or tag: sent at once; the policy may ask to confirm.
+    pub(super) fn run(&mut self, action: WorkflowAction, targets: Vec<WorkflowRef>, cx: &mut Cx) {
+        if targets.is_empty() {
+            cx.info("No workflow selected.");
+            return;
+        }
+        self.send(
+            WorkflowOpRequest {
+                action,
+                targets,
+                confirmed: false,
+            },
+            cx,
+        );
     }
 
-    pub fn download(targets: Vec<WorkflowRef>, default_path: &str) -> Prompt {
-        let title = format!("Download {} as a ZIP to", count(targets.len()));
-        Prompt::with(PromptKind::Download { targets }, title, default_path, "")
+    /// Deleting always asks first; for good, by typing the environment's name.
+    pub(super) fn confirm_delete(&mut self, hard: bool, cx: &mut Cx) {
+        let targets = self.targets();
+        let Some((first, _)) = targets.first() else {
+            cx.info("No workflow selected.");
+            return;
+        };
+        let what = self.describe_all(&targets);
+        let request = WorkflowOpRequest {
+            action: WorkflowAction::Delete { hard },
+            targets: targets.iter().map(|(t, _)| t.clone()).collect(),
+            confirmed: true,
+        };
+        let confirm = if hard {
+            let env = first.env.clone();
+            if targets.iter().any(|(t, _)| t.env != env) {
+                cx.error("Delete for good works on one environment at a time: mark workflows of one environment.");
+                return;
+            }
+            Confirm {
+                title: format!("Delete {what} for good?"),
+                message: format!(
+                    "{what} will be deleted from {env} and not kept in the trash. This cannot be undone. Type {env} to confirm."
+                ),
+                type_to_confirm: Some(env),
+                payload: Box::new(Msg::Send(request)),
+            }
+        } else {
+            Confirm {
+                title: format!("Delete {what}?"),
+                message: format!(
+                    "{what} will be deleted from n8n. The store keeps a copy in the trash, from where it can be restored."
+                ),
+                type_to_confirm: None,
+                payload: Box::new(Msg::Send(request)),
+            }
+        };
+        cx.confirm(confirm);
     }
 
-    fn with(kind: PromptKind, title: String, text: &str, placeholder: &str) -> Prompt {
-        let mut input = TextArea::new(vec![text.to_owned()]);
-        input.move_cursor(ratatui_textarea::CursorMove::End);
-        input.set_placeholder_text(placeholder);
-        Prompt { kind, input, title }
+    /// The environment an upload goes to: the one the catalog shows, else the one of
+    /// the row under the cursor.
+    fn focus_env(&self) -> Option<String> {
+        self.catalog
+            .env
+            .clone()
+            .or_else(|| self.catalog.current().map(|w| w.env.clone()))
     }
 
-    pub fn text(&self) -> String {
-        self.input.lines().concat().trim().to_owned()
-    }
-
-    pub fn on_key(&mut self, key: KeyEvent) -> PromptEvent {
-        match key.code {
-            KeyCode::Esc => PromptEvent::Cancel,
-            KeyCode::Enter => PromptEvent::Submit(self.text()),
+    pub(super) fn open_prompt(&mut self, action: Action, cx: &mut Cx) {
+        let targets: Vec<WorkflowRef> = self.targets().into_iter().map(|(t, _)| t).collect();
+        let prompt = match action {
+            Action::Tag if !targets.is_empty() => Prompt::tag(targets),
+            Action::Download if !targets.is_empty() => {
+                let env = match targets.first() {
+                    Some(first) if targets.iter().all(|t| t.env == first.env) => first.env.clone(),
+                    _ => "all".to_string(),
+                };
+                let today = self
+                    .today
+                    .unwrap_or_else(|| chrono::Utc::now().date_naive());
+                let path = prompt::default_download_path(&env, today);
+                Prompt::download(targets, &path)
+            }
+            Action::Upload => match self.focus_env() {
+                Some(env) => Prompt::upload(env),
+                None => {
+                    cx.error("Choose the environment to upload to first (:wf NAME).");
+                    return;
+                }
+            },
             _ => {
-                self.input.input(key);
-                PromptEvent::None
+                cx.info("No workflow selected.");
+                return;
+            }
+        };
+        self.prompt = Some(prompt);
+    }
+
+    pub(super) fn submit_prompt(&mut self, kind: PromptKind, text: String, cx: &mut Cx) {
+        match kind {
+            PromptKind::Tag { targets } => match prompt::parse_tags(&text) {
+                Ok((add, remove)) => self.run(WorkflowAction::Tag { add, remove }, targets, cx),
+                Err(e) => cx.error(e),
+            },
+            PromptKind::Upload { env } => {
+                let paths = prompt::split_paths(&text);
+                if paths.is_empty() {
+                    cx.error(format!(
+                        "Type the paths of .json or .zip files to upload to {env}."
+                    ));
+                    return;
+                }
+                cx.spawn(move |ops| upload(ops, env, paths));
+            }
+            PromptKind::Download { targets } => {
+                if text.is_empty() {
+                    cx.error("Type the path of the ZIP file to write.");
+                    return;
+                }
+                cx.spawn(move |ops| download(ops, targets, text));
             }
         }
     }
 
-    /// Three rows at the bottom of `area`: a border with the title, the input.
-    pub fn draw(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme) {
-        let height = 3.min(area.height);
-        let rect = Rect {
-            y: area.bottom() - height,
-            height,
-            ..area
+    /// The diff of this workflow against the same-named one in the next environment
+    /// in class order (or the previous, from the last).
+    pub(super) fn open_diff(&mut self, cx: &mut Cx) {
+        let current = match &self.detail {
+            Some(_) => self.targets().into_iter().next(),
+            None => self.catalog.current().map(|w| {
+                let target = WorkflowRef {
+                    env: w.env.clone(),
+                    id: w.id.clone(),
+                };
+                (target, w.name.clone())
+            }),
         };
-        Clear.render(rect, buf);
-        let block = Block::bordered()
-            .border_style(theme.border_focus)
-            .title(Span::styled(format!(" {} ", self.title), theme.title))
-            .title_bottom(Line::from(vec![
-                Span::styled(" enter", theme.key),
-                Span::styled(" ok  ", theme.muted),
-                Span::styled("esc", theme.key),
-                Span::styled(" cancel ", theme.muted),
-            ]));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
-        self.input.set_style(theme.base);
-        self.input.set_cursor_line_style(theme.base);
-        self.input.set_placeholder_style(theme.muted);
-        (&self.input).render(inner, buf);
+        let Some((this, name)) = current else {
+            cx.info("No workflow selected.");
+            return;
+        };
+        cx.spawn(move |ops| async move { Msg::DiffWith(diff_partner(ops, this, name).await) });
     }
+
+    pub(super) fn on_ran(
+        &mut self,
+        request: WorkflowOpRequest,
+        report: WorkflowOpReport,
+        cx: &mut Cx,
+    ) {
+        let done: Vec<WorkflowRef> = report
+            .results
+            .iter()
+            .filter(|r| r.outcome == OpOutcome::Done)
+            .map(|r| r.target.clone())
+            .collect();
+        let answer = answer(&request, report, |t, n| self.describe(t, n));
+        if let Some((is_error, text)) = answer.flash() {
+            if is_error {
+                cx.error(text);
+            } else {
+                cx.info(text);
+            }
+        }
+        for t in &done {
+            self.catalog.marks.remove(&(t.env.clone(), t.id.clone()));
+        }
+        if let Some((again, reasons)) = answer.confirm {
+            let targets: Vec<(WorkflowRef, String)> = again
+                .targets
+                .iter()
+                .map(|t| (t.clone(), self.describe(t, None)))
+                .collect();
+            let what = match targets.as_slice() {
+                [(_, one)] => one.clone(),
+                many => format!("{} workflows", many.len()),
+            };
+            cx.confirm(Confirm {
+                title: format!("{} {what}?", capitalized(verb(&again.action))),
+                message: reasons.join("\n"),
+                type_to_confirm: None,
+                payload: Box::new(Msg::Send(again)),
+            });
+        }
+        if answer.reload {
+            self.request_load(cx);
+            if matches!(request.action, WorkflowAction::Delete { .. })
+                && self
+                    .detail
+                    .as_ref()
+                    .is_some_and(|v| done.contains(&v.target))
+            {
+                self.detail = None;
+            } else {
+                self.load_detail(cx);
+            }
+        }
+    }
+
+    pub(super) fn on_uploaded(
+        &mut self,
+        request: UploadRequest,
+        unreadable: Vec<UploadRejected>,
+        result: Option<OpsResult<UploadReport>>,
+        cx: &mut Cx,
+    ) {
+        let env = request.env.clone();
+        let report = match result {
+            None => {
+                cx.error(format!("Nothing uploaded to {env}: no file could be read."));
+                self.report = Some(Report {
+                    title: format!("Upload to {env}"),
+                    lines: upload_lines(
+                        &UploadReport {
+                            env: env.clone(),
+                            outcome: OpOutcome::Done,
+                            accepted: Vec::new(),
+                            rejected: Vec::new(),
+                        },
+                        &unreadable,
+                    ),
+                });
+                return;
+            }
+            Some(Err(e)) => {
+                cx.error(format!("Upload to {env} failed: {e}"));
+                return;
+            }
+            Some(Ok(report)) => report,
+        };
+        match &report.outcome {
+            OpOutcome::Done => {
+                let rejected = report.rejected.len() + unreadable.len();
+                let text = format!(
+                    "Uploaded {} to {env}{}",
+                    count(report.accepted.len()),
+                    if rejected > 0 {
+                        format!(", {rejected} files rejected")
+                    } else {
+                        String::new()
+                    }
+                );
+                if rejected > 0 {
+                    cx.error(text);
+                } else {
+                    cx.info(text);
+                }
+                self.report = Some(Report {
+                    title: format!("Upload to {env}"),
+                    lines: upload_lines(&report, &unreadable),
+                });
+                self.request_load(cx);
+            }
+            OpOutcome::NeedsConfirmation { reason } => cx.confirm(Confirm {
+                title: format!("Upload {} files to {env}?", request.files.len()),
+                message: reason.clone(),
+                type_to_confirm: None,
+                payload: Box::new(Msg::SendUpload {
+                    request: UploadRequest {
+                        confirmed: true,
+                        ..request
+                    },
+                    unreadable,
+                }),
+            }),
+            OpOutcome::PendingApproval {
+                approval_id,
+                reason,
+            } => cx.info(format!(
+                "approval #{approval_id} requested for the upload to {env}: {reason}"
+            )),
+            OpOutcome::Blocked { reason } => {
+                cx.error(format!("Upload to {env} blocked: {reason}"));
+            }
+            OpOutcome::Failed { error } => cx.error(format!("Upload to {env} failed: {error}")),
+        }
+    }
+}
+
+/// Reads the files, then sends them; a file that cannot be read is reported, not sent.
+pub(super) async fn upload(ops: Arc<dyn Ops>, env: String, paths: Vec<String>) -> Msg {
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for path in paths {
+        match tokio::fs::read(&path).await {
+            Ok(bytes) => files.push(UploadFile { name: path, bytes }),
+            Err(e) => unreadable.push(UploadRejected {
+                file: path,
+                reason: format!("cannot be read: {e}"),
+            }),
+        }
+    }
+    let request = UploadRequest {
+        env,
+        files,
+        confirmed: false,
+    };
+    let result = if request.files.is_empty() {
+        None
+    } else {
+        Some(ops.workflows_upload(request.clone()).await)
+    };
+    Msg::Uploaded {
+        request,
+        unreadable,
+        result,
+    }
+}
+
+/// Downloads the ZIP and writes it to `path`, never over an existing file.
+pub(super) async fn download(ops: Arc<dyn Ops>, targets: Vec<WorkflowRef>, path: String) -> Msg {
+    let result = async {
+        let zip = ops
+            .workflows_download(DownloadRequest { targets })
+            .await
+            .map_err(|e| format!("download failed: {e}"))?;
+        let mut file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::AlreadyExists => {
+                    format!("{path} exists already: type another path")
+                }
+                _ => format!("cannot write {path}: {e}"),
+            })?;
+        tokio::io::AsyncWriteExt::write_all(&mut file, &zip.zip)
+            .await
+            .map_err(|e| format!("cannot write {path}: {e}"))?;
+        Ok(zip.workflows)
+    }
+    .await;
+    Msg::Downloaded { path, result }
+}
+
+/// The two sides of the diff of `this` (named `name`): it and the same-named workflow
+/// in the environment after its own in class order, or before it from the last one.
+/// None when there is only one environment.
+pub(super) async fn diff_partner(
+    ops: Arc<dyn Ops>,
+    this: WorkflowRef,
+    name: String,
+) -> OpsResult<Option<(Option<WorkflowRef>, Option<WorkflowRef>)>> {
+    let mut envs: Vec<(EnvClass, String)> = ops
+        .env_list()
+        .await?
+        .into_iter()
+        .map(|e| (e.class, e.name))
+        .collect();
+    envs.sort();
+    let Some(at) = envs.iter().position(|(_, n)| *n == this.env) else {
+        return Ok(None);
+    };
+    let (other, this_first) = match (envs.get(at + 1), at.checked_sub(1)) {
+        (Some((_, next)), _) => (next.clone(), true),
+        (None, Some(prev)) => (envs[prev].1.clone(), false),
+        (None, None) => return Ok(None),
+    };
+    let same = ops
+        .workflows_list(WorkflowQuery {
+            env: Some(other.clone()),
+            search: Some(name.clone()),
+            ..WorkflowQuery::default()
+        })
+        .await?
+        .into_iter()
+        .find(|w| w.name == name)
+        .map(|w| WorkflowRef {
+            env: w.env,
+            id: w.id,
+        });
+    Ok(Some(if this_first {
+        (Some(this), same)
+    } else {
+        (same, Some(this))
+    }))
 }
 
 /// "1 workflow", "3 workflows".
@@ -116,54 +408,6 @@ pub(super) fn count(n: usize) -> String {
     } else {
         format!("{n} workflows")
     }
-}
-
-/// `+a -b c`: tags to add (with `+` or bare) and to remove (with `-`).
-pub(super) fn parse_tags(text: &str) -> Result<(Vec<String>, Vec<String>), String> {
-    let (mut add, mut remove) = (Vec::new(), Vec::new());
-    for word in text.split_whitespace() {
-        if let Some(tag) = word.strip_prefix('-') {
-            if !tag.is_empty() {
-                remove.push(tag.to_owned());
-            }
-        } else {
-            let tag = word.strip_prefix('+').unwrap_or(word);
-            if !tag.is_empty() {
-                add.push(tag.to_owned());
-            }
-        }
-    }
-    if add.is_empty() && remove.is_empty() {
-        return Err("type tags to add (+tag) or remove (-tag)".into());
-    }
-    Ok((add, remove))
-}
-
-/// Paths separated by spaces; "double quotes" keep a path with spaces whole.
-pub(super) fn split_paths(text: &str) -> Vec<String> {
-    let mut paths = Vec::new();
-    let mut current = String::new();
-    let mut quoted = false;
-    for c in text.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            c if c.is_whitespace() && !quoted => {
-                if !current.is_empty() {
-                    paths.push(std::mem::take(&mut current));
-                }
-            }
-            c => current.push(c),
-        }
-    }
-    if !current.is_empty() {
-        paths.push(current);
-    }
-    paths
-}
-
-/// The default download path: `./n8nops-<env>-<date>.zip`.
-pub(super) fn default_download_path(env: &str, date: chrono::NaiveDate) -> String {
-    format!("./n8nops-{env}-{}.zip", date.format("%Y-%m-%d"))
 }
 
 /// "activate", "delete for good"...
@@ -321,24 +565,6 @@ mod tests {
             env: "staging".into(),
             id: id.into(),
         }
-    }
-
-    #[test]
-    fn tags_parse_into_added_and_removed() {
-        assert_eq!(
-            parse_tags("+billing -legacy ops  -"),
-            Ok((vec!["billing".into(), "ops".into()], vec!["legacy".into()]))
-        );
-        assert!(parse_tags("  + - ").is_err());
-    }
-
-    #[test]
-    fn paths_split_on_spaces_unless_quoted() {
-        assert_eq!(
-            split_paths(r#"a.json  "my exports/b.zip" c.json"#),
-            vec!["a.json", "my exports/b.zip", "c.json"]
-        );
-        assert!(split_paths("   ").is_empty());
     }
 
     #[test]
