@@ -190,7 +190,7 @@ fn hold_unfinished(unfinished: &mut Unfinished, page: &ExecutionsPage) {
 }
 
 /// `up to 1200 older executions skipped (ids 101 to 1301): too many at once`
-pub fn skipped(gap: &ExecutionGap) -> String {
+fn skipped(gap: &ExecutionGap) -> String {
     let count = gap.at_most.map_or_else(
         || "older executions".into(),
         |n| format!("up to {n} older executions"),
@@ -276,4 +276,74 @@ fn print_detail(d: &ExecutionDetail) {
         })
         .collect();
     table(&["#", "NODE", "STATUS", "TIME", "ITEMS"], &rows);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exec(env: &str, id: &str, status: &str) -> ExecutionView {
+        ExecutionView {
+            env: env.into(),
+            id: id.into(),
+            workflow_id: None,
+            workflow_name: None,
+            status: status.into(),
+            mode: None,
+            started_at: None,
+            stopped_at: None,
+            retry_of: None,
+        }
+    }
+
+    fn page(executions: Vec<ExecutionView>, gone: Vec<ExecutionRef>) -> ExecutionsPage {
+        ExecutionsPage {
+            executions,
+            cursors: BTreeMap::new(),
+            errors: Vec::new(),
+            gaps: Vec::new(),
+            gone,
+        }
+    }
+
+    #[test]
+    fn tail_follows_what_it_showed_unfinished() {
+        let mut held = Unfinished::new();
+        let first = page(
+            vec![
+                exec("dev", "7", "running"),
+                exec("dev", "8", "success"),
+                exec("prod", "3", "waiting"),
+            ],
+            Vec::new(),
+        );
+        hold_unfinished(&mut held, &first);
+        assert_eq!(held["dev"].get("7").map(String::as_str), Some("running"));
+        assert_eq!(held["prod"].get("3").map(String::as_str), Some("waiting"));
+        assert!(!held["dev"].contains_key("8"));
+
+        let gone = ExecutionRef {
+            env: "prod".into(),
+            id: "3".into(),
+        };
+        hold_unfinished(
+            &mut held,
+            &page(vec![exec("dev", "7", "error")], vec![gone]),
+        );
+        assert!(held.is_empty(), "{held:?}");
+    }
+
+    #[test]
+    fn skipped_bursts_say_how_many_at_most() {
+        let gap = ExecutionGap {
+            env: "prod".into(),
+            after: "100".into(),
+            until: "340".into(),
+            at_most: Some(240),
+        };
+        assert_eq!(
+            skipped(&gap),
+            "up to 240 older executions skipped (ids after 100 to 340): too many at once"
+        );
+    }
 }

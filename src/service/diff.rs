@@ -17,7 +17,7 @@ use crate::store::{environments, history, workflows};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::AnyConnection;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// What to compare.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -212,39 +212,14 @@ impl LocalOps {
         let history_b = history::fingerprints(&mut conn, env_b.id, None).await?;
         let mut out = Vec::new();
         for (name, x, y) in pair_by_name(rows_a, rows_b) {
-            let ids = |r: &Option<workflows::WorkflowRow>| r.as_ref().map(|r| r.n8n_id.clone());
-            let none = Vec::new();
-            let last_common = common(
-                ids(&y).and_then(|id| history_b.get(&id)).unwrap_or(&none),
-                ids(&x).and_then(|id| history_a.get(&id)).unwrap_or(&none),
-            );
-            let fp = |r: &Option<workflows::WorkflowRow>| r.as_ref().map(|r| r.fingerprint.clone());
-            let st = status(fp(&y).as_deref(), fp(&x).as_deref(), last_common.as_deref());
-            let refs = |r: &Option<workflows::WorkflowRow>| {
-                r.as_ref().map(|r| WorkflowRef {
-                    env: r.env.clone(),
-                    id: r.n8n_id.clone(),
-                })
+            let past = |row: &Option<workflows::WorkflowRow>, history: &HashMap<_, Vec<_>>| {
+                row.as_ref()
+                    .and_then(|r| history.get(&r.n8n_id))
+                    .cloned()
+                    .unwrap_or_default()
             };
-            let (ra, rb) = (refs(&x), refs(&y));
-            let both = ra.is_some() && rb.is_some();
-            if both && matches!(st, DiffStatus::Modified | DiffStatus::TargetHotfix) {
-                let (_, sa) = load_ref(&mut conn, ra.as_ref()).await?;
-                let (_, sb) = load_ref(&mut conn, rb.as_ref()).await?;
-                out.push(entry(name, (ra, sa), (rb, sb), last_common, false));
-            } else {
-                out.push(DiffEntry {
-                    name,
-                    a: ra,
-                    b: rb,
-                    status: st,
-                    a_fingerprint: fp(&x),
-                    b_fingerprint: fp(&y),
-                    last_common,
-                    diff: None,
-                    text: None,
-                });
-            }
+            let last_common = common(&past(&y, &history_b), &past(&x, &history_a));
+            out.push(pair_entry(&mut conn, name, x, y, last_common).await?);
         }
         Ok(DiffReport {
             a: a.to_owned(),
@@ -252,6 +227,44 @@ impl LocalOps {
             workflows: out,
         })
     }
+}
+
+/// The entry of a pair of stored workflows (either may be absent); the bodies are
+/// read only when both exist and differ.
+async fn pair_entry(
+    conn: &mut AnyConnection,
+    name: String,
+    x: Option<workflows::WorkflowRow>,
+    y: Option<workflows::WorkflowRow>,
+    last_common: Option<String>,
+) -> OpsResult<DiffEntry> {
+    let fingerprint =
+        |r: &Option<workflows::WorkflowRow>| r.as_ref().map(|r| r.fingerprint.clone());
+    let (a_fp, b_fp) = (fingerprint(&x), fingerprint(&y));
+    let st = status(b_fp.as_deref(), a_fp.as_deref(), last_common.as_deref());
+    let to_ref = |r: Option<workflows::WorkflowRow>| {
+        r.map(|r| WorkflowRef {
+            env: r.env,
+            id: r.n8n_id,
+        })
+    };
+    let (a, b) = (to_ref(x), to_ref(y));
+    if a.is_some() && b.is_some() && matches!(st, DiffStatus::Modified | DiffStatus::TargetHotfix) {
+        let (_, a_side) = load_ref(conn, a.as_ref()).await?;
+        let (_, b_side) = load_ref(conn, b.as_ref()).await?;
+        return Ok(entry(name, (a, a_side), (b, b_side), last_common, false));
+    }
+    Ok(DiffEntry {
+        name,
+        a,
+        b,
+        status: st,
+        a_fingerprint: a_fp,
+        b_fingerprint: b_fp,
+        last_common,
+        diff: None,
+        text: None,
+    })
 }
 
 fn common(source: &[String], target: &[String]) -> Option<String> {

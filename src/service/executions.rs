@@ -182,8 +182,9 @@ impl LocalOps {
     /// poll is seen while it runs); and those the caller holds as unfinished
     /// (`held`, id -> status) whose status changed, so one is seen when it ends.
     ///
-    /// Running ones are asked for after the newer ones: a run left out of the
-    /// first list as running is in the second unless it ended in between.
+    /// Running ones are asked for after the newer ones, so a run left out of the
+    /// first list as running is in the second, unless it ended in the moment
+    /// between the two requests.
     async fn poll_env(
         &self,
         env: &EnvRow,
@@ -365,7 +366,6 @@ impl ExecutionView {
     }
 
     /// How long it ran; `None` while it runs or when n8n did not say.
-
     pub fn duration_ms(&self) -> Option<i64> {
         let (start, stop) = (self.started_at?, self.stopped_at?);
         Some((stop - start).num_milliseconds().max(0))

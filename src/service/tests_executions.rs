@@ -455,7 +455,7 @@ async fn a_long_run_shows_while_it_runs_and_when_it_ends() {
         .executions_poll(query(&["dev"], &second.cursors, 50))
         .await
         .unwrap();
-    assert_eq!(ids(&unheld, "dev"), [long.clone()]);
+    assert_eq!(ids(&unheld, "dev"), [long.as_str()]);
 
     // It ends after newer ones were seen: the next poll carries it, ended.
     sim.finish_execution(long.parse().unwrap(), SimStatus::Error)
@@ -469,7 +469,7 @@ async fn a_long_run_shows_while_it_runs_and_when_it_ends() {
         .await
         .unwrap();
     assert!(third.errors.is_empty(), "{:?}", third.errors);
-    assert_eq!(ids(&third, "dev"), [long.clone()]);
+    assert_eq!(ids(&third, "dev"), [long.as_str()]);
     let ended = find(&third, "dev", &long).unwrap();
     assert_eq!(ended.status, "error");
     assert!(ended.stopped_at.is_some() && ended.duration_ms().is_some());
@@ -528,7 +528,7 @@ async fn held_waiting_runs_are_followed_and_vanished_ones_reported() {
         })
         .await
         .unwrap();
-    assert_eq!(ids(&resumed, "prod"), [waiting.clone()]);
+    assert_eq!(ids(&resumed, "prod"), [waiting.as_str()]);
     assert_eq!(resumed.executions[0].status, "success");
 }
 

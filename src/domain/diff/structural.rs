@@ -274,8 +274,12 @@ fn node_diff(old: &Side, new: &Side, i: usize, j: usize) -> Option<NodeDiff> {
             cosmetic: true,
         });
     }
-    // The riskiest change speaks for the node; behaviour before cosmetics, then the first.
-    let top = changes.iter().rev().max_by_key(|c| (c.risk, !c.cosmetic))?;
+    // The riskiest change speaks for the node: behaviour before cosmetics, the most
+    // specific reason, then the first.
+    let top = changes
+        .iter()
+        .rev()
+        .max_by_key(|c| (c.risk, !c.cosmetic, specificity(c.why)))?;
     let (risk, why) = (top.risk, top.why);
     let (old_name, new_name) = (name_of(x).unwrap_or(""), name_of(y).unwrap_or(""));
     let renamed = old_name != new_name;
@@ -295,6 +299,17 @@ fn node_diff(old: &Side, new: &Side, i: usize, j: usize) -> Option<NodeDiff> {
         risk,
         why,
     })
+}
+
+/// Among changes of one risk, how much a reason says (a credential or an expression
+/// says more than "a change to an HTTP request node").
+fn specificity(why: Why) -> u8 {
+    match why {
+        Why::Credential | Why::Expression => 3,
+        Why::Webhook | Why::NodeType => 2,
+        Why::Trigger | Why::HttpRequest | Why::Code | Why::Routing => 1,
+        _ => 0,
+    }
 }
 
 // ---- connections ----

@@ -202,24 +202,25 @@ impl View {
     }
 }
 
-/// `3 nodes: 1 added, 2 modified · 2 links · 1 setting · 4 cosmetic hidden`.
+/// `3 nodes +1 ~2 · 2 link changes · 1 setting · 4 cosmetic hidden`.
 fn tally(diff: &WorkflowDiff, cosmetic: bool) -> String {
     let c = diff.node_counts(cosmetic);
     let nodes = c.added + c.removed + c.renamed + c.modified;
     let mut parts = Vec::new();
     if nodes > 0 {
+        // The marks of the summary's lines: added, removed, renamed, modified.
         let kinds: Vec<String> = [
-            (c.added, "added"),
-            (c.removed, "removed"),
-            (c.renamed, "renamed"),
-            (c.modified, "modified"),
+            (c.added, "+"),
+            (c.removed, "-"),
+            (c.renamed, "»"),
+            (c.modified, "~"),
         ]
         .iter()
         .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
+        .map(|(n, mark)| format!("{mark}{n}"))
         .collect();
         let s = if nodes == 1 { "" } else { "s" };
-        parts.push(format!("{nodes} node{s}: {}", kinds.join(", ")));
+        parts.push(format!("{nodes} node{s} {}", kinds.join(" ")));
     }
     let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
     if !diff.connections.is_empty() {

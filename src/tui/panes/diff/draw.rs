@@ -236,14 +236,15 @@ fn item_line<'a>(view: &View, item: Item, width: usize, theme: &Theme) -> Line<'
             if let Some(old) = &n.old_name {
                 detail.push_str(&format!(" · was {old}"));
             }
-            let paths: Vec<&str> = n
-                .changes
+            // The path of the change that gave the node its risk, and how many more.
+            let paths: Vec<&crate::domain::diff::FieldChange> =
+                n.changes.iter().filter(|c| c.path != "name").collect();
+            let top = paths
                 .iter()
-                .filter(|c| c.path != "name")
-                .map(|c| c.path.as_str())
-                .collect();
-            if let Some(first) = paths.first() {
-                detail.push_str(&format!(" · {first}"));
+                .find(|c| (c.risk, c.why) == (n.risk, n.why))
+                .or(paths.first());
+            if let Some(top) = top {
+                detail.push_str(&format!(" · {}", top.path));
                 if paths.len() > 1 {
                     detail.push_str(&format!(" +{}", paths.len() - 1));
                 }

@@ -185,10 +185,13 @@ async fn enter_jumps_to_the_node_and_esc_returns_to_the_summary() {
     pane.on_action(Action::Enter, &mut h.cx());
     let screen = fixture.render(&mut pane, WIDE);
     assert!(screen.contains("\"Notify Slack\""), "{screen}");
-    // j scrolls the text now; esc goes back to the summary.
+    // k scrolls the text now (j stops at the end); esc goes back to the summary.
     let top = pane.top;
+    assert!(top > 0);
     pane.on_action(Action::Down, &mut h.cx());
-    assert_eq!(pane.top, top + 1);
+    assert_eq!(pane.top, top);
+    pane.on_action(Action::Up, &mut h.cx());
+    assert_eq!(pane.top, top - 1);
     assert!(pane.back());
     assert_eq!(pane.focus, Focus::Summary);
     assert!(!pane.back());

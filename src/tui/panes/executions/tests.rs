@@ -33,7 +33,8 @@ fn exec(env: &str, id: u64, ago: i64, status: &str) -> ExecutionView {
             .into(),
         ),
         started_at: Some(time_from_ms(started)),
-        stopped_at: (status != "running").then(|| time_from_ms(started + 137 * id as i64)),
+        stopped_at: (!matches!(status, "running" | "waiting"))
+            .then(|| time_from_ms(started + 137 * id as i64)),
         retry_of: None,
     }
 }
@@ -471,6 +472,25 @@ async fn snapshot_stream() {
 }
 
 #[tokio::test]
+async fn snapshot_running_and_skipped() {
+    let (mut p, mut h) = with_stream().await;
+    let f = Fixture::default();
+    let mut page = page_of(vec![
+        exec("production", 112, 2, "running"),
+        exec("staging", 99, 400, "waiting"),
+    ]);
+    page.gaps.push(ExecutionGap {
+        env: "production".into(),
+        after: "111".into(),
+        until: "1350".into(),
+        at_most: Some(1239),
+    });
+    deliver(&mut p, &mut h, page);
+    insta::assert_snapshot!("running_skipped_narrow", f.render(&mut p, NARROW));
+    insta::assert_snapshot!("running_skipped_wide", f.render(&mut p, WIDE));
+}
+
+#[tokio::test]
 async fn snapshot_detail() {
     let (mut p, mut h) = with_stream().await;
     let f = Fixture::default();
@@ -555,9 +575,22 @@ async fn updates_while_paused_do_not_move_the_view_or_count_as_new() {
     let row = p.rows.iter().find(|e| e.id == running).unwrap();
     assert_eq!(row.status, "success");
 
-    // A row that leaves the filter when it ends does not drag the cursor along.
+    // Filtered on running, a row that ends leaves the view; the cursor stays on
+    // what is left.
+    let mut runs = page_of(vec![
+        exec("staging", 301, 1, "running"),
+        exec("staging", 302, 1, "running"),
+    ]);
+    runs.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, runs);
     p.on_command("status", "running", &mut h.cx());
-    assert!(shown_ids(&p).is_empty());
+    p.on_action(Action::Down, &mut h.cx());
+    assert_eq!(p.target().unwrap().id, "301");
+    let mut page = page_of(vec![exec("staging", 301, 1, "success")]);
+    page.cursors = p.cursors.clone();
+    deliver(&mut p, &mut h, page);
+    assert_eq!(shown_ids(&p), ["302"]);
+    assert_eq!(p.target().unwrap().id, "302");
 }
 
 #[tokio::test]

@@ -196,7 +196,7 @@ impl Catalog {
         if wide {
             widths.push(Constraint::Length(24));
         }
-        widths.extend([Constraint::Length(8), Constraint::Length(17)]);
+        widths.extend([Constraint::Length(8), Constraint::Length(18)]);
 
         let mut header = vec!["", "ENV", "", "NAME", "NODES"];
         if wide {

@@ -291,7 +291,7 @@ impl WorkflowsPane {
                 approval_id,
                 reason,
             } => cx.info(format!(
-                "approval #{approval_id} requested for the upload to {env}: {reason}"
+                "Approval #{approval_id} requested to upload to {env}: {reason}"
             )),
             OpOutcome::Blocked { reason } => {
                 cx.error(format!("Upload to {env} blocked: {reason}"));
@@ -472,6 +472,7 @@ pub(super) fn answer(
 ) -> Answer {
     let mut answer = Answer::default();
     let mut done = Vec::new();
+    let mut pending: Vec<(i64, String)> = Vec::new();
     let mut confirm_targets = Vec::new();
     let mut reasons: Vec<String> = Vec::new();
     for r in report.results {
@@ -484,15 +485,7 @@ pub(super) fn answer(
                 }
                 confirm_targets.push(r.target);
             }
-            OpOutcome::PendingApproval {
-                approval_id,
-                reason,
-            } => {
-                answer.reload = true;
-                answer.info.push(format!(
-                    "approval #{approval_id} requested for {who}: {reason}"
-                ));
-            }
+            OpOutcome::PendingApproval { approval_id, .. } => pending.push((approval_id, who)),
             OpOutcome::Blocked { reason } => {
                 answer.errors.push(format!("{who}: blocked: {reason}"));
             }
@@ -513,6 +506,20 @@ pub(super) fn answer(
         answer
             .info
             .insert(0, format!("{} {what}", capitalized(past(&request.action))));
+    }
+    if !pending.is_empty() {
+        answer.reload = true;
+        let (ids, what) = match pending.as_slice() {
+            [(id, one)] => (format!("Approval #{id}"), one.clone()),
+            many => {
+                let ids: Vec<String> = many.iter().map(|(id, _)| format!("#{id}")).collect();
+                (format!("Approvals {}", ids.join(", ")), count(many.len()))
+            }
+        };
+        answer.info.push(format!(
+            "{ids} requested to {} {what}",
+            verb(&request.action)
+        ));
     }
     if !confirm_targets.is_empty() {
         let again = WorkflowOpRequest {
@@ -611,7 +618,7 @@ mod tests {
             a.info,
             vec![
                 "Activated 'W1' in staging",
-                "approval #7 requested for 'W4' in staging: needs a second person"
+                "Approval #7 requested to activate 'W4' in staging"
             ]
         );
         assert_eq!(

@@ -528,9 +528,7 @@ async fn approvals_blocks_and_failures_are_flashed() {
     );
     assert_eq!(
         info,
-        vec![
-            "approval #42 requested for 'Order intake' in production: production requires approval"
-        ]
+        vec!["Approval #42 requested to activate 'Order intake' in production"]
     );
     let (_, errors) = send(
         &mut pane,
@@ -1119,7 +1117,7 @@ async fn against_the_simulator_every_policy_answer_reaches_the_person() {
     pane.catalog.cursor.selected = row_in(&pane, "prod");
     act(&mut pane, &mut h, Action::Activate);
     let (info, _) = flashes(&settle(&mut pane, &mut h).await);
-    assert!(info.iter().any(|m| m.starts_with("approval #")), "{info:?}");
+    assert!(info.iter().any(|m| m.starts_with("Approval #")), "{info:?}");
 
     // Production: uploads are blocked.
     pane.on_command("env", "prod", &mut h.cx());
