@@ -41,7 +41,13 @@ fn main() {
         bytes as f64 / 1e6
     );
 
-    largest(&corpus, &pairs);
+    let biggest = (0..corpus.len()).max_by_key(|&k| corpus[k].0.len());
+    let most_nodes = (0..corpus.len()).max_by_key(|&k| node_count(&corpus[k].1));
+    for (what, k) in [("in bytes", biggest), ("in nodes", most_nodes)] {
+        if let Some(k) = k {
+            one_pair(what, &corpus[k].0, &pairs[k]);
+        }
+    }
     whole_corpus(&pairs);
     render_frames();
 }
@@ -101,15 +107,16 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
 }
 
-fn largest(corpus: &[(String, Value)], pairs: &[(Value, Value)]) {
-    let k = (0..corpus.len())
-        .max_by_key(|&k| corpus[k].0.len())
-        .unwrap_or(0);
-    let (a, b) = &pairs[k];
-    let nodes = a["nodes"].as_array().map_or(0, Vec::len);
+fn node_count(w: &Value) -> usize {
+    w["nodes"].as_array().map_or(0, Vec::len)
+}
+
+/// One corpus workflow (`a_text` is its file) against its mutated copy.
+fn one_pair(what: &str, a_text: &str, (a, b): &(Value, Value)) {
     println!(
-        "Largest corpus workflow: {:.0} KB, {nodes} nodes",
-        corpus[k].0.len() as f64 / 1e3
+        "The largest corpus workflow {what}: {:.0} KB, {} nodes",
+        a_text.len() as f64 / 1e3,
+        node_count(a)
     );
     let (sa, sb) = (Side::from_raw(a), Side::from_raw(b));
     let d = diff(&sa, &sb);
@@ -127,7 +134,7 @@ fn largest(corpus: &[(String, Value)], pairs: &[(Value, Value)]) {
     });
     let b_text = serde_json::to_string_pretty(b).unwrap_or_default();
     let from_text = median(51, || {
-        let x: Value = serde_json::from_str(&corpus[k].0).unwrap_or_default();
+        let x: Value = serde_json::from_str(a_text).unwrap_or_default();
         let y: Value = serde_json::from_str(&b_text).unwrap_or_default();
         std::hint::black_box(diff_raw(&x, &y));
     });
@@ -157,7 +164,7 @@ fn largest(corpus: &[(String, Value)], pairs: &[(Value, Value)]) {
     if let Some(difft) = difft() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (pa, pb) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        std::fs::write(&pa, &corpus[k].0).expect("write");
+        std::fs::write(&pa, a_text).expect("write");
         std::fs::write(&pb, &b_text).expect("write");
         let t = median(5, || run_difft(&difft, &pa, &pb));
         println!(
@@ -223,7 +230,10 @@ fn whole_corpus(pairs: &[(Value, Value)]) {
     let version = Command::new(&difft)
         .arg("--version")
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .map(|o| {
+            let out = String::from_utf8_lossy(&o.stdout);
+            out.lines().next().unwrap_or("").trim().to_owned()
+        })
         .unwrap_or_default();
     // One process over both directories: difftastic's own fastest way over many files.
     let one = median(3, || run_difft(&difft, &dir_a, &dir_b));

@@ -25,6 +25,8 @@ pub struct Settings {
     pub executions_limit: usize,
     /// What workflow operations may do in each environment class.
     pub policy: crate::domain::policy::Policy,
+    /// Refuse every operation that changes an instance or the store (`--readonly`).
+    pub readonly: bool,
 }
 
 impl Settings {
@@ -52,6 +54,7 @@ impl Settings {
             sync_concurrency: config.sync.concurrency,
             executions_limit: config.sync.executions_limit,
             policy: config.policy,
+            readonly: false,
         }
     }
 }
@@ -107,6 +110,17 @@ impl LocalOps {
             sync_locks: Arc::default(),
             clients: Arc::default(),
         })
+    }
+
+    /// Refuses `what` when this service runs read-only.
+    fn writable(&self, what: &str) -> OpsResult<()> {
+        if self.settings.readonly {
+            return Err(OpsError::new(
+                super::ErrorKind::Forbidden,
+                format!("{what} is refused: n8nops runs read-only (--readonly)"),
+            ));
+        }
+        Ok(())
     }
 
     /// The lock that serializes syncs of one environment.
@@ -230,10 +244,12 @@ impl LocalOps {
 #[async_trait]
 impl Ops for LocalOps {
     async fn env_add(&self, req: EnvAdd) -> OpsResult<EnvView> {
+        self.writable("adding an environment")?;
         self.add_env(req).await
     }
 
     async fn env_update(&self, req: EnvUpdate) -> OpsResult<EnvView> {
+        self.writable("editing an environment")?;
         self.update_env(req).await
     }
 
@@ -250,6 +266,7 @@ impl Ops for LocalOps {
     }
 
     async fn env_remove(&self, name: String) -> OpsResult<()> {
+        self.writable("removing an environment")?;
         self.remove_env(&name).await
     }
 
@@ -258,6 +275,7 @@ impl Ops for LocalOps {
     }
 
     async fn sync(&self, req: SyncRequest) -> OpsResult<JobStarted> {
+        self.writable("a sync")?;
         self.start_sync(req).await
     }
 
@@ -270,10 +288,12 @@ impl Ops for LocalOps {
     }
 
     async fn workflow_op(&self, req: WorkflowOpRequest) -> OpsResult<WorkflowOpReport> {
+        self.writable("a workflow operation")?;
         self.run_workflow_op(req).await
     }
 
     async fn workflows_upload(&self, req: UploadRequest) -> OpsResult<UploadReport> {
+        self.writable("an upload")?;
         self.upload_workflows(req).await
     }
 
@@ -286,6 +306,7 @@ impl Ops for LocalOps {
     }
 
     async fn trash_restore(&self, id: i64, confirmed: bool) -> OpsResult<WorkflowOpResult> {
+        self.writable("a restore from the trash")?;
         self.restore_from_trash(id, confirmed).await
     }
 
@@ -294,6 +315,7 @@ impl Ops for LocalOps {
     }
 
     async fn approval_decide(&self, decision: ApprovalDecision) -> OpsResult<ApprovalView> {
+        self.writable("deciding an approval")?;
         self.decide_approval(decision).await
     }
 
@@ -306,6 +328,7 @@ impl Ops for LocalOps {
     }
 
     async fn execution_retry(&self, execution: ExecutionRef) -> OpsResult<ExecutionView> {
+        self.writable("retrying an execution")?;
         self.retry_execution(&execution).await
     }
 

@@ -540,3 +540,46 @@ async fn jobs_stream_progress_and_are_recorded() {
     assert!(listed[0].finished_at.is_some());
     assert!(!f.ops.job_get(started.job_id).await.unwrap().logs.is_empty());
 }
+
+#[tokio::test]
+async fn a_readonly_service_refuses_every_change_and_still_reads() {
+    let f = fixture(5).await;
+    sync(&f.ops, SyncRequest::default()).await;
+    let mut settings = f.ops.settings.clone();
+    settings.readonly = true;
+    let ro = LocalOps::new(f.store.store.clone(), settings)
+        .await
+        .expect("ops");
+    let first = ro.workflows_list(WorkflowQuery::default()).await.unwrap()[0].clone();
+    let target = WorkflowRef {
+        env: first.env.clone(),
+        id: first.id.clone(),
+    };
+    let refusals = [
+        ro.sync(SyncRequest::default()).await.map(drop),
+        ro.env_remove("prod".into()).await,
+        ro.workflow_op(WorkflowOpRequest {
+            action: WorkflowAction::Deactivate,
+            targets: vec![target.clone()],
+            confirmed: true,
+        })
+        .await
+        .map(drop),
+        ro.trash_restore(1, true).await.map(drop),
+        ro.execution_retry(ExecutionRef {
+            env: "prod".into(),
+            id: "1".into(),
+        })
+        .await
+        .map(drop),
+    ];
+    for refusal in refusals {
+        let err = refusal.expect_err("a read-only service must refuse");
+        assert_eq!(err.kind, ErrorKind::Forbidden, "{err}");
+        assert!(err.message.contains("read-only"), "{err}");
+    }
+    // Nothing changed, and reading still works.
+    let after = ro.workflow_get(target).await.expect("read");
+    assert_eq!(after.summary, first);
+    assert_eq!(ro.env_list().await.unwrap().len(), 1);
+}

@@ -29,7 +29,8 @@ impl Session {
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
         let writer = pty.master.take_writer().expect("pty writer");
-        let parser = Arc::new(Mutex::new(vt100::Parser::new(rows, cols, 0)));
+        let size = |n: u16| std::num::NonZeroU16::new(n).expect("a terminal size above zero");
+        let parser = Arc::new(Mutex::new(vt100::Parser::new(size(rows), size(cols), 0)));
         let sink = parser.clone();
         std::thread::spawn(move || {
             // Keeps the master open for as long as output comes.

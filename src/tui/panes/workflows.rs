@@ -407,18 +407,21 @@ impl Pane for WorkflowsPane {
                 if self.searching.as_deref() == Some(needle.as_str()) {
                     self.searching = None;
                 }
-                match result {
-                    Ok(rows) if needle == self.catalog.needle() => {
-                        self.hits_generation = generation;
-                        self.catalog.node_hits = Some(NodeHits {
-                            needle,
-                            keys: rows.into_iter().map(|w| (w.env, w.id)).collect(),
-                        });
-                        self.catalog.refilter();
-                    }
-                    Ok(_) => {}
-                    Err(e) => cx.error(format!("Search by node type failed: {e}")),
+                if needle != self.catalog.needle() {
+                    return;
                 }
+                // A failed search is not retried until the text or the data changes:
+                // names still match meanwhile.
+                let keys = match result {
+                    Ok(rows) => rows.into_iter().map(|w| (w.env, w.id)).collect(),
+                    Err(e) => {
+                        cx.error(format!("Search by node type failed: {e}"));
+                        HashSet::new()
+                    }
+                };
+                self.hits_generation = generation;
+                self.catalog.node_hits = Some(NodeHits { needle, keys });
+                self.catalog.refilter();
             }
             Msg::Detail { generation, result } => {
                 let Some(view) = &mut self.detail else {

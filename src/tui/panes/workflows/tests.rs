@@ -1141,3 +1141,34 @@ async fn against_the_simulator_every_policy_answer_reaches_the_person() {
     );
     drop(sims);
 }
+
+#[tokio::test]
+async fn a_failed_node_type_search_is_flashed_once_not_retried_every_tick() {
+    let mut h = Harness::new().await;
+    let mut pane = loaded();
+    pane.set_filter(Filter::parse("slack"));
+    pane.on_tick(&mut h.cx());
+    assert_eq!(spawned(&h.effects), 1);
+    h.effects.clear();
+    pane.on_msg(
+        Box::new(Msg::NodeHits {
+            needle: "slack".into(),
+            generation: pane.generation,
+            result: Err(OpsError::internal("the store is busy")),
+        }),
+        &mut h.cx(),
+    );
+    let (_, errors) = flashes(&h.effects);
+    assert_eq!(
+        errors,
+        vec!["Search by node type failed: the store is busy"]
+    );
+    h.effects.clear();
+    pane.on_tick(&mut h.cx());
+    assert_eq!(spawned(&h.effects), 0);
+    assert_eq!(
+        names(&pane),
+        vec!["staging/Slack alerts"],
+        "names still match"
+    );
+}
