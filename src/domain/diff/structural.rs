@@ -117,8 +117,8 @@ fn match_nodes(old: &Side, new: &Side) -> Matching {
         .filter(|&j| old_of_new[j].is_none())
         .filter_map(|j| Some((new.meta(j)?.id.as_deref()?, j)))
         .collect();
-    for i in 0..a.len() {
-        if matched_old[i] {
+    for (i, matched) in matched_old.iter_mut().enumerate() {
+        if *matched {
             continue;
         }
         let Some(id) = old.meta(i).and_then(|m| m.id.as_deref()) else {
@@ -128,7 +128,7 @@ fn match_nodes(old: &Side, new: &Side) -> Matching {
             && old_of_new[j].is_none()
         {
             old_of_new[j] = Some(i);
-            matched_old[i] = true;
+            *matched = true;
         }
     }
 

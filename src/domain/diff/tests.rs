@@ -222,7 +222,7 @@ fn any_edit(wf: &Value, which: u8, pick: usize) -> Value {
         0 => w = instance_copy(&w),
         1 => w["nodes"][k]["notes"] = json!("a note"),
         2 => w["nodes"][k]["notes"] = json!(""),
-        3 => w["nodes"][k]["disabled"] = json!(pick % 2 == 0),
+        3 => w["nodes"][k]["disabled"] = json!(pick.is_multiple_of(2)),
         4 => w["nodes"][k]["typeVersion"] = json!(2.0),
         5 => w["settings"]["timezone"] = json!("Europe/Paris"),
         6 => w["settings"]["callerPolicy"] = json!("workflowsFromSameOwner"),

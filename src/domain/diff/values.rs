@@ -87,11 +87,11 @@ fn diff_arrays(path: &mut String, a: &[Value], b: &[Value], out: &mut Vec<ValueD
                         Some(&b[new.start + k]),
                     );
                 }
-                for i in old.start + paired..old.end {
-                    at(path, i, Some(&a[i]), None);
+                for (i, x) in a.iter().enumerate().take(old.end).skip(old.start + paired) {
+                    at(path, i, Some(x), None);
                 }
-                for j in new.start + paired..new.end {
-                    at(path, j, None, Some(&b[j]));
+                for (j, y) in b.iter().enumerate().take(new.end).skip(new.start + paired) {
+                    at(path, j, None, Some(y));
                 }
             }
         }
