@@ -208,9 +208,24 @@ fn whole_corpus(pairs: &[(Value, Value)]) {
         }
     });
     let n = pairs.len() as f64;
+    let diffs: Vec<_> = sides.iter().map(|(a, b)| diff(a, b)).collect();
     println!(
         "All {} corpus workflows against their mutated copies:",
         pairs.len()
+    );
+    println!(
+        "  the diffs: {} node changes ({} renames), {} link changes, {} of risk HIGH",
+        diffs.iter().map(|d| d.nodes.len()).sum::<usize>(),
+        diffs
+            .iter()
+            .flat_map(|d| &d.nodes)
+            .filter(|n| n.old_name.is_some())
+            .count(),
+        diffs.iter().map(|d| d.connections.len()).sum::<usize>(),
+        diffs
+            .iter()
+            .filter(|d| d.risk == Some(n8nops::domain::diff::Risk::High))
+            .count()
     );
     println!(
         "  structural diffs, normalized sides in hand (median of 9): {}",

@@ -25,6 +25,9 @@ const KEY: &str = "n8nops-sim-key";
 const BIN: &str = env!("CARGO_BIN_EXE_n8nops");
 const SIZE: (u16, u16) = (200, 60);
 const PRESSES: usize = 30;
+/// Time between key presses, about a fast typist's: frames are capped at 60 a second,
+/// so keys closer together than 16 ms wait for the next frame by design.
+const TYPING: Duration = Duration::from_millis(60);
 
 fn main() {
     let data = tempfile::tempdir().expect("tempdir");
@@ -120,7 +123,11 @@ fn run_tui(data: &std::path::Path) -> Run {
     let pid = child.process_id().expect("pid");
     let mut reader = pty.master.try_clone_reader().expect("reader");
     let mut writer = pty.master.take_writer().expect("writer");
-    let parser = Arc::new(Mutex::new(vt100::Parser::new(SIZE.1, SIZE.0, 0)));
+    let parser = Arc::new(Mutex::new(vt100::Parser::new(
+        nonzero(SIZE.1),
+        nonzero(SIZE.0),
+        0,
+    )));
     let sink = parser.clone();
     std::thread::spawn(move || {
         let _master = pty.master;
@@ -162,10 +169,12 @@ fn run_tui(data: &std::path::Path) -> Run {
 
     let mut command = Vec::new();
     for _ in 0..PRESSES {
+        std::thread::sleep(TYPING);
         let t = Instant::now();
         send(":");
         wait("the command line", &|s| s.contains("enter run"));
         command.push(t.elapsed());
+        std::thread::sleep(TYPING);
         send("\x1b");
         wait("the command line to close", &|s| !s.contains("enter run"));
     }
@@ -177,6 +186,7 @@ fn run_tui(data: &std::path::Path) -> Run {
     let mut moves = Vec::new();
     for _ in 0..PRESSES {
         let before = status_line(&last);
+        std::thread::sleep(TYPING);
         let t = Instant::now();
         send("j");
         last = wait("the cursor to move", &|s| {
@@ -238,6 +248,7 @@ fn wait_ready(url: &str) {
             .args(["-fsS", "-o", "/dev/null", "-H"])
             .arg(format!("X-N8N-API-KEY: {KEY}"))
             .arg(format!("{url}/api/v1/workflows?limit=1"))
+            .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
         if ok {
@@ -261,4 +272,8 @@ fn percentile(v: &[Duration], p: usize) -> Duration {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn nonzero(n: u16) -> std::num::NonZeroU16 {
+    std::num::NonZeroU16::new(n).expect("a terminal size above zero")
 }

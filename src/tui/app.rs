@@ -14,8 +14,9 @@ use super::keymap::Keymap;
 use super::pane::{Cx, Effect, Nav, Pane, PaneKind, PaneMsg};
 use super::theme::Theme;
 use super::ui::{Health, Ui};
+use crate::domain::job::JobState;
 use crate::service::{
-    ConnectionTest, EnvView, Event, EventBody, JobQuery, JobView, Ops, OpsResult, Time,
+    ConnectionTest, EnvView, Event, EventBody, JobDetail, JobQuery, JobView, Ops, OpsResult, Time,
 };
 use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyEventKind};
 use futures_util::future::BoxFuture;
@@ -68,6 +69,8 @@ enum ShellMsg {
     },
     /// Jobs already running when the shell started (their start event came before).
     Jobs(OpsResult<Vec<JobView>>),
+    /// A job the shell never saw start, read after it finished.
+    Finished(OpsResult<JobDetail>),
 }
 
 /// The line open in the footer.
@@ -291,22 +294,24 @@ impl App {
             }
             EventBody::Log { .. } => {}
             EventBody::Finished { state, error, .. } => {
-                let title = self
-                    .jobs
-                    .iter()
-                    .position(|j| j.id == event.job_id)
-                    .map(|i| self.jobs.remove(i).title)
-                    .unwrap_or_else(|| format!("job {}", event.job_id));
+                let known = self.jobs.iter().position(|j| j.id == event.job_id);
+                match known {
+                    Some(i) => {
+                        let title = self.jobs.remove(i).title;
+                        self.job_finished(&title, *state, error.as_deref());
+                    }
+                    // Started before the shell was watching: its title is in the store.
+                    None => {
+                        let (ops, id) = (self.ops.clone(), event.job_id.clone());
+                        self.spawn_shell(async move { ShellMsg::Finished(ops.job_get(id).await) });
+                    }
+                }
                 if self.current_kind() != Some(PaneKind::Jobs) {
                     self.unseen += 1;
                 }
                 self.finished.push_back(event.job_id.clone());
                 if self.finished.len() > FINISHED_KEPT {
                     self.finished.pop_front();
-                }
-                match error {
-                    Some(error) => self.flash_error(format!("{title} {}: {error}", state.as_str())),
-                    None => self.flash_info(format!("{title}: {}", state.as_str())),
                 }
                 self.load_envs();
             }
@@ -717,6 +722,13 @@ impl App {
                     }
                 }
             }
+            ShellMsg::Finished(Ok(detail)) => {
+                let job = detail.job;
+                self.job_finished(&job.title, job.state, job.error.as_deref());
+            }
+            ShellMsg::Finished(Err(e)) => {
+                self.flash_error(format!("A job finished but could not be read: {e}"));
+            }
             ShellMsg::Jobs(Err(e)) => {
                 self.flash_error(format!("Could not list the running jobs: {e}"));
             }
@@ -743,6 +755,13 @@ impl App {
     }
 
     // ---- what the chrome shows ----
+
+    fn job_finished(&mut self, title: &str, state: JobState, error: Option<&str>) {
+        match error {
+            Some(error) => self.flash_error(format!("{title} {}: {error}", state.as_str())),
+            None => self.flash_info(format!("{title}: {}", state.as_str())),
+        }
+    }
 
     fn flash_info(&mut self, text: impl Into<String>) {
         self.flash = Some(Flash {

@@ -486,8 +486,48 @@ async fn effects_open_panes_and_events_reach_header_and_panes() {
 }
 
 #[tokio::test]
-async fn environments_load_and_every_one_gets_a_heartbeat() {
+async fn a_job_that_started_before_the_shell_is_named_from_the_store() {
     let (mut app, _log, h) = app(false).await;
+    run_shell_work(&mut app).await;
+    add_unreachable_env(&h).await;
+    let started = h
+        .ops
+        .sync(crate::service::SyncRequest::default())
+        .await
+        .unwrap();
+    let mut job = None;
+    for _ in 0..1000 {
+        let j = h.ops.job_get(started.job_id.clone()).await.unwrap().job;
+        if j.state.is_finished() {
+            job = Some(j);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let job = job.expect("the sync finishes");
+    let finished = |id: &str| {
+        job_event(
+            id,
+            EventBody::Finished {
+                state: JobState::Failed,
+                result: None,
+                error: Some("development: connection refused".into()),
+            },
+        )
+    };
+    app.on_event(&finished(&started.job_id));
+    run_shell_work(&mut app).await;
+    let (text, error) = flash(&app).expect("a flash");
+    assert!(error && text.starts_with(&job.title), "{text}");
+
+    app.on_event(&finished("no-such-job"));
+    run_shell_work(&mut app).await;
+    let (text, _) = flash(&app).expect("a flash");
+    assert!(text.contains("could not be read"), "{text}");
+    assert!(app.jobs.is_empty());
+}
+
+async fn add_unreachable_env(h: &Harness) {
     h.ops
         .env_add(crate::service::EnvAdd {
             name: "development".into(),
@@ -499,6 +539,12 @@ async fn environments_load_and_every_one_gets_a_heartbeat() {
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn environments_load_and_every_one_gets_a_heartbeat() {
+    let (mut app, _log, h) = app(false).await;
+    add_unreachable_env(&h).await;
     app.take_spawned();
     app.load_envs();
     run_shell_work(&mut app).await;
