@@ -2,8 +2,8 @@
 //! 10,000 workflows across 5 environments (5 simulators of 2,000 generated workflows
 //! each, synced by `n8nops sync`): time to the first frame and to the first frame with
 //! the environments loaded, key-press-to-screen latency (`:` opening the command line,
-//! `j` moving in the matrix), the time the matrix takes to load, and the TUI's peak
-//! resident memory.
+//! `j` moving in the matrix; keys 60 ms apart), the time the matrix takes to load, and
+//! the TUI's peak resident memory.
 //!
 //!     cargo bench --bench tui_startup
 

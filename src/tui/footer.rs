@@ -61,7 +61,8 @@ fn is_move(action: Action) -> bool {
 pub fn hints(keymap: &Keymap, actions: &[Action], readonly: bool) -> Vec<Hint> {
     actions
         .iter()
-        .filter(|a| !is_move(**a) && !(readonly && a.is_mutating()))
+        .filter(|a| !is_move(**a))
+        .filter(|a| !(readonly && a.is_mutating()))
         .filter(|a| !keymap.keys(**a).is_empty())
         .map(|&a| Hint::new(keymap.hint(a), a.label()))
         .collect()

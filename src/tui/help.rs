@@ -28,7 +28,9 @@ pub fn lines(
     commands: &[Suggestion],
     theme: &Theme,
 ) -> Vec<Line<'static>> {
-    let mut rows: Vec<(String, Vec<(String, String, String)>)> = Vec::new();
+    /// One help row: keys, label, the name in the config's `[keys]`.
+    type Row = (String, String, String);
+    let mut rows: Vec<(String, Vec<Row>)> = Vec::new();
     for section in sections {
         let mut entries = Vec::new();
         let mut panes = Vec::new();

@@ -54,7 +54,7 @@ struct Detail {
 
 enum DetailState {
     Loading,
-    Loaded(JobDetail),
+    Loaded(Box<JobDetail>),
     Failed(String),
 }
 
@@ -301,7 +301,7 @@ impl Pane for JobsPane {
                     && detail.generation == generation
                 {
                     detail.state = match result {
-                        Ok(d) => DetailState::Loaded(d),
+                        Ok(d) => DetailState::Loaded(Box::new(d)),
                         Err(e) => DetailState::Failed(e.message),
                     };
                 }
@@ -765,11 +765,14 @@ fn progress(job: &JobView) -> String {
 /// `5s ago`, `12m ago`, `3h ago`, `2d ago`.
 fn ago(now: Time, then: Time) -> String {
     let secs = (now - then).num_seconds().max(0);
-    match secs {
-        ..60 => format!("{secs}s ago"),
-        ..3600 => format!("{}m ago", secs / 60),
-        ..86_400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86_400),
+    if secs < 60 {
+        format!("{secs}s ago")
+    } else if secs < 3600 {
+        format!("{}m ago", secs / 60)
+    } else if secs < 86_400 {
+        format!("{}h ago", secs / 3600)
+    } else {
+        format!("{}d ago", secs / 86_400)
     }
 }
 
