@@ -19,7 +19,7 @@ pub struct Cli {
     /// Machine output: JSON on stdout, errors on stderr
     #[arg(long, global = true)]
     pub json: bool,
-    /// Hide and refuse every action that changes an instance or the store (TUI)
+    /// Hide and refuse every action that changes an instance or the store
     #[arg(long, global = true)]
     pub readonly: bool,
     /// More detail in the log file (-v debug, -vv trace); RUST_LOG also works

@@ -15,6 +15,8 @@ pub struct Context {
     pub config: Config,
     pub json: bool,
     pub verbose: u8,
+    /// `--readonly`: the service refuses every change, whichever verb asks.
+    pub readonly: bool,
 }
 
 /// Where the store lives, resolved.
@@ -38,6 +40,7 @@ impl Context {
             config,
             json: cli.json,
             verbose: cli.verbose,
+            readonly: cli.readonly,
         })
     }
 
@@ -88,6 +91,10 @@ impl Context {
 
     pub async fn open_ops(&self) -> Result<LocalOps> {
         let store = self.open_store().await.context("opening the store")?;
-        Ok(LocalOps::new(store, Settings::from_config(&self.config)).await?)
+        let settings = Settings {
+            readonly: self.readonly,
+            ..Settings::from_config(&self.config)
+        };
+        Ok(LocalOps::new(store, settings).await?)
     }
 }

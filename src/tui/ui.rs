@@ -56,9 +56,32 @@ pub fn bar(done: u64, total: u64, width: usize) -> String {
     "▰".repeat(filled) + &"▱".repeat(width - filled)
 }
 
+/// How long ago `at` was, in its largest unit: "just now", "5m ago", "3h ago", "2d ago".
+pub fn age(at: Time, now: Time) -> String {
+    let seconds = (now - at).num_seconds().max(0);
+    match seconds {
+        0..60 => "just now".to_string(),
+        60..3_600 => format!("{}m ago", seconds / 60),
+        3_600..86_400 => format!("{}h ago", seconds / 3_600),
+        _ => format!("{}d ago", seconds / 86_400),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_read_in_the_largest_unit() {
+        use chrono::Duration;
+        let now = crate::tui::testing::now();
+        let ago = |d: Duration| age(now - d, now);
+        assert_eq!(ago(Duration::seconds(5)), "just now");
+        assert_eq!(ago(Duration::minutes(5)), "5m ago");
+        assert_eq!(ago(Duration::hours(3)), "3h ago");
+        assert_eq!(ago(Duration::days(2)), "2d ago");
+        assert_eq!(ago(-Duration::minutes(1)), "just now");
+    }
 
     #[test]
     fn bars_cuts_and_columns() {

@@ -560,7 +560,7 @@ fn draw_rows(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
             cells.push((job.phase.clone().unwrap_or_default(), theme.muted));
         }
         cells.push((
-            ago(ui.now, job.started_at.unwrap_or(job.created_at)),
+            crate::tui::ui::age(job.started_at.unwrap_or(job.created_at), ui.now),
             theme.muted,
         ));
         if cols.wide {
@@ -760,20 +760,6 @@ fn progress(job: &JobView) -> String {
     let total = job.total as u64;
     let pct = done * 100 / total;
     format!("{} {pct:>3}%", crate::tui::ui::bar(done, total, 10))
-}
-
-/// `5s ago`, `12m ago`, `3h ago`, `2d ago`.
-fn ago(now: Time, then: Time) -> String {
-    let secs = (now - then).num_seconds().max(0);
-    if secs < 60 {
-        format!("{secs}s ago")
-    } else if secs < 3600 {
-        format!("{}m ago", secs / 60)
-    } else if secs < 86_400 {
-        format!("{}h ago", secs / 3600)
-    } else {
-        format!("{}d ago", secs / 86_400)
-    }
 }
 
 fn time(t: Time) -> String {

@@ -273,32 +273,17 @@ fn health_line<'a>(health: Option<&Health>, wide: bool, theme: &Theme) -> Line<'
 
 /// "5m ago", "3h ago", "never".
 fn age(at: Option<Time>, now: Time) -> String {
-    let Some(at) = at else {
-        return "never".into();
-    };
-    let seconds = (now - at).num_seconds().max(0);
-    match seconds {
-        0..60 => "just now".to_string(),
-        60..3_600 => format!("{}m ago", seconds / 60),
-        3_600..86_400 => format!("{}h ago", seconds / 3_600),
-        _ => format!("{}d ago", seconds / 86_400),
-    }
+    at.map_or_else(|| "never".into(), |at| crate::tui::ui::age(at, now))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Duration;
 
     #[test]
-    fn ages_read_in_the_largest_unit() {
+    fn a_sync_that_never_ran_reads_never() {
         let now = crate::tui::testing::now();
-        let ago = |d: Duration| age(Some(now - d), now);
-        assert_eq!(ago(Duration::seconds(5)), "just now");
-        assert_eq!(ago(Duration::minutes(5)), "5m ago");
-        assert_eq!(ago(Duration::hours(3)), "3h ago");
-        assert_eq!(ago(Duration::days(2)), "2d ago");
-        assert_eq!(ago(-Duration::minutes(1)), "just now");
+        assert_eq!(age(Some(now - chrono::Duration::minutes(5)), now), "5m ago");
         assert_eq!(age(None, now), "never");
     }
 }

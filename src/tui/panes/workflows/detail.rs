@@ -3,12 +3,13 @@
 //! document, or its node graph. Built once when it loads (off the UI thread); drawing
 //! styles only the lines on screen.
 
-use super::catalog::{age, iso_age};
+use super::catalog::iso_age;
 use super::graph::{GraphView, fit};
 use crate::domain::analysis::{Analysis, ComplexityLevel, analyze, short_type};
 use crate::service::{WorkflowDetail, WorkflowRef, WorkflowSummary};
 use crate::tui::theme::Theme;
 use crate::tui::ui::Ui;
+use crate::tui::ui::age;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
