@@ -359,4 +359,23 @@ mod tests {
             );
         }
     }
+
+    /// README's key table stays true: every action is there with its default keys.
+    #[test]
+    fn the_readme_lists_every_action_with_its_default_keys() {
+        let readme = include_str!("../../README.md");
+        for &action in Action::ALL {
+            let name = format!("`{}`", action.name());
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with('|') && l.contains(&name))
+                .unwrap_or_else(|| panic!("README's key table has no row for {name}"));
+            for key in action.default_keys() {
+                assert!(
+                    row.contains(&format!("`{key}`")),
+                    "README's row for {name} does not show its key `{key}`: {row}"
+                );
+            }
+        }
+    }
 }

@@ -11,6 +11,8 @@ pub struct Session {
     parser: Arc<Mutex<vt100::Parser>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn Child + Send + Sync>,
+    spawned_at: Instant,
+    poll: Duration,
 }
 
 impl Session {
@@ -25,6 +27,7 @@ impl Session {
             })
             .expect("a pseudo-terminal");
         cmd.env("TERM", "xterm-256color");
+        let spawned_at = Instant::now();
         let child = pty.slave.spawn_command(cmd).expect("spawn in the pty");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("pty reader");
@@ -35,7 +38,7 @@ impl Session {
         std::thread::spawn(move || {
             // Keeps the master open for as long as output comes.
             let _master = pty.master;
-            let mut buf = [0u8; 16384];
+            let mut buf = [0u8; 65536];
             while let Ok(n) = reader.read(&mut buf) {
                 if n == 0 {
                     break;
@@ -47,7 +50,21 @@ impl Session {
             parser,
             writer,
             child,
+            spawned_at,
+            poll: Duration::from_millis(1),
         }
+    }
+
+    /// How often `wait_for` looks at the screen (1 ms unless set): finer for timing
+    /// benchmarks, coarser to leave a busy machine's CPU to the program under test.
+    pub fn polling_every(mut self, poll: Duration) -> Session {
+        self.poll = poll;
+        self
+    }
+
+    /// When the program was started, to time its first frame from.
+    pub fn spawned_at(&self) -> Instant {
+        self.spawned_at
     }
 
     pub fn screen(&self) -> String {
@@ -83,7 +100,7 @@ impl Session {
             if started.elapsed() > patience {
                 panic!("timed out waiting for {what}; the screen:\n{screen}");
             }
-            std::thread::sleep(Duration::from_millis(1));
+            std::thread::sleep(self.poll);
         }
     }
 

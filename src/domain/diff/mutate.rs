@@ -12,7 +12,8 @@ pub enum Mutation {
     ChangeParameter,
     /// Point a node at another credential.
     SwapCredential,
-    /// Send one link to another node.
+    /// Send one link to another node (whatever its source is named: many exports key
+    /// connections by node id).
     RewireConnection,
     /// Move a node on the canvas.
     MoveNode,
@@ -112,7 +113,7 @@ pub fn mutate(workflow: &Value, mutation: Mutation, pick: usize) -> Option<(Valu
                 .get("connections")?
                 .as_object()?
                 .iter()
-                .filter(|(s, v)| unique(s) && first_main_target(v).is_some())
+                .filter(|(_, v)| first_main_target(v).is_some())
                 .map(|(s, _)| s.clone())
                 .collect();
             let source = sources.get(pick % sources.len().max(1))?.clone();
