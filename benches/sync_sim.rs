@@ -6,6 +6,8 @@
 //!
 //!     cargo bench --bench sync_sim
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,11 +16,7 @@ const KEY: &str = "n8nops-sim-key";
 const BIN: &str = env!("CARGO_BIN_EXE_n8nops");
 
 fn main() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = common::free_port();
     let mut sim = Command::new(BIN)
         .args([
             "sim",
@@ -35,7 +33,7 @@ fn main() {
         .spawn()
         .expect("start n8nops sim serve");
     let url = format!("http://127.0.0.1:{port}");
-    wait_ready(&url);
+    common::wait_ready(&url, KEY);
 
     let data = tempfile::tempdir().expect("tempdir");
     let n8nops = |args: &[&str]| {
@@ -91,41 +89,15 @@ fn main() {
 fn measure(mut cmd: Command) -> (Duration, f64) {
     let start = Instant::now();
     let mut child = cmd.spawn().expect("run n8nops");
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0.0f64;
+    let mut peak = 0.0f64;
     loop {
-        if let Some(kb) = std::fs::read_to_string(&status_file).ok().and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        }) {
-            peak_kb = peak_kb.max(kb);
+        if let Some(mib) = common::peak_rss_mib_of(child.id()) {
+            peak = peak.max(mib);
         }
         if let Some(status) = child.try_wait().expect("wait") {
             assert!(status.success(), "n8nops sync failed");
-            return (start.elapsed(), peak_kb / 1024.0);
+            return (start.elapsed(), peak);
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn wait_ready(url: &str) {
-    for _ in 0..1200 {
-        let ok = Command::new("curl")
-            .args([
-                "-fsS",
-                "-o",
-                "/dev/null",
-                "-H",
-                &format!("X-N8N-API-KEY: {KEY}"),
-                &format!("{url}/api/v1/workflows?limit=1"),
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        if ok {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("the simulator did not come up on {url}");
 }

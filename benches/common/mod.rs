@@ -1,8 +1,10 @@
-//! Shared by the benchmarks: timing, peak memory, a throw-away LocalOps.
+//! Shared by the benchmarks: timing, peak memory, a throw-away LocalOps, a simulator
+//! to wait for.
 #![allow(dead_code)]
 
 use n8nops::service::{LocalOps, Ops, Settings, SyncReport, SyncRequest, follow_job};
 use n8nops::store::{SecretBox, Store};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub async fn local_ops(dir: &std::path::Path) -> LocalOps {
@@ -30,19 +32,20 @@ pub async fn sync_all(ops: &LocalOps) -> (Duration, SyncReport) {
 
 /// Peak resident memory of this process so far, in MiB (Linux: VmHWM).
 pub fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .map(str::to_owned)
-        })
-        .and_then(|l| {
-            l.split_whitespace()
-                .nth(1)
-                .and_then(|kb| kb.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+    read_peak_rss_mib("/proc/self/status").unwrap_or(0.0)
+}
+
+/// Peak resident memory of process `pid` so far, in MiB (Linux: VmHWM); `None` once it
+/// has gone or where /proc does not say.
+pub fn peak_rss_mib_of(pid: u32) -> Option<f64> {
+    read_peak_rss_mib(&format!("/proc/{pid}/status"))
+}
+
+fn read_peak_rss_mib(status_file: &str) -> Option<f64> {
+    let status = std::fs::read_to_string(status_file).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 /// Resets the peak counter that `peak_rss_mib` reads (Linux: clear_refs 5).
@@ -53,4 +56,32 @@ pub fn reset_peak_rss() {
 pub fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, for a server to listen on.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Waits (up to two minutes) until the n8n at `url` answers a workflows request made
+/// with API key `key`; panics naming `url` if it never does. Asks with curl, so a
+/// benchmark needs no HTTP client of its own.
+pub fn wait_ready(url: &str, key: &str) {
+    for _ in 0..1200 {
+        let ok = Command::new("curl")
+            .args(["-fsS", "-o", "/dev/null", "-H"])
+            .arg(format!("X-N8N-API-KEY: {key}"))
+            .arg(format!("{url}/api/v1/workflows?limit=1"))
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the simulator did not come up on {url}");
 }

@@ -109,6 +109,8 @@ impl LocalOps {
             let wf = counts.get(&row.id).copied().unwrap_or_default();
             views.push(view_with(&mut conn, row, wf).await?);
         }
+        // Promotion order: development first, production last; then by name.
+        views.sort_by(|a, b| (a.class, &a.name).cmp(&(b.class, &b.name)));
         Ok(views)
     }
 

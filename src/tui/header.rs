@@ -120,7 +120,11 @@ fn right_spans<'a>(ui: &Ui, info: &HeaderInfo) -> Vec<Span<'a>> {
         if !spans.is_empty() {
             spans.push(Span::styled(" · ", theme.muted));
         }
-        spans.push(Span::styled(format!("{} new", info.unseen), theme.info));
+        let jobs = if info.unseen == 1 { "job" } else { "jobs" };
+        spans.push(Span::styled(
+            format!("{} {jobs} done", info.unseen),
+            theme.info,
+        ));
     }
     if ui.readonly {
         spans.push(Span::raw(" "));

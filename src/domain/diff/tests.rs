@@ -406,19 +406,19 @@ fn every_corpus_workflow_against_mutated_copies() {
         return;
     };
     let mut failures = Vec::new();
-    let mut applied_count = 0;
+    let mut applied = [0usize; Mutation::ALL.len()];
     for (k, (file, wf)) in files.iter().enumerate() {
         if !diff_raw(wf, wf).nodes.is_empty() {
             failures.push(format!("{file}: differs from itself"));
         }
-        for mutation in Mutation::ALL {
-            let Some((after, applied)) = mutate(wf, mutation, k) else {
+        for (m, mutation) in Mutation::ALL.into_iter().enumerate() {
+            let Some((after, edit)) = mutate(wf, mutation, k) else {
                 continue;
             };
-            applied_count += 1;
+            applied[m] += 1;
             let d = diff_raw(wf, &after);
-            if let Err(e) = check(wf, &d, &applied) {
-                failures.push(format!("{file}: {mutation:?} of '{}': {e}", applied.node));
+            if let Err(e) = check(wf, &d, &edit) {
+                failures.push(format!("{file}: {mutation:?} of '{}': {e}", edit.node));
             }
             if d.is_empty() != (fingerprint(wf) == fingerprint(&after)) {
                 failures.push(format!(
@@ -432,9 +432,11 @@ fn every_corpus_workflow_against_mutated_copies() {
         "only {} corpus files parsed",
         files.len()
     );
+    // Each kind applies to most workflows (not all have credentials or links).
+    eprintln!("mutations applied, by kind: {applied:?}");
     assert!(
-        applied_count > 5 * 1000,
-        "only {applied_count} mutations applied"
+        applied.iter().all(|&n| n > 1000),
+        "too few applied: {applied:?}"
     );
     assert!(
         failures.is_empty(),
