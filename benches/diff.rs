@@ -111,11 +111,13 @@ fn node_count(w: &Value) -> usize {
     w["nodes"].as_array().map_or(0, Vec::len)
 }
 
-/// One corpus workflow (`a_text` is its file) against its mutated copy.
-fn one_pair(what: &str, a_text: &str, (a, b): &(Value, Value)) {
+/// One corpus workflow (`file` is its file's text) against its mutated copy. Both
+/// sides are given to both tools as pretty JSON written the same way (keys sorted), so
+/// that only the edits differ.
+fn one_pair(what: &str, file: &str, (a, b): &(Value, Value)) {
     println!(
         "The largest corpus workflow {what}: {:.0} KB, {} nodes",
-        a_text.len() as f64 / 1e3,
+        file.len() as f64 / 1e3,
         node_count(a)
     );
     let (sa, sb) = (Side::from_raw(a), Side::from_raw(b));
@@ -132,9 +134,10 @@ fn one_pair(what: &str, a_text: &str, (a, b): &(Value, Value)) {
     let raw = median(101, || {
         std::hint::black_box(diff_raw(a, b));
     });
+    let a_text = serde_json::to_string_pretty(a).unwrap_or_default();
     let b_text = serde_json::to_string_pretty(b).unwrap_or_default();
     let from_text = median(51, || {
-        let x: Value = serde_json::from_str(a_text).unwrap_or_default();
+        let x: Value = serde_json::from_str(&a_text).unwrap_or_default();
         let y: Value = serde_json::from_str(&b_text).unwrap_or_default();
         std::hint::black_box(diff_raw(&x, &y));
     });
@@ -164,7 +167,7 @@ fn one_pair(what: &str, a_text: &str, (a, b): &(Value, Value)) {
     if let Some(difft) = difft() {
         let dir = tempfile::tempdir().expect("temp dir");
         let (pa, pb) = (dir.path().join("a.json"), dir.path().join("b.json"));
-        std::fs::write(&pa, a_text).expect("write");
+        std::fs::write(&pa, &a_text).expect("write");
         std::fs::write(&pb, &b_text).expect("write");
         let t = median(5, || run_difft(&difft, &pa, &pb));
         println!(

@@ -21,18 +21,21 @@ impl LocalOps {
             env: q.env.clone(),
             active: q.active,
         };
-        let rows = workflows::list(&mut conn, &filter).await?;
         let search = q.search.as_deref().unwrap_or("");
-        Ok(rows
-            .into_iter()
-            .filter(|r| matches_search(&r.name, &r.node_types, search))
-            .filter(|r| {
-                q.tag
+        let wanted = |r: &workflows::WorkflowRow| {
+            matches_search(&r.name, &r.node_types, search)
+                && q.tag
                     .as_ref()
                     .is_none_or(|t| r.tags.iter().any(|x| x.eq_ignore_ascii_case(t)))
-            })
-            .map(summary)
-            .collect())
+        };
+        let mut summaries = Vec::new();
+        workflows::visit(&mut conn, &filter, |row| {
+            if wanted(&row) {
+                summaries.push(summary(row));
+            }
+        })
+        .await?;
+        Ok(summaries)
     }
 
     pub(super) async fn get_workflow(&self, w: &WorkflowRef) -> OpsResult<WorkflowDetail> {

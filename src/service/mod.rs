@@ -30,6 +30,8 @@ pub use types::*;
 pub use wait::follow_job;
 
 #[cfg(test)]
+mod test_fixture;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_executions;

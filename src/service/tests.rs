@@ -2,21 +2,13 @@
 //! every fault the simulator can inject. After a failed sync the store must hold
 //! exactly what it held before, and the error must name the environment.
 
+use super::test_fixture::{Fixture, KEY, generated, sync};
 use super::*;
 use crate::domain::environment::EnvClass;
 use crate::domain::job::JobState;
 use crate::domain::normalize::fingerprint;
-use crate::sim::{self, Fault, PageFailure, SimHandle, SimOptions};
-use crate::store::test_support;
+use crate::sim::{self, Fault, PageFailure, SimOptions};
 use std::time::Duration;
-
-const KEY: &str = "sim-test-key-1234";
-
-struct Fixture {
-    ops: LocalOps,
-    sim: SimHandle,
-    store: test_support::TestStore,
-}
 
 /// Rows in the body tables: a failed sync must leave none of its own behind.
 async fn body_rows(f: &Fixture) -> (i64, i64) {
@@ -32,44 +24,16 @@ async fn body_rows(f: &Fixture) -> (i64, i64) {
     (bodies, claims)
 }
 
+/// `prod`: a simulator of `workflows` generated workflows and 40 past executions.
 async fn fixture(workflows: usize) -> Fixture {
-    let sim = sim::start(SimOptions {
-        api_key: KEY.into(),
-        seed: 3,
-        workflows: sim::generator::generate(3, workflows),
+    let prod = SimOptions {
         seed_executions: 40,
-        ..SimOptions::default()
-    })
-    .await
-    .expect("start the simulator");
-    let store = test_support::sqlite().await;
-    let mut settings = Settings::from_config(&Default::default());
-    settings.actor = "tester".into();
-    settings.client.max_retries = 1;
-    settings.client.backoff_base = Duration::from_millis(5);
-    settings.client.timeout = Duration::from_secs(2);
-    let ops = LocalOps::new(store.store.clone(), settings)
+        ..generated(3, workflows)
+    };
+    Fixture::builder()
+        .env("prod", EnvClass::Production, prod)
+        .build()
         .await
-        .expect("ops");
-    ops.env_add(EnvAdd {
-        name: "prod".into(),
-        url: sim.url.clone(),
-        class: EnvClass::Production,
-        api_key: Secret::new(KEY),
-        git_repo: None,
-        git_branch: None,
-    })
-    .await
-    .expect("add env");
-    Fixture { ops, sim, store }
-}
-
-async fn sync(ops: &LocalOps, req: SyncRequest) -> JobView {
-    let events = ops.subscribe();
-    let started = ops.sync(req).await.expect("start sync");
-    follow_job(ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow sync")
 }
 
 fn report(job: &JobView) -> SyncReport {
@@ -103,7 +67,7 @@ async fn sync_stores_everything_and_tracks_changes() {
         .unwrap();
     assert_eq!(stored.len(), 600);
     for w in &stored {
-        let served = f.sim.workflow(&w.id).expect("served workflow");
+        let served = f.sim("prod").workflow(&w.id).expect("served workflow");
         assert_eq!(w.fingerprint, fingerprint(&served), "workflow {}", w.name);
     }
 
@@ -114,13 +78,13 @@ async fn sync_stores_everything_and_tracks_changes() {
     assert_eq!((again.added, again.changed, again.removed), (0, 0, 0));
     let edited = stored[0].id.clone();
     let deleted = stored[1].id.clone();
-    f.sim
+    f.sim("prod")
         .edit_workflow(&edited, |wf| {
             wf["nodes"][0]["parameters"]["edited"] = serde_json::json!(true)
         })
         .unwrap();
-    assert!(f.sim.delete_workflow(&deleted));
-    f.sim
+    assert!(f.sim("prod").delete_workflow(&deleted));
+    f.sim("prod")
         .create_workflow(&crate::domain::writable::writable_body(
             &sim::generator::generate(99, 1)[0],
         ))
@@ -144,7 +108,7 @@ async fn sync_stores_everything_and_tracks_changes() {
         .find(|w| !w.active && w.id != edited)
         .expect("an inactive workflow")
         .clone();
-    f.sim
+    f.sim("prod")
         .set_active(&toggled.id, true)
         .expect("a generated workflow has a trigger");
     let fourth = report(&sync(&f.ops, SyncRequest::default()).await)
@@ -250,7 +214,7 @@ async fn faults_leave_the_store_unchanged() {
         (1200, 0),
         "a raw and a normalized body per workflow, no claims"
     );
-    f.sim
+    f.sim("prod")
         .edit_workflow(&before.0[0].id, |wf| {
             wf["name"] = serde_json::json!("renamed by someone")
         })
@@ -281,9 +245,9 @@ async fn faults_leave_the_store_unchanged() {
         ),
     ];
     for (what, faults) in cases {
-        f.sim.set_faults(faults);
+        f.sim("prod").set_faults(faults);
         let job = sync(&f.ops, SyncRequest::default()).await;
-        f.sim.clear_faults();
+        f.sim("prod").clear_faults();
         assert_eq!(job.state, JobState::Failed, "{what}: the sync should fail");
         let error = job.error.clone().unwrap_or_default();
         assert!(
@@ -377,7 +341,7 @@ async fn connection_tests_tell_problems_apart() {
         git_branch: None,
     };
     f.ops
-        .env_add(add("badkey", f.sim.url.clone(), "not-the-key"))
+        .env_add(add("badkey", f.sim("prod").url.clone(), "not-the-key"))
         .await
         .unwrap();
     let t = f.ops.env_test("badkey".into()).await.unwrap();
@@ -454,7 +418,7 @@ async fn environments_are_validated_audited_and_never_reveal_the_key() {
     assert_eq!(dup.kind, ErrorKind::Conflict);
     assert_eq!(
         f.ops.env_show("prod".into()).await.unwrap().url,
-        f.sim.url,
+        f.sim("prod").url,
         "a failed add changes nothing"
     );
 

@@ -2,29 +2,15 @@
 //! environments merged, one failing while the others answer, detail and retry.
 
 use super::executions::{MAX_POLL_LIMIT, RETRY_ACTION, newest_first};
+use super::test_fixture::{Fixture, env_add, generated, sync};
 use super::*;
 use crate::domain::environment::EnvClass;
-use crate::sim::{self, ExecutionStatus as SimStatus, Fault, SimHandle, SimOptions};
+use crate::sim::{ExecutionStatus as SimStatus, Fault, SimOptions};
 use crate::store::audit::Outcome;
-use crate::store::test_support;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
-
-const KEY: &str = "sim-exec-key-1234";
-
-struct Fixture {
-    ops: LocalOps,
-    /// `dev` then `prod`.
-    sims: Vec<SimHandle>,
-    _store: test_support::TestStore,
-}
 
 impl Fixture {
-    fn sim(&self, env: &str) -> &SimHandle {
-        &self.sims[usize::from(env == "prod")]
-    }
-
     /// Records an execution of the first workflow of `env` with this status.
     fn run(&self, env: &str, status: SimStatus) -> String {
         let sim = self.sim(env);
@@ -37,46 +23,15 @@ impl Fixture {
 
 /// `dev` and `prod`, each a simulator with 30 workflows and 20 past executions.
 async fn fixture() -> Fixture {
-    let store = test_support::sqlite().await;
-    let mut settings = Settings::from_config(&Default::default());
-    settings.actor = "tester".into();
-    settings.client.max_retries = 1;
-    settings.client.backoff_base = Duration::from_millis(5);
-    settings.client.timeout = Duration::from_secs(2);
-    let ops = LocalOps::new(store.store.clone(), settings)
+    let sim = |seed| SimOptions {
+        seed_executions: 20,
+        ..generated(seed, 30)
+    };
+    Fixture::builder()
+        .env("dev", EnvClass::Development, sim(11))
+        .env("prod", EnvClass::Production, sim(12))
+        .build()
         .await
-        .expect("ops");
-    let mut sims = Vec::new();
-    for (seed, name, class) in [
-        (11, "dev", EnvClass::Development),
-        (12, "prod", EnvClass::Production),
-    ] {
-        let sim = sim::start(SimOptions {
-            api_key: KEY.into(),
-            seed,
-            workflows: sim::generator::generate(seed, 30),
-            seed_executions: 20,
-            ..SimOptions::default()
-        })
-        .await
-        .expect("start the simulator");
-        ops.env_add(EnvAdd {
-            name: name.into(),
-            url: sim.url.clone(),
-            class,
-            api_key: Secret::new(KEY),
-            git_repo: None,
-            git_branch: None,
-        })
-        .await
-        .expect("add env");
-        sims.push(sim);
-    }
-    Fixture {
-        ops,
-        sims,
-        _store: store,
-    }
 }
 
 fn ids(page: &ExecutionsPage, env: &str) -> Vec<String> {
@@ -160,11 +115,7 @@ async fn environments_are_merged_newest_first_with_names_from_the_store() {
         "no names before a sync"
     );
 
-    let events = f.ops.subscribe();
-    let job = f.ops.sync(SyncRequest::default()).await.unwrap();
-    follow_job(&f.ops, events, &job.job_id, |_| {})
-        .await
-        .unwrap();
+    sync(&f.ops, SyncRequest::default()).await;
     let page = f
         .ops
         .executions_poll(ExecutionsQuery::default())
@@ -634,14 +585,7 @@ async fn clients_are_reused_until_the_environment_changes() {
     // Removed and added again: nothing of the old client is left.
     f.ops.env_remove("dev".into()).await.unwrap();
     f.ops
-        .env_add(EnvAdd {
-            name: "dev".into(),
-            url: f.sim("dev").url.clone(),
-            class: EnvClass::Development,
-            api_key: Secret::new(KEY),
-            git_repo: None,
-            git_branch: None,
-        })
+        .env_add(env_add("dev", &f.sim("dev").url, EnvClass::Development))
         .await
         .unwrap();
     let back = f

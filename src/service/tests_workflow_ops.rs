@@ -3,18 +3,17 @@
 //! a second person on the same store, the trash, uploads, downloads, tags, and faults
 //! that must leave the store as it was.
 
+use super::test_fixture::{Fixture, generated, settings, sync};
 use super::*;
 use crate::domain::environment::EnvClass;
 use crate::domain::normalize::fingerprint;
 use crate::domain::policy::{Policy, Rule};
-use crate::sim::{self, Fault, SimHandle, SimOptions};
+use crate::sim::{self, Fault, SimHandle};
 use crate::store::audit::Outcome;
 use crate::store::test_support::{self, TestStore};
 use serde_json::{Value, json};
 use std::io::Read;
-use std::time::Duration;
 
-const KEY: &str = "sim-test-key-ops";
 const ENVS: [(&str, EnvClass); 3] = [
     ("dev", EnvClass::Development),
     ("stage", EnvClass::Staging),
@@ -29,35 +28,22 @@ struct Fx {
     store: TestStore,
 }
 
-fn settings(actor: &str, policy: Policy) -> Settings {
-    let mut settings = Settings::from_config(&Default::default());
-    settings.actor = actor.into();
-    settings.policy = policy;
-    settings.client.max_retries = 1;
-    settings.client.backoff_base = Duration::from_millis(5);
-    settings.client.timeout = Duration::from_secs(2);
-    settings
-}
-
 /// Three instances of 40 generated workflows each, registered and synced, operated
 /// by "alice". In each, some of the workflows that were active are deactivated first,
 /// so there are both active and inactive ones n8n agrees to activate.
 async fn fixture(store: TestStore, policy: Policy) -> Fx {
-    let ops = LocalOps::new(store.store.clone(), settings("alice", policy))
-        .await
-        .expect("ops");
-    let mut sims = Vec::new();
-    let mut activatable = Vec::new();
+    let mut builder = Fixture::builder()
+        .actor("alice")
+        .policy(policy)
+        .store(store);
     for (i, (name, class)) in ENVS.into_iter().enumerate() {
-        let seed = 20 + i as u64;
-        let sim = sim::start(SimOptions {
-            api_key: KEY.into(),
-            seed,
-            workflows: sim::generator::generate(seed, 40),
-            ..SimOptions::default()
-        })
-        .await
-        .expect("start the simulator");
+        builder = builder.env(name, class, generated(20 + i as u64, 40));
+    }
+    let Fixture {
+        ops, sims, store, ..
+    } = builder.build().await;
+    let mut activatable = Vec::new();
+    for ((name, _), sim) in ENVS.iter().zip(&sims) {
         let active: Vec<String> = sim
             .workflow_ids()
             .into_iter()
@@ -68,23 +54,8 @@ async fn fixture(store: TestStore, policy: Policy) -> Fx {
             sim.set_active(id, false).expect("deactivate");
         }
         activatable.push(active);
-        ops.env_add(EnvAdd {
-            name: name.into(),
-            url: sim.url.clone(),
-            class,
-            api_key: Secret::new(KEY),
-            git_repo: None,
-            git_branch: None,
-        })
-        .await
-        .expect("add env");
-        sims.push(sim);
     }
-    let events = ops.subscribe();
-    let started = ops.sync(SyncRequest::default()).await.expect("sync");
-    let job = follow_job(&ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow sync");
+    let job = sync(&ops, SyncRequest::default()).await;
     assert!(job.error.is_none(), "{:?}", job.error);
     Fx {
         ops,
@@ -105,12 +76,13 @@ impl Fx {
 
     /// Someone else working on the same store.
     async fn as_actor(&self, actor: &str) -> LocalOps {
-        LocalOps::new(
-            self.store.store.clone(),
-            settings(actor, self.ops.settings.policy),
-        )
-        .await
-        .expect("ops")
+        let settings = Settings {
+            policy: self.ops.settings.policy,
+            ..settings(actor)
+        };
+        LocalOps::new(self.store.store.clone(), settings)
+            .await
+            .expect("ops")
     }
 
     async fn stored(&self, env: &str) -> Vec<WorkflowSummary> {

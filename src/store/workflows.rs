@@ -345,7 +345,20 @@ pub async fn list(
     conn: &mut AnyConnection,
     filter: &Filter,
 ) -> Result<Vec<WorkflowRow>, StoreError> {
-    let rows = sqlx::query(
+    let mut rows = Vec::new();
+    visit(conn, filter, |row| rows.push(row)).await?;
+    Ok(rows)
+}
+
+/// Streams the workflows `filter` selects to `each`, one row at a time, so a caller
+/// that keeps only part of each (the catalog, the matrix) never holds them all twice.
+pub async fn visit(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    mut each: impl FnMut(WorkflowRow),
+) -> Result<(), StoreError> {
+    use futures_util::TryStreamExt;
+    let mut rows = sqlx::query(
         "SELECT e.name AS env, w.n8n_id, w.name, w.active, w.tags, w.node_count, w.node_types,
                 w.fingerprint, w.updated_at, w.stored_at, w.change
          FROM workflows w JOIN environments e ON e.id = w.env_id
@@ -354,10 +367,11 @@ pub async fn list(
     )
     .bind(filter.env.clone())
     .bind(filter.active)
-    .fetch_all(&mut *conn)
-    .await
-    .context("listing workflows")?;
-    rows.iter().map(from_row).collect()
+    .fetch(&mut *conn);
+    while let Some(row) = rows.try_next().await.context("listing workflows")? {
+        each(from_row(&row)?);
+    }
+    Ok(())
 }
 
 /// One workflow with its raw and normalized JSON.

@@ -47,15 +47,22 @@ impl ListCursor {
     /// Moves the window of `height` rows so the selection is on screen; returns the
     /// range of rows to draw.
     pub fn window(&mut self, height: usize, len: usize) -> std::ops::Range<usize> {
-        self.page = height;
         self.clamp(len);
+        self.reveal(height);
+        self.offset = self.offset.min(len.saturating_sub(height));
+        self.offset..(self.offset + height).min(len)
+    }
+
+    /// Moves the window of `height` rows just enough for the selection to be on
+    /// screen, and no more: unlike `window`, it leaves blank rows below the last
+    /// one rather than scrolling back up to fill them.
+    pub fn reveal(&mut self, height: usize) {
+        self.page = height;
         if self.selected < self.offset {
             self.offset = self.selected;
         } else if height > 0 && self.selected >= self.offset + height {
             self.offset = self.selected + 1 - height;
         }
-        self.offset = self.offset.min(len.saturating_sub(height));
-        self.offset..(self.offset + height).min(len)
     }
 }
 
@@ -85,5 +92,26 @@ mod tests {
         let mut empty = ListCursor::default();
         empty.apply(Action::Down, 0);
         assert_eq!((empty.selected, empty.window(5, 0)), (0, 0..0));
+    }
+
+    #[test]
+    fn reveal_scrolls_only_as_far_as_the_selection() {
+        let mut c = ListCursor {
+            selected: 9,
+            offset: 8,
+            page: 0,
+        };
+        c.reveal(4);
+        assert_eq!(
+            (c.offset, c.page),
+            (8, 4),
+            "rows 8 and 9 shown, no scroll back"
+        );
+        c.selected = 2;
+        c.reveal(4);
+        assert_eq!(c.offset, 2);
+        c.selected = 7;
+        c.reveal(4);
+        assert_eq!(c.offset, 4);
     }
 }

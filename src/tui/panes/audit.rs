@@ -7,6 +7,7 @@ use crate::store::audit::Outcome;
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
+use crate::tui::list_view::{ListTitle, first_load};
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::{Ui, fit};
 use ratatui::Frame;
@@ -185,44 +186,28 @@ const OUTCOME_W: usize = 8;
 
 fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
-    let mut title = vec![Span::styled(" Audit ", theme.title)];
-    if pane.loaded {
-        let count = if pane.visible.len() == pane.entries.len() {
-            format!("{} entries ", pane.entries.len())
-        } else {
-            format!("{} of {} entries ", pane.visible.len(), pane.entries.len())
-        };
-        title.push(Span::styled(count, theme.muted));
-    }
-    if !pane.filter.is_empty() {
-        title.push(Span::styled(
-            format!("/{} ", pane.filter.text),
-            theme.accent,
-        ));
-    }
-    if pane.loading && pane.loaded {
-        title.push(Span::styled("refreshing… ", theme.muted));
-    }
+    let title = ListTitle {
+        name: "Audit",
+        counts: pane
+            .loaded
+            .then(|| (pane.visible.len(), pane.entries.len())),
+        unit: " entries",
+        filter: &pane.filter,
+        refreshing: pane.loading && pane.loaded,
+    };
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Line::from(title));
+        .title(title.line(theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     let message = if !pane.loaded {
-        Some(match &pane.error {
-            Some(error) => vec![
-                Line::styled(
-                    format!("Could not load the audit log: {error}"),
-                    theme.error,
-                ),
-                Line::styled(
-                    format!("{} tries again.", ui.keymap.hint(Action::Refresh)),
-                    theme.muted,
-                ),
-            ],
-            None => vec![Line::styled("Loading the audit log…", theme.muted)],
-        })
+        Some(first_load(
+            pane.error.as_deref(),
+            "Loading the audit log…",
+            "Could not load the audit log",
+            ui,
+        ))
     } else if pane.entries.is_empty() {
         Some(vec![Line::styled(
             "Nothing audited yet. Every change n8nops makes (environments, syncs, workflow operations) is recorded here.",

@@ -183,7 +183,11 @@ impl View {
         let key_line = |key: &str| {
             let prefix = format!("  \"{key}\": ");
             let find = |side: TextSide| {
-                let line = self.text.lines(side).iter().position(|l| l.starts_with(&prefix))?;
+                let line = self
+                    .text
+                    .lines(side)
+                    .iter()
+                    .position(|l| l.starts_with(&prefix))?;
                 Some(self.text.row_of_line(side, line as u32))
             };
             find(TextSide::New).or_else(|| find(TextSide::Old))
@@ -196,7 +200,10 @@ impl View {
                 let n = self.diff.nodes.get(i)?;
                 n.new_index
                     .and_then(|j| self.text.row_of_node(TextSide::New, j))
-                    .or_else(|| n.old_index.and_then(|j| self.text.row_of_node(TextSide::Old, j)))
+                    .or_else(|| {
+                        n.old_index
+                            .and_then(|j| self.text.row_of_node(TextSide::Old, j))
+                    })
             }
         }
     }

@@ -21,6 +21,7 @@ use crate::service::{
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
+use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use ratatui::Frame;
@@ -99,11 +100,9 @@ pub struct ExecutionsPane {
     paused: bool,
     /// Rows that came in (and pass the filters) while paused.
     unseen: usize,
-    /// Index into the filtered rows, and the first one on screen.
-    selected: usize,
-    offset: usize,
-    /// Rows the table showed last time it was drawn (for page moves).
-    page: usize,
+    /// Index into the filtered rows, the first one on screen, and the rows shown at
+    /// the last draw (for page moves).
+    cursor: ListCursor,
     filter: Filter,
     only: Only,
     detail: Option<Detail>,
@@ -127,9 +126,10 @@ impl ExecutionsPane {
             last_poll: None,
             paused: false,
             unseen: 0,
-            selected: 0,
-            offset: 0,
-            page: 10,
+            cursor: ListCursor {
+                page: 10,
+                ..ListCursor::default()
+            },
             filter: Filter::default(),
             only: Only::default(),
             detail: None,
@@ -190,8 +190,8 @@ impl ExecutionsPane {
         self.failure = None;
         self.polled_once = false;
         self.unseen = 0;
-        self.selected = 0;
-        self.offset = 0;
+        self.cursor.selected = 0;
+        self.cursor.offset = 0;
         self.poll(Instant::now(), cx);
     }
 
@@ -229,9 +229,12 @@ impl ExecutionsPane {
     /// buffer are dropped. Following, the cursor goes to the newest; paused, the
     /// cursor stays on its row and the view does not move.
     fn take(&mut self, incoming: Vec<ExecutionView>) {
-        let anchors = self
-            .paused
-            .then(|| (self.key_at(self.selected), self.key_at(self.offset)));
+        let anchors = self.paused.then(|| {
+            (
+                self.key_at(self.cursor.selected),
+                self.key_at(self.cursor.offset),
+            )
+        });
         let mut fresh = Vec::new();
         let mut replaced = Vec::new();
         {
@@ -264,15 +267,15 @@ impl ExecutionsPane {
                         .position(|&i| self.rows[i].env == env && self.rows[i].id == id)
                 };
                 if let Some(at) = position(selected) {
-                    self.selected = at;
+                    self.cursor.selected = at;
                 }
                 if let Some(at) = position(top) {
-                    self.offset = at;
+                    self.cursor.offset = at;
                 }
             }
             None => {
-                self.selected = 0;
-                self.offset = 0;
+                self.cursor.selected = 0;
+                self.cursor.offset = 0;
             }
         }
         self.clamp();
@@ -376,8 +379,8 @@ impl ExecutionsPane {
 
     fn clamp(&mut self) {
         let len = self.visible().len();
-        self.selected = self.selected.min(len.saturating_sub(1));
-        self.offset = self.offset.min(self.selected);
+        self.cursor.selected = self.cursor.selected.min(len.saturating_sub(1));
+        self.cursor.offset = self.cursor.offset.min(self.cursor.selected);
     }
 
     /// The execution under the cursor (or the open detail's).
@@ -385,13 +388,13 @@ impl ExecutionsPane {
         if let Some(detail) = &self.detail {
             return Some(&detail.execution);
         }
-        let index = *self.visible().get(self.selected)?;
+        let index = *self.visible().get(self.cursor.selected)?;
         self.rows.get(index)
     }
 
     fn filters_changed(&mut self) {
-        self.selected = 0;
-        self.offset = 0;
+        self.cursor.selected = 0;
+        self.cursor.offset = 0;
         self.unseen = 0;
         self.clamp();
     }
@@ -400,22 +403,17 @@ impl ExecutionsPane {
         self.paused = !follow;
         if follow {
             self.unseen = 0;
-            self.selected = 0;
-            self.offset = 0;
+            self.cursor.selected = 0;
+            self.cursor.offset = 0;
         }
     }
 
     /// Moves the cursor; moving away from the newest stops following.
-    fn move_by(&mut self, delta: isize) {
-        let len = self.visible().len();
-        if len == 0 {
-            return;
-        }
-        let to = self.selected.saturating_add_signed(delta).min(len - 1);
-        if to > 0 && !self.paused {
+    fn move_cursor(&mut self, action: Action) {
+        self.cursor.apply(action, self.visible().len());
+        if self.cursor.selected > 0 {
             self.paused = true;
         }
-        self.selected = to;
     }
 
     fn open_detail(&mut self, cx: &mut Cx) {
@@ -522,17 +520,9 @@ impl Pane for ExecutionsPane {
         let mut actions = if self.detail.is_some() {
             vec![Action::Down, Action::Up]
         } else {
-            vec![
-                Action::Down,
-                Action::Up,
-                Action::Top,
-                Action::Bottom,
-                Action::PageDown,
-                Action::PageUp,
-                Action::Enter,
-                Action::Pause,
-                Action::Refresh,
-            ]
+            let mut actions = ListCursor::MOVES.to_vec();
+            actions.extend([Action::Enter, Action::Pause, Action::Refresh]);
+            actions
         };
         if self.target().is_some_and(ExecutionView::failed) {
             actions.push(Action::Retry);
@@ -554,14 +544,8 @@ impl Pane for ExecutionsPane {
             }
             return;
         }
-        let page = self.page.max(1) as isize;
         match action {
-            Action::Down => self.move_by(1),
-            Action::Up => self.move_by(-1),
-            Action::PageDown => self.move_by(page),
-            Action::PageUp => self.move_by(-page),
-            Action::Top => self.selected = 0,
-            Action::Bottom => self.move_by(isize::MAX),
+            a if ListCursor::MOVES.contains(&a) => self.move_cursor(a),
             Action::Enter => self.open_detail(cx),
             Action::Pause => self.set_following(self.paused),
             Action::Refresh => self.restart(cx),

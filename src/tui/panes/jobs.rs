@@ -11,6 +11,7 @@ use crate::service::{Event, EventBody, JobDetail, JobLogLine, JobQuery, JobView,
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
+use crate::tui::list_view::{ListTitle, first_load};
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::theme::Theme;
 use crate::tui::ui::{Ui, fit};
@@ -417,41 +418,26 @@ impl Pane for JobsPane {
 
 fn draw_list(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
-    let mut title = vec![Span::styled(" Jobs ", theme.title)];
-    if pane.loaded {
-        let count = if pane.visible.len() == pane.jobs.len() {
-            format!("{} ", pane.jobs.len())
-        } else {
-            format!("{} of {} ", pane.visible.len(), pane.jobs.len())
-        };
-        title.push(Span::styled(count, theme.muted));
-    }
-    if !pane.filter.is_empty() {
-        title.push(Span::styled(
-            format!("/{} ", pane.filter.text),
-            theme.accent,
-        ));
-    }
-    if pane.loading && pane.loaded {
-        title.push(Span::styled("refreshing… ", theme.muted));
-    }
+    let title = ListTitle {
+        name: "Jobs",
+        counts: pane.loaded.then(|| (pane.visible.len(), pane.jobs.len())),
+        unit: "",
+        filter: &pane.filter,
+        refreshing: pane.loading && pane.loaded,
+    };
     let block = Block::bordered()
         .border_style(theme.border)
-        .title(Line::from(title));
+        .title(title.line(theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 
     let message = if !pane.loaded {
-        Some(match &pane.error {
-            Some(error) => vec![
-                Line::styled(format!("Could not load the jobs: {error}"), theme.error),
-                Line::styled(
-                    format!("{} tries again.", ui.keymap.hint(Action::Refresh)),
-                    theme.muted,
-                ),
-            ],
-            None => vec![Line::styled("Loading jobs…", theme.muted)],
-        })
+        Some(first_load(
+            pane.error.as_deref(),
+            "Loading jobs…",
+            "Could not load the jobs",
+            ui,
+        ))
     } else if pane.jobs.is_empty() {
         Some(vec![Line::styled(
             "No jobs yet. Syncs and other long work show here as they run, with their logs.",

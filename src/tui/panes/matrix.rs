@@ -7,19 +7,16 @@ mod draw;
 
 use crate::domain::environment::EnvClass;
 use crate::domain::matrix::{self, Entry, Row};
-use crate::service::{
-    EnvView, Event, EventBody, Ops, OpsResult, SyncReport, WorkflowQuery, WorkflowRef,
-    WorkflowSummary,
-};
+use crate::service::{EnvView, Event, Ops, OpsResult, WorkflowQuery, WorkflowRef, WorkflowSummary};
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
+use crate::tui::sync_watch::SyncWatch;
 use crate::tui::ui::Ui;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// An environment's column.
@@ -116,7 +113,7 @@ pub struct MatrixPane {
     col_offset: usize,
     marks: Vec<Mark>,
     /// Sync jobs seen starting: the matrix reloads when one finishes.
-    sync_jobs: HashSet<String>,
+    syncs: SyncWatch,
 }
 
 impl MatrixPane {
@@ -365,20 +362,8 @@ impl Pane for MatrixPane {
     }
 
     fn on_event(&mut self, event: &Event, cx: &mut Cx) {
-        match &event.body {
-            EventBody::Started { kind, .. } if kind == "sync" => {
-                self.sync_jobs.insert(event.job_id.clone());
-            }
-            EventBody::Finished { result, .. } => {
-                let was_sync = self.sync_jobs.remove(&event.job_id)
-                    || result
-                        .as_ref()
-                        .is_some_and(|r| serde_json::from_value::<SyncReport>(r.clone()).is_ok());
-                if was_sync && (self.loaded || self.loading) {
-                    self.request_load(cx);
-                }
-            }
-            _ => {}
+        if self.syncs.finished(event) && (self.loaded || self.loading) {
+            self.request_load(cx);
         }
     }
 

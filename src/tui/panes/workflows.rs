@@ -14,14 +14,14 @@ mod prompt;
 pub use detail::Detail;
 
 use crate::service::{
-    Event, EventBody, OpsResult, SyncReport, UploadRejected, UploadReport, UploadRequest,
-    WorkflowAction, WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef,
-    WorkflowSummary,
+    Event, OpsResult, UploadRejected, UploadReport, UploadRequest, WorkflowAction,
+    WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef, WorkflowSummary,
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
+use crate::tui::sync_watch::SyncWatch;
 use crate::tui::ui::Ui;
 use catalog::{Catalog, NodeHits};
 use crossterm::event::KeyEvent;
@@ -97,7 +97,7 @@ pub struct WorkflowsPane {
     prompt: Option<Prompt>,
     report: Option<Report>,
     /// Sync jobs seen starting: the catalog reloads when one finishes.
-    sync_jobs: HashSet<String>,
+    syncs: SyncWatch,
     readonly: bool,
     /// Environment names at the last draw, to check `:env NAME`.
     env_names: Vec<String>,
@@ -513,21 +513,9 @@ impl Pane for WorkflowsPane {
     }
 
     fn on_event(&mut self, event: &Event, cx: &mut Cx) {
-        match &event.body {
-            EventBody::Started { kind, .. } if kind == "sync" => {
-                self.sync_jobs.insert(event.job_id.clone());
-            }
-            EventBody::Finished { result, .. } => {
-                let was_sync = self.sync_jobs.remove(&event.job_id)
-                    || result
-                        .as_ref()
-                        .is_some_and(|r| serde_json::from_value::<SyncReport>(r.clone()).is_ok());
-                if was_sync && (self.loaded || self.loading) {
-                    self.request_load(cx);
-                    self.load_detail(cx);
-                }
-            }
-            _ => {}
+        if self.syncs.finished(event) && (self.loaded || self.loading) {
+            self.request_load(cx);
+            self.load_detail(cx);
         }
     }
 

@@ -50,22 +50,17 @@ fn draw_stream(pane: &mut ExecutionsPane, frame: &mut Frame, area: Rect, ui: &Ui
         return;
     }
     let height = usize::from(body.height.saturating_sub(1)).max(1);
-    pane.page = height;
-    if pane.selected < pane.offset {
-        pane.offset = pane.selected;
-    } else if pane.selected >= pane.offset + height {
-        pane.offset = pane.selected + 1 - height;
-    }
+    pane.cursor.reveal(height);
     let wide = area.width >= WIDE_FROM;
     let rows = visible
         .iter()
         .enumerate()
-        .skip(pane.offset)
+        .skip(pane.cursor.offset)
         .take(height)
         .filter_map(|(position, &index)| {
             let e = pane.rows.get(index)?;
             let row = execution_row(e, wide, ui);
-            Some(if position == pane.selected {
+            Some(if position == pane.cursor.selected {
                 row.style(theme.selected)
             } else {
                 row

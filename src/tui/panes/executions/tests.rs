@@ -207,7 +207,7 @@ async fn pause_holds_the_view_and_counts_new_rows() {
     p.on_action(Action::Down, &mut h.cx());
     p.on_action(Action::Down, &mut h.cx());
     let held = p.target().unwrap().id.clone();
-    let first_shown = shown_ids(&p)[p.offset].clone();
+    let first_shown = shown_ids(&p)[p.cursor.offset].clone();
 
     let new = vec![
         exec("staging", 200, 5, "success"),
@@ -216,7 +216,7 @@ async fn pause_holds_the_view_and_counts_new_rows() {
     deliver(&mut p, &mut h, page_of(new));
     assert_eq!(p.target().unwrap().id, held, "the cursor stays on its row");
     assert_eq!(
-        shown_ids(&p)[p.offset],
+        shown_ids(&p)[p.cursor.offset],
         first_shown,
         "the view does not move"
     );
@@ -227,7 +227,7 @@ async fn pause_holds_the_view_and_counts_new_rows() {
 
     // Following again jumps to the newest and keeps it there.
     p.on_action(Action::Pause, &mut h.cx());
-    assert_eq!((p.selected, p.unseen), (0, 0));
+    assert_eq!((p.cursor.selected, p.unseen), (0, 0));
     assert_eq!(p.target().unwrap().id, "201");
     deliver(
         &mut p,

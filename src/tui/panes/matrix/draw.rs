@@ -4,6 +4,7 @@
 use super::{Column, MatrixPane};
 use crate::domain::matrix::{Cell, Row};
 use crate::tui::action::Action;
+use crate::tui::list_view::first_load;
 use crate::tui::theme::Theme;
 use crate::tui::ui::Ui;
 use ratatui::Frame;
@@ -35,19 +36,12 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
     }
 
     let message = if !pane.loaded {
-        match &pane.error {
-            Some(error) => Some(Paragraph::new(vec![
-                Line::styled(format!("Could not load the matrix: {error}"), theme.error),
-                Line::styled(
-                    format!("{} tries again.", ui.keymap.hint(Action::Refresh)),
-                    theme.muted,
-                ),
-            ])),
-            None => Some(Paragraph::new(Line::styled(
-                "Loading workflows…",
-                theme.muted,
-            ))),
-        }
+        Some(Paragraph::new(first_load(
+            pane.error.as_deref(),
+            "Loading workflows…",
+            "Could not load the matrix",
+            ui,
+        )))
     } else if pane.grid.columns.is_empty() {
         Some(Paragraph::new(Line::styled(
             "No environments yet: add one in the Environments pane.",

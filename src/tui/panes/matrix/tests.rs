@@ -1,6 +1,6 @@
 use super::*;
 use crate::domain::sync::Change;
-use crate::service::{EnvCounts, OpsError};
+use crate::service::{EnvCounts, EventBody, OpsError};
 use crate::tui::pane::Effect;
 use crate::tui::testing::{self, Fixture, Harness, NARROW, WIDE};
 

@@ -3,6 +3,7 @@
 
 use super::WorkflowsPane;
 use crate::tui::action::Action;
+use crate::tui::list_view::first_load;
 use crate::tui::theme::Theme;
 use crate::tui::ui::Ui;
 use ratatui::Frame;
@@ -64,16 +65,12 @@ impl WorkflowsPane {
         block.render(area, buf);
         let hint = |a: Action| ui.keymap.hint(a);
         let message = if !self.loaded {
-            match &self.error {
-                Some(error) => Some(vec![
-                    Line::styled(format!("Could not load workflows: {error}"), theme.error),
-                    Line::styled(
-                        format!("{} tries again.", hint(Action::Refresh)),
-                        theme.muted,
-                    ),
-                ]),
-                None => Some(vec![Line::styled("Loading workflows…", theme.muted)]),
-            }
+            Some(first_load(
+                self.error.as_deref(),
+                "Loading workflows…",
+                "Could not load workflows",
+                ui,
+            ))
         } else if self.catalog.rows.is_empty() {
             let text = if ui.readonly {
                 "No workflows stored yet.".to_string()

@@ -4,7 +4,7 @@ use crate::domain::environment::EnvClass;
 use crate::domain::sync::Change;
 use crate::domain::workflow::{credential_refs, node_types};
 use crate::service::{
-    EnvAdd, OpOutcome, OpsError, Secret, UploadFile, WorkflowAction, WorkflowDetail,
+    EnvAdd, EventBody, OpOutcome, OpsError, Secret, UploadFile, WorkflowAction, WorkflowDetail,
     WorkflowOpResult,
 };
 use crate::tui::pane::Confirm;

@@ -1,0 +1,150 @@
+//! The service tests' fixture: simulated n8n instances registered as environments of a
+//! `LocalOps` on a temporary store.
+//!
+//! ```ignore
+//! let f = Fixture::builder()
+//!     .env("dev", EnvClass::Development, generated(11, 30))
+//!     .env("prod", EnvClass::Production, generated(12, 30))
+//!     .build()
+//!     .await;
+//! let job = sync(&f.ops, SyncRequest::default()).await;
+//! f.sim("prod").set_faults(faults);
+//! ```
+
+use super::{EnvAdd, JobView, LocalOps, Ops, Secret, Settings, SyncRequest, follow_job};
+use crate::domain::environment::EnvClass;
+use crate::domain::policy::Policy;
+use crate::sim::{self, SimHandle, SimOptions};
+use crate::store::test_support::{self, TestStore};
+use std::time::Duration;
+
+/// The API key the simulators of `generated` accept.
+pub const KEY: &str = "sim-test-key-1234";
+
+/// Settings for `actor` that give up fast: one retry, a short backoff and timeout.
+pub fn settings(actor: &str) -> Settings {
+    let mut settings = Settings::from_config(&Default::default());
+    settings.actor = actor.into();
+    settings.client.max_retries = 1;
+    settings.client.backoff_base = Duration::from_millis(5);
+    settings.client.timeout = Duration::from_secs(2);
+    settings
+}
+
+/// A simulator of `workflows` workflows generated from `seed`, accepting `KEY`.
+pub fn generated(seed: u64, workflows: usize) -> SimOptions {
+    SimOptions {
+        api_key: KEY.into(),
+        seed,
+        workflows: sim::generator::generate(seed, workflows),
+        ..SimOptions::default()
+    }
+}
+
+/// Environment `name` at `url`, reached with `KEY`.
+pub fn env_add(name: &str, url: &str, class: EnvClass) -> EnvAdd {
+    EnvAdd {
+        name: name.into(),
+        url: url.into(),
+        class,
+        api_key: Secret::new(KEY),
+        git_repo: None,
+        git_branch: None,
+    }
+}
+
+/// Runs a sync and follows it to its end.
+pub async fn sync(ops: &LocalOps, req: SyncRequest) -> JobView {
+    let events = ops.subscribe();
+    let started = ops.sync(req).await.expect("start sync");
+    follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("follow sync")
+}
+
+pub struct Fixture {
+    pub ops: LocalOps,
+    /// One simulator per environment, in the order they were added.
+    pub sims: Vec<SimHandle>,
+    pub store: TestStore,
+    /// The environments' names, beside `sims`.
+    names: Vec<String>,
+}
+
+impl Fixture {
+    /// Operated by "tester", on a temporary SQLite store, with no environment yet.
+    pub fn builder() -> FixtureBuilder {
+        FixtureBuilder {
+            settings: settings("tester"),
+            store: None,
+            envs: Vec::new(),
+        }
+    }
+
+    /// The simulator behind environment `env`.
+    pub fn sim(&self, env: &str) -> &SimHandle {
+        let index = self.names.iter().position(|n| n == env);
+        &self.sims[index.unwrap_or_else(|| panic!("no environment {env} in the fixture"))]
+    }
+}
+
+pub struct FixtureBuilder {
+    settings: Settings,
+    store: Option<TestStore>,
+    envs: Vec<(String, EnvClass, SimOptions)>,
+}
+
+impl FixtureBuilder {
+    pub fn actor(mut self, actor: &str) -> Self {
+        self.settings.actor = actor.into();
+        self
+    }
+
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.settings.policy = policy;
+        self
+    }
+
+    /// This store instead of a new SQLite one (to run a test on every backend).
+    pub fn store(mut self, store: TestStore) -> Self {
+        self.store = Some(store);
+        self
+    }
+
+    /// Environment `name`, served by a simulator started with `options` (and
+    /// registered with its API key).
+    pub fn env(mut self, name: &str, class: EnvClass, options: SimOptions) -> Self {
+        self.envs.push((name.into(), class, options));
+        self
+    }
+
+    /// Starts the simulators and registers them, in the order given.
+    pub async fn build(self) -> Fixture {
+        let store = match self.store {
+            Some(store) => store,
+            None => test_support::sqlite().await,
+        };
+        let ops = LocalOps::new(store.store.clone(), self.settings)
+            .await
+            .expect("ops");
+        let mut sims = Vec::new();
+        let mut names = Vec::new();
+        for (name, class, options) in self.envs {
+            let key = Secret::new(options.api_key.clone());
+            let sim = sim::start(options).await.expect("start the simulator");
+            let add = EnvAdd {
+                api_key: key,
+                ..env_add(&name, &sim.url, class)
+            };
+            ops.env_add(add).await.expect("add env");
+            sims.push(sim);
+            names.push(name);
+        }
+        Fixture {
+            ops,
+            sims,
+            store,
+            names,
+        }
+    }
+}
