@@ -33,16 +33,8 @@ impl SyncWatch {
 mod tests {
     use super::*;
     use crate::domain::job::JobState;
+    use crate::tui::testing::event;
     use serde_json::json;
-
-    fn event(job_id: &str, body: EventBody) -> Event {
-        Event {
-            seq: 1,
-            at: crate::tui::testing::now(),
-            job_id: job_id.into(),
-            body,
-        }
-    }
 
     fn started(job_id: &str, kind: &str) -> Event {
         let title = format!("{kind} development");

@@ -6,7 +6,7 @@ use super::pane::{Cx, Effect, Pane, PaneMsg};
 use super::theme::Theme;
 use super::ui::{Health, Ui};
 use crate::domain::environment::EnvClass;
-use crate::service::{EnvCounts, EnvView, LocalOps, Ops, Settings, Time};
+use crate::service::{EnvCounts, EnvView, Event, EventBody, LocalOps, Ops, Settings, Time};
 use crate::store::test_support::{self, TestStore};
 use chrono::TimeZone;
 use ratatui::Terminal;
@@ -24,6 +24,16 @@ pub fn now() -> Time {
         .with_ymd_and_hms(2026, 11, 22, 12, 0, 0)
         .single()
         .expect("a valid time")
+}
+
+/// An event of job `job_id`, as the service sends it to panes.
+pub fn event(job_id: &str, body: EventBody) -> Event {
+    Event {
+        seq: 1,
+        at: now(),
+        job_id: job_id.into(),
+        body,
+    }
 }
 
 /// Three environments, one per class, as the header and panes see them.

@@ -189,15 +189,6 @@ fn render(app: &mut App, (width, height): (u16, u16)) -> String {
     testing::screen_text(terminal.backend())
 }
 
-fn job_event(id: &str, body: EventBody) -> Event {
-    Event {
-        seq: 1,
-        at: testing::now(),
-        job_id: id.into(),
-        body,
-    }
-}
-
 #[tokio::test]
 async fn keys_reach_the_pane_through_the_keymap() {
     let (mut app, log, _h) = app(false).await;
@@ -444,14 +435,14 @@ async fn effects_open_panes_and_events_reach_header_and_panes() {
     assert_eq!(app.current_kind(), Some(PaneKind::Diff));
     drain(&log);
 
-    app.on_event(&job_event(
+    app.on_event(&testing::event(
         "j1",
         EventBody::Started {
             kind: "sync".into(),
             title: "Sync all environments".into(),
         },
     ));
-    app.on_event(&job_event(
+    app.on_event(&testing::event(
         "j1",
         EventBody::Progress {
             phase: "workflows".into(),
@@ -462,7 +453,7 @@ async fn effects_open_panes_and_events_reach_header_and_panes() {
     assert_eq!(app.jobs.len(), 1);
     assert_eq!((app.jobs[0].done, app.jobs[0].total), (1, 3));
     assert_eq!(drain(&log).len(), 14, "both events went to all seven panes");
-    app.on_event(&job_event(
+    app.on_event(&testing::event(
         "j1",
         EventBody::Finished {
             state: JobState::Failed,
@@ -506,7 +497,7 @@ async fn a_job_that_started_before_the_shell_is_named_from_the_store() {
     }
     let job = job.expect("the sync finishes");
     let finished = |id: &str| {
-        job_event(
+        testing::event(
             id,
             EventBody::Finished {
                 state: JobState::Failed,
@@ -599,14 +590,14 @@ async fn snapshot_the_shell() {
     let (mut app, _log, _h) = app(false).await;
     populate(&mut app);
     press(&mut app, "3");
-    app.on_event(&job_event(
+    app.on_event(&testing::event(
         "j1",
         EventBody::Started {
             kind: "sync".into(),
             title: "Sync all environments".into(),
         },
     ));
-    app.on_event(&job_event(
+    app.on_event(&testing::event(
         "j1",
         EventBody::Progress {
             phase: "workflows".into(),

@@ -1,6 +1,6 @@
 use super::*;
 use crate::tui::pane::Effect;
-use crate::tui::testing::{Fixture, Harness, NARROW, WIDE, now};
+use crate::tui::testing::{Fixture, Harness, NARROW, WIDE, event, now};
 use chrono::Duration;
 
 fn job(id: &str, title: &str, state: JobState, done: i64, total: i64, minutes_ago: i64) -> JobView {
@@ -27,15 +27,6 @@ fn line(level: LogLevel, message: &str, secs: i64) -> JobLogLine {
         at: now() - Duration::seconds(secs),
         level,
         message: message.into(),
-    }
-}
-
-fn event(job_id: &str, body: EventBody) -> Event {
-    Event {
-        seq: 1,
-        at: now(),
-        job_id: job_id.into(),
-        body,
     }
 }
 

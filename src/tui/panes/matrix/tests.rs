@@ -457,26 +457,26 @@ async fn a_failed_refresh_keeps_the_rows_and_flashes() {
 async fn a_finished_sync_reloads() {
     let mut h = Harness::new().await;
     let mut pane = populated();
-    let event = |body| Event {
-        seq: 1,
-        at: testing::now(),
-        job_id: "job-1".into(),
-        body,
-    };
     pane.on_event(
-        &event(EventBody::Started {
-            kind: "sync".into(),
-            title: "sync development".into(),
-        }),
+        &testing::event(
+            "job-1",
+            EventBody::Started {
+                kind: "sync".into(),
+                title: "sync development".into(),
+            },
+        ),
         &mut h.cx(),
     );
     assert!(h.effects.is_empty());
     pane.on_event(
-        &event(EventBody::Finished {
-            state: crate::domain::job::JobState::Succeeded,
-            result: None,
-            error: None,
-        }),
+        &testing::event(
+            "job-1",
+            EventBody::Finished {
+                state: crate::domain::job::JobState::Succeeded,
+                result: None,
+                error: None,
+            },
+        ),
         &mut h.cx(),
     );
     assert!(pane.loading);

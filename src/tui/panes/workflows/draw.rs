@@ -105,21 +105,11 @@ impl WorkflowsPane {
         let theme = ui.theme;
         let want = u16::try_from(report.lines.len() + 2).unwrap_or(u16::MAX);
         let height = want.min(area.height / 2).max(3).min(area.height);
-        let rect = Rect {
-            y: area.bottom() - height,
-            height,
-            ..area
-        };
-        Clear.render(rect, buf);
-        let block = Block::bordered()
-            .border_style(theme.border_focus)
-            .title(Span::styled(format!(" {} ", report.title), theme.title))
-            .title_bottom(Line::from(vec![
-                Span::styled(format!(" {}", ui.keymap.hint(Action::Back)), theme.key),
-                Span::styled(" close ", theme.muted),
-            ]));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let keys = Line::from(vec![
+            Span::styled(format!(" {}", ui.keymap.hint(Action::Back)), theme.key),
+            Span::styled(" close ", theme.muted),
+        ]);
+        let inner = bottom_panel(area, height, &report.title, keys, buf, theme);
         for (i, line) in report
             .lines
             .iter()
@@ -130,4 +120,29 @@ impl WorkflowsPane {
             buf.set_line(inner.x, y, &line.to_line(theme), inner.width);
         }
     }
+}
+
+/// Clears `height` rows at the bottom of `area` and frames them as a focused panel
+/// titled `title`, with `keys` along the bottom border; returns the inside.
+pub(super) fn bottom_panel(
+    area: Rect,
+    height: u16,
+    title: &str,
+    keys: Line<'static>,
+    buf: &mut Buffer,
+    theme: &Theme,
+) -> Rect {
+    let rect = Rect {
+        y: area.bottom() - height,
+        height,
+        ..area
+    };
+    Clear.render(rect, buf);
+    let block = Block::bordered()
+        .border_style(theme.border_focus)
+        .title(Span::styled(format!(" {title} "), theme.title))
+        .title_bottom(keys);
+    let inner = block.inner(rect);
+    block.render(rect, buf);
+    inner
 }

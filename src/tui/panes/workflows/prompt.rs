@@ -2,6 +2,7 @@
 //! to download to. One line at the bottom of the pane; while one is open it takes
 //! every key.
 
+use super::draw::bottom_panel;
 use super::operations::count;
 use crate::service::WorkflowRef;
 use crate::tui::theme::Theme;
@@ -9,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Widget};
+use ratatui::widgets::Widget;
 use ratatui_textarea::TextArea;
 
 /// What an inline input is for.
@@ -81,24 +82,13 @@ impl Prompt {
 
     /// Three rows at the bottom of `area`: a border with the title, the input.
     pub fn draw(&mut self, area: Rect, buf: &mut Buffer, theme: &Theme) {
-        let height = 3.min(area.height);
-        let rect = Rect {
-            y: area.bottom() - height,
-            height,
-            ..area
-        };
-        Clear.render(rect, buf);
-        let block = Block::bordered()
-            .border_style(theme.border_focus)
-            .title(Span::styled(format!(" {} ", self.title), theme.title))
-            .title_bottom(Line::from(vec![
-                Span::styled(" enter", theme.key),
-                Span::styled(" ok  ", theme.muted),
-                Span::styled("esc", theme.key),
-                Span::styled(" cancel ", theme.muted),
-            ]));
-        let inner = block.inner(rect);
-        block.render(rect, buf);
+        let keys = Line::from(vec![
+            Span::styled(" enter", theme.key),
+            Span::styled(" ok  ", theme.muted),
+            Span::styled("esc", theme.key),
+            Span::styled(" cancel ", theme.muted),
+        ]);
+        let inner = bottom_panel(area, 3.min(area.height), &self.title, keys, buf, theme);
         self.input.set_style(theme.base);
         self.input.set_cursor_line_style(theme.base);
         self.input.set_placeholder_style(theme.muted);

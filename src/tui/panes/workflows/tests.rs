@@ -953,26 +953,26 @@ async fn diff_pairs_with_the_next_environment_in_class_order() {
 async fn a_finished_sync_reloads_the_catalog() {
     let mut h = Harness::new().await;
     let mut pane = loaded();
-    let event = |body| Event {
-        seq: 1,
-        at: testing::now(),
-        job_id: "job-1".into(),
-        body,
-    };
     pane.on_event(
-        &event(EventBody::Started {
-            kind: "sync".into(),
-            title: "sync all".into(),
-        }),
+        &testing::event(
+            "job-1",
+            EventBody::Started {
+                kind: "sync".into(),
+                title: "sync all".into(),
+            },
+        ),
         &mut h.cx(),
     );
     assert_eq!(spawned(&h.effects), 0);
     pane.on_event(
-        &event(EventBody::Finished {
-            state: crate::domain::job::JobState::Succeeded,
-            result: None,
-            error: None,
-        }),
+        &testing::event(
+            "job-1",
+            EventBody::Finished {
+                state: crate::domain::job::JobState::Succeeded,
+                result: None,
+                error: None,
+            },
+        ),
         &mut h.cx(),
     );
     assert_eq!(spawned(&h.effects), 1);
