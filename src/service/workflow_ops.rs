@@ -104,6 +104,21 @@ fn validate(req: &WorkflowOpRequest) -> OpsResult<()> {
     Ok(())
 }
 
+/// Tag names as n8n keeps them: n8n trims a name before it looks it up or stores it,
+/// so " ops " means the tag "ops". Trimmed, each name once.
+fn trim_tag_names(action: &mut WorkflowAction) {
+    if let WorkflowAction::Tag { add, remove } = action {
+        for names in [add, remove] {
+            let mut seen = std::collections::HashSet::new();
+            *names = names
+                .iter()
+                .map(|name| name.trim().to_owned())
+                .filter(|name| seen.insert(name.clone()))
+                .collect();
+        }
+    }
+}
+
 /// A name for the body claims of one operation, unique across processes and calls.
 /// The claims live only inside the operation's transaction.
 fn claim_id(at: i64) -> String {
@@ -208,6 +223,7 @@ impl LocalOps {
         &self,
         mut req: WorkflowOpRequest,
     ) -> OpsResult<WorkflowOpReport> {
+        trim_tag_names(&mut req.action);
         validate(&req)?;
         // The same workflow twice is one target.
         let mut seen = std::collections::HashSet::new();
@@ -846,5 +862,50 @@ impl LocalOps {
             }),
             Decision::Blocked { reason } => Err(OpOutcome::Blocked { reason }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag_op(add: &[&str], remove: &[&str]) -> WorkflowOpRequest {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect();
+        WorkflowOpRequest {
+            action: WorkflowAction::Tag {
+                add: names(add),
+                remove: names(remove),
+            },
+            targets: vec![WorkflowRef {
+                env: "dev".into(),
+                id: "w1".into(),
+            }],
+            confirmed: false,
+        }
+    }
+
+    /// The request as `run_workflow_op` checks it.
+    fn checked(mut req: WorkflowOpRequest) -> OpsResult<WorkflowAction> {
+        trim_tag_names(&mut req.action);
+        validate(&req).map(|()| req.action)
+    }
+
+    #[test]
+    fn tag_names_are_trimmed_as_n8n_trims_them() {
+        let action = checked(tag_op(&[" ops ", "ops", "eu\t"], &[" old"])).unwrap();
+        assert_eq!(
+            action,
+            WorkflowAction::Tag {
+                add: vec!["ops".into(), "eu".into()],
+                remove: vec!["old".into()],
+            }
+        );
+        // 24 characters once trimmed: n8n accepts it.
+        let padded = format!("  {}  ", "x".repeat(MAX_TAG_NAME));
+        assert!(checked(tag_op(&[&padded], &[])).is_ok());
+        assert!(checked(tag_op(&[&"x".repeat(MAX_TAG_NAME + 1)], &[])).is_err());
+        assert!(checked(tag_op(&["  "], &[])).is_err());
+        let both = checked(tag_op(&["ops "], &[" ops"])).unwrap_err();
+        assert!(both.message.contains("both added and removed"), "{both}");
     }
 }

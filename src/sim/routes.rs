@@ -295,16 +295,18 @@ async fn delete_workflow(State(sim): Shared, _: Auth, Path(id): Path<String>) ->
 
 async fn activate_workflow(State(sim): Shared, _: Auth, Path(id): Path<String>) -> ApiResult {
     let mut store = sim.write();
-    store.activate(&id)?;
-    let w = store.workflow(&id).ok_or_else(ApiError::not_found)?;
-    Ok(ok_json(&w.view(View::Activate, &store.render_context())))
+    let toggled = store.activate(&id)?;
+    Ok(ok_json(
+        &toggled.shown.view(toggled.view, &store.render_context()),
+    ))
 }
 
 async fn deactivate_workflow(State(sim): Shared, _: Auth, Path(id): Path<String>) -> ApiResult {
     let mut store = sim.write();
-    store.deactivate(&id)?;
-    let w = store.workflow(&id).ok_or_else(ApiError::not_found)?;
-    Ok(ok_json(&w.view(View::Activate, &store.render_context())))
+    let toggled = store.deactivate(&id)?;
+    Ok(ok_json(
+        &toggled.shown.view(toggled.view, &store.render_context()),
+    ))
 }
 
 async fn get_workflow_tags(State(sim): Shared, _: Auth, Path(id): Path<String>) -> ApiResult {

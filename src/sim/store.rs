@@ -8,17 +8,25 @@
 use super::credentials::Credentials;
 use super::error::ApiError;
 use super::executions::{self, ExecFilter, Execution, ExecutionLog, Mode, Snapshot, Status};
-use super::json::{Json, RawObject, Ts, null, raw_of, to_json};
+use super::json::{self, Json, RawObject, Ts, null, raw_of, to_json};
 use super::rng::Rng;
 use super::runs::{self, RunProfile};
 use super::tags::Tags;
 use super::users::{SimUser, Users};
 use super::validate;
-use super::workflows::{self, RenderContext, Workflow};
+use super::workflows::{self, RenderContext, View, Workflow};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+
+/// What `POST /workflows/{id}/activate|deactivate` answers: the workflow as n8n
+/// shows it there (read before the saves that follow the change) and in which shape.
+#[derive(Debug)]
+pub struct Toggled {
+    pub shown: Workflow,
+    pub view: View,
+}
 
 /// The parts of a body as a write stores them.
 struct Written {
@@ -279,9 +287,15 @@ impl Store {
         Some(removed)
     }
 
-    /// `POST /workflows/{id}/activate`.
-    pub fn activate(&mut self, id: &str) -> Result<&Workflow, ApiError> {
+    /// `POST /workflows/{id}/activate`. Activating an active workflow changes nothing.
+    pub fn activate(&mut self, id: &str) -> Result<Toggled, ApiError> {
         let w = self.workflow_mut(id)?;
+        if w.active {
+            return Ok(Toggled {
+                shown: w.clone(),
+                view: View::Loaded,
+            });
+        }
         let triggers = w.triggers;
         if triggers == 0 {
             return Err(ApiError::bad_request(workflows::no_trigger_message(
@@ -289,19 +303,40 @@ impl Store {
             )));
         }
         w.publish(Ts::now());
+        w.version_counter += 1;
+        // n8n answers with the workflow as it published it; the trigger count, and the
+        // static data Schedule Triggers set up, are saved after: one save each.
+        let shown = w.clone();
         w.trigger_count = triggers;
         w.version_counter += 1;
-        Ok(w)
-    }
-
-    /// `POST /workflows/{id}/deactivate`.
-    pub fn deactivate(&mut self, id: &str) -> Result<&Workflow, ApiError> {
-        let w = self.workflow_mut(id)?;
-        if w.active {
-            w.unpublish();
+        let static_data = json::parse(&w.static_data);
+        if let Some(data) = workflows::schedule_static_data(&json::parse(&w.nodes), &static_data) {
+            w.static_data = to_json(&data);
             w.version_counter += 1;
         }
-        Ok(w)
+        Ok(Toggled {
+            shown,
+            view: View::Activate,
+        })
+    }
+
+    /// `POST /workflows/{id}/deactivate`. Deactivating an inactive workflow changes nothing.
+    pub fn deactivate(&mut self, id: &str) -> Result<Toggled, ApiError> {
+        let w = self.workflow_mut(id)?;
+        if !w.active {
+            return Ok(Toggled {
+                shown: w.clone(),
+                view: View::Loaded,
+            });
+        }
+        w.unpublish();
+        // n8n answers before the save that counts the deactivation.
+        let shown = w.clone();
+        w.version_counter += 1;
+        Ok(Toggled {
+            shown,
+            view: View::Loaded,
+        })
     }
 
     /// `PUT /workflows/{id}/tags`.
@@ -586,13 +621,54 @@ mod tests {
             .version_id
             .clone();
         assert_ne!(v1, v2, "every PUT makes a new versionId");
-        assert!(s.activate(&id).unwrap().active);
+        assert!(s.activate(&id).unwrap().shown.active);
         // Removing the trigger of an active workflow deactivates it with a 400.
         let e = s.update_workflow(&id, &body("a", false), None).unwrap_err();
         assert!(e.message.contains("has no node to start the workflow"));
         assert!(!s.workflow(&id).unwrap().active);
         assert_eq!(s.activate(&id).unwrap_err().status, 400);
         assert_eq!(s.activate("nope").unwrap_err().status, 404);
+    }
+
+    /// The answers and saves of (de)activation, as a real 1.123.0 gives them.
+    #[test]
+    fn activation_answers_before_its_saves_and_schedules_set_up_static_data() {
+        let mut s = Store::new(1, &[], 10);
+        let body = json!({"name": "s", "connections": {}, "settings": {}, "nodes": [
+            {"name": "Hourly", "type": "n8n-nodes-base.scheduleTrigger", "typeVersion": 1.2,
+             "position": [0, 0], "parameters": {}}
+        ]});
+        let id = s.create_workflow(&body, None).unwrap().id.clone();
+        let counters = |w: &Workflow| (w.active, w.version_counter, w.trigger_count);
+        let on = s.activate(&id).unwrap();
+        assert_eq!(on.view, View::Activate);
+        assert_eq!(counters(&on.shown), (true, 2, 0));
+        assert_eq!(json::parse(&on.shown.static_data), Value::Null);
+        let w = s.workflow(&id).unwrap();
+        assert_eq!(counters(w), (true, 4, 1));
+        assert_eq!(
+            json::parse(&w.static_data),
+            json!({"node:Hourly": {"recurrenceRules": []}})
+        );
+        let again = s.activate(&id).unwrap();
+        assert_eq!(
+            (again.view, counters(&again.shown)),
+            (View::Loaded, (true, 4, 1))
+        );
+        let off = s.deactivate(&id).unwrap();
+        assert_eq!(
+            (off.view, counters(&off.shown)),
+            (View::Loaded, (false, 4, 1))
+        );
+        assert_eq!(counters(s.workflow(&id).unwrap()), (false, 5, 1));
+        let again = s.deactivate(&id).unwrap();
+        assert_eq!(
+            (again.view, counters(&again.shown)),
+            (View::Loaded, (false, 5, 1))
+        );
+        // The static data is set up already: one save fewer.
+        assert_eq!(counters(&s.activate(&id).unwrap().shown), (true, 6, 1));
+        assert_eq!(counters(s.workflow(&id).unwrap()), (true, 7, 1));
     }
 
     #[test]

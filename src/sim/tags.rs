@@ -66,7 +66,9 @@ impl Tags {
             .collect()
     }
 
+    /// A new tag; n8n trims the name first.
     pub fn create(&mut self, name: &str, rng: &mut Rng) -> Result<&Tag, ApiError> {
+        let name = name.trim();
         self.check_name(name, None)?;
         let now = Ts::now();
         let tag = Tag {
@@ -88,7 +90,9 @@ impl Tags {
         self.create(name, rng).ok().map(|t| t.id.clone())
     }
 
+    /// Renames a tag; n8n trims the name first.
     pub fn rename(&mut self, id: &str, name: &str) -> Result<&Tag, ApiError> {
+        let name = name.trim();
         let index = *self.by_id.get(id).ok_or_else(ApiError::not_found)?;
         self.check_name(name, Some(id))?;
         let tag = &mut self.list[index];
@@ -143,5 +147,15 @@ mod tests {
         tags.remove(&prod);
         assert_eq!(tags.get(&dev).map(|t| t.name.as_str()), Some("dev"));
         assert_eq!(tags.all().len(), 1);
+        // Names are trimmed first, as n8n does: blank is empty, padding is not counted.
+        assert_eq!(tags.create("  ", &mut rng).unwrap_err().status, 409);
+        assert_eq!(tags.create(" dev\t", &mut rng).unwrap_err().status, 409);
+        let padded = format!(" {} ", "y".repeat(24));
+        let long = tags.create(&padded, &mut rng).unwrap().id.clone();
+        assert_eq!(tags.get(&long).map(|t| t.name.len()), Some(24));
+        assert_eq!(
+            tags.rename(&long, " re ").map(|t| t.name.clone()),
+            Ok("re".into())
+        );
     }
 }

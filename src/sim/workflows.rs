@@ -60,8 +60,11 @@ pub enum View {
     Update,
     /// `DELETE /workflows/{id}`: `shared` with its project, no `tags` or `activeVersion`.
     Delete,
-    /// `POST .../activate|deactivate`: no `shared` or `tags`.
+    /// `POST .../activate` of an inactive workflow: no `shared` or `tags`.
     Activate,
+    /// `POST .../deactivate`, and `.../activate` of an active workflow: the workflow
+    /// as loaded for the change, `shared` with its project, no `tags`.
+    Loaded,
     /// One item of `GET /workflows`: no `description` or `versionCounter`.
     List { exclude_pinned_data: bool },
 }
@@ -183,14 +186,17 @@ impl Workflow {
             version_counter: (!list).then_some(self.version_counter),
             trigger_count: self.trigger_count,
             shared: match view {
-                View::Get { .. } | View::Delete => Some(shared(true)),
+                View::Get { .. } | View::Delete | View::Loaded => Some(shared(true)),
                 View::List { .. } => Some(shared(false)),
                 _ => None,
             },
             tags: matches!(view, View::Get { .. } | View::Update | View::List { .. })
                 .then(|| cx.tags.views(&self.tags)),
-            active_version: matches!(view, View::Get { .. } | View::Activate | View::List { .. })
-                .then(active_version),
+            active_version: matches!(
+                view,
+                View::Get { .. } | View::Activate | View::Loaded | View::List { .. }
+            )
+            .then(active_version),
         }
     }
 
@@ -265,6 +271,32 @@ pub fn node_list(nodes: &Value) -> impl Iterator<Item = &Map<String, Value>> {
         .filter_map(Value::as_object)
 }
 
+/// The static data after activation, when a Schedule Trigger changes it: each
+/// enabled one keeps its schedule under `node:<name>`, and sets `recurrenceRules`
+/// to `[]` there when absent. None when nothing changes.
+pub fn schedule_static_data(nodes: &Value, static_data: &Value) -> Option<Value> {
+    let mut data = static_data.as_object().cloned().unwrap_or_default();
+    let mut changed = false;
+    let schedules = node_list(nodes)
+        .filter(|n| n.get("disabled") != Some(&Value::Bool(true)))
+        .filter(|n| n.get("type").and_then(Value::as_str) == Some(SCHEDULE_TRIGGER))
+        .filter_map(|n| n.get("name").and_then(Value::as_str));
+    for name in schedules {
+        let slot = data
+            .entry(format!("node:{name}"))
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(node_data) = slot
+            && !node_data.contains_key("recurrenceRules")
+        {
+            node_data.insert("recurrenceRules".into(), Value::Array(Vec::new()));
+            changed = true;
+        }
+    }
+    changed.then_some(Value::Object(data))
+}
+
+const SCHEDULE_TRIGGER: &str = "n8n-nodes-base.scheduleTrigger";
+
 /// Adds the settings defaults n8n's validator fills in when they are absent.
 pub fn with_settings_defaults(settings: &Value) -> Map<String, Value> {
     let mut map = settings.as_object().cloned().unwrap_or_default();
@@ -324,6 +356,30 @@ mod tests {
             {"type": "n8n-nodes-base.code"}
         ]);
         assert_eq!(count_triggers(&nodes), 1);
+    }
+
+    #[test]
+    fn schedule_triggers_set_up_their_static_data_as_n8n_does() {
+        let schedule = |name: &str| json!({"name": name, "type": SCHEDULE_TRIGGER});
+        let nodes = json!([
+            schedule("S1"),
+            schedule("S2"),
+            {"name": "S3", "type": SCHEDULE_TRIGGER, "disabled": true},
+            {"name": "Hook", "type": "n8n-nodes-base.webhook"}
+        ]);
+        assert_eq!(
+            schedule_static_data(&nodes, &Value::Null),
+            Some(json!({"node:S1": {"recurrenceRules": []}, "node:S2": {"recurrenceRules": []}}))
+        );
+        let kept = json!({"node:S1": {"recurrenceRules": [3], "x": 1}, "global": {"a": 1}});
+        assert_eq!(schedule_static_data(&json!([schedule("S1")]), &kept), None);
+        assert_eq!(
+            schedule_static_data(
+                &json!([{"name": "Hook", "type": "n8n-nodes-base.webhook"}]),
+                &Value::Null
+            ),
+            None
+        );
     }
 
     #[test]

@@ -296,6 +296,13 @@ async fn workflow_lifecycle() {
         .await;
     assert_eq!(activated["active"], true);
     assert_eq!(activated["activeVersionId"], activated["versionId"]);
+    assert!(activated.get("shared").is_none() && activated.get("tags").is_none());
+    // Activating an active workflow answers with it as loaded: `shared`, no `tags`.
+    let (_, again) = api
+        .post(&format!("/workflows/{id}/activate"), json!({}))
+        .await;
+    assert_eq!(again["shared"][0]["project"]["type"], "personal");
+    assert!(again.get("tags").is_none());
     let plain = api
         .post("/workflows", workflow("No trigger", false))
         .await
@@ -315,6 +322,9 @@ async fn workflow_lifecycle() {
         .post(&format!("/workflows/{id}/deactivate"), json!({}))
         .await;
     assert_eq!(deactivated["active"], false);
+    assert_eq!(deactivated["activeVersion"], Value::Null);
+    assert_eq!(deactivated["shared"][0]["role"], "workflow:owner");
+    assert!(deactivated.get("tags").is_none());
 
     // DELETE answers with the deleted workflow.
     let (status, deleted) = api.delete(&format!("/workflows/{plain_id}")).await;
