@@ -15,23 +15,9 @@ use n8nops::store::{SecretBox, Store};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-fn real_n8n() -> Option<(String, String)> {
-    match (
-        std::env::var("N8NOPS_E2E_N8N_URL"),
-        std::env::var("N8NOPS_E2E_N8N_API_KEY"),
-    ) {
-        (Ok(url), Ok(key)) if !url.is_empty() && !key.is_empty() => Some((url, key)),
-        _ => {
-            if std::env::var("N8NOPS_REQUIRE_N8N").is_ok_and(|v| v == "1") {
-                panic!(
-                    "N8NOPS_REQUIRE_N8N=1 but N8NOPS_E2E_N8N_URL / N8NOPS_E2E_N8N_API_KEY are not set"
-                );
-            }
-            eprintln!("SKIPPED (real n8n): N8NOPS_E2E_N8N_URL is not set; run scripts/test.sh");
-            None
-        }
-    }
-}
+#[path = "support/real_n8n.rs"]
+mod real_n8n;
+use real_n8n::real_n8n;
 
 fn corpus_dir() -> Option<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/workflows");
