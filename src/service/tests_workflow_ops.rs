@@ -688,6 +688,39 @@ async fn a_restore_is_ruled_like_an_upload() {
 /// Uploads of a JSON file and of a ZIP with good and bad entries: each bad one is
 /// rejected with its reason, named `archive.zip/inner.json`; n8n's refusals in its words.
 #[tokio::test]
+async fn an_uploaded_file_keeps_the_tags_it_names() {
+    let f = fixture(test_support::sqlite().await, Policy::default()).await;
+    let mut wf = good_workflow("Tagged upload");
+    wf["tags"] = json!([{ "id": "x1", "name": "billing" }, " ops ", { "name": "billing" }, ""]);
+    let report = f
+        .ops
+        .workflows_upload(UploadRequest {
+            env: "dev".into(),
+            files: vec![UploadFile {
+                name: "tagged.json".into(),
+                bytes: wf.to_string().into_bytes(),
+            }],
+            confirmed: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(report.rejected, []);
+    let id = &report.accepted[0].id;
+    let served = f.sim("dev").workflow(id).expect("created");
+    let mut in_n8n: Vec<&str> = served["tags"]
+        .as_array()
+        .expect("tags")
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    in_n8n.sort();
+    assert_eq!(in_n8n, ["billing", "ops"]);
+    let mut stored = f.stored_one("dev", id).await.expect("stored").tags;
+    stored.sort();
+    assert_eq!(stored, ["billing", "ops"]);
+}
+
+#[tokio::test]
 async fn upload_of_json_and_a_zip_with_good_and_bad_entries() {
     let f = fixture(test_support::sqlite().await, Policy::default()).await;
     let mut refused_by_n8n = good_workflow("Refused by n8n");

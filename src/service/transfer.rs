@@ -4,7 +4,7 @@
 use super::archive::{Limits, Unpacker, write_zip};
 use super::local::LocalOps;
 use super::types::*;
-use super::workflow_ops::{OpEvent, StoreChange};
+use super::workflow_ops::{OpEvent, StoreChange, TagBook};
 use super::{OpsError, OpsResult};
 use crate::domain::normalize::pretty_json;
 use crate::domain::transfer::{archive_paths, safe_stem, workflows_in};
@@ -62,6 +62,7 @@ impl LocalOps {
                 return Err(err);
             }
         };
+        let mut book = TagBook::default();
         for file in unpacker.files {
             for (label, checked) in workflows_in(&file.file, &file.bytes) {
                 let workflow = match checked {
@@ -84,6 +85,19 @@ impl LocalOps {
                         continue;
                     }
                 };
+                // n8n creates without tags: the file's are set after.
+                let mut detail = String::new();
+                let created = match book.tag_as_file(&client, &created.id, &workflow).await {
+                    Ok(false) => created,
+                    Ok(true) => match client.get_workflow(&created.id).await {
+                        Ok(tagged) => tagged,
+                        Err(_) => created,
+                    },
+                    Err(e) => {
+                        detail = format!("; its tags could not be set: {}", e.message);
+                        created
+                    }
+                };
                 let accepted = UploadAccepted {
                     file: label,
                     id: created.id.clone(),
@@ -92,10 +106,11 @@ impl LocalOps {
                 let event = OpEvent {
                     action: UPLOAD,
                     workflow: Some(&accepted.id),
-                    detail: format!("'{}' from {}", accepted.name, accepted.file),
+                    detail: format!("'{}' from {}{detail}", accepted.name, accepted.file),
                 };
                 let change = StoreChange {
                     put: Some(created),
+                    tags: book.rows_if_created(),
                     ..StoreChange::default()
                 };
                 // It exists in n8n whatever the store says: accepted either way.

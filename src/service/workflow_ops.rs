@@ -162,7 +162,7 @@ fn after_change(done: &str, env: &str, err: OpsError) -> OpsError {
 /// The tags of an environment, read once per bulk operation and grown as tags are
 /// created.
 #[derive(Default)]
-struct TagBook {
+pub(super) struct TagBook {
     all: Option<Vec<Tag>>,
     created: bool,
 }
@@ -205,7 +205,26 @@ impl TagBook {
     }
 
     /// Every tag of the environment as the store keeps them, when this book created some.
-    fn rows_if_created(&self) -> Option<Vec<TagRow>> {
+    /// Gives a just-created workflow the tags its file names. Returns whether it set any.
+    pub(super) async fn tag_as_file(
+        &mut self,
+        client: &N8nClient,
+        id: &str,
+        workflow: &serde_json::Value,
+    ) -> OpsResult<bool> {
+        let names = file_tag_names(workflow);
+        if names.is_empty() {
+            return Ok(false);
+        }
+        let mut ids = Vec::with_capacity(names.len());
+        for name in &names {
+            ids.push(self.id_of(client, name).await?);
+        }
+        client.set_workflow_tags(id, &ids).await?;
+        Ok(true)
+    }
+
+    pub(super) fn rows_if_created(&self) -> Option<Vec<TagRow>> {
         let all = self.all.as_ref().filter(|_| self.created)?;
         Some(
             all.iter()
@@ -782,31 +801,9 @@ impl LocalOps {
         let created = client.create_workflow(workflow).await?;
         let new_id = created.id.clone();
         let mut notes = Vec::new();
-        let tag_names: Vec<String> = workflow
-            .get("tags")
-            .and_then(|t| t.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|t| {
-                t.get("name")
-                    .and_then(|n| n.as_str())
-                    .or_else(|| t.as_str())
-            })
-            .map(str::to_owned)
-            .collect();
         let mut book = TagBook::default();
-        if !tag_names.is_empty() {
-            let tagged = async {
-                let mut ids = Vec::new();
-                for name in &tag_names {
-                    ids.push(book.id_of(&client, name).await?);
-                }
-                client.set_workflow_tags(&new_id, &ids).await?;
-                Ok::<_, OpsError>(())
-            };
-            if let Err(e) = tagged.await {
-                notes.push(format!("its tags could not be set: {}", e.message));
-            }
+        if let Err(e) = book.tag_as_file(&client, &new_id, workflow).await {
+            notes.push(format!("its tags could not be set: {}", e.message));
         }
         if entry.active {
             match client.activate_workflow(&new_id).await {
@@ -863,6 +860,25 @@ impl LocalOps {
             Decision::Blocked { reason } => Err(OpOutcome::Blocked { reason }),
         }
     }
+}
+
+/// The tag names a workflow file carries, as n8n exports them (`[{"name": ...}]`) or
+/// as plain strings; trimmed as n8n trims them, blanks and repeats dropped.
+fn file_tag_names(workflow: &serde_json::Value) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let listed = workflow.get("tags").and_then(|t| t.as_array());
+    for tag in listed.into_iter().flatten() {
+        let name = tag
+            .get("name")
+            .and_then(|n| n.as_str())
+            .or_else(|| tag.as_str());
+        if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty())
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names
 }
 
 #[cfg(test)]
