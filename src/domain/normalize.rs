@@ -483,7 +483,7 @@ mod tests {
         w["id"] = json!(format!("other-{salt}"));
         w["versionId"] = json!(format!("v-{salt}"));
         w["updatedAt"] = json!("2026-01-01T00:00:00.000Z");
-        w["active"] = json!(salt % 2 == 0);
+        w["active"] = json!(salt.is_multiple_of(2));
         w["meta"] = json!({"instanceId": salt.to_string()});
         w["settings"]["callerPolicy"] = json!("workflowsFromSameOwner");
         w["settings"]["availableInMCP"] = json!(false);

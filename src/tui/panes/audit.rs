@@ -190,7 +190,7 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         name: "Audit",
         counts: pane
             .loaded
-            .then(|| (pane.visible.len(), pane.entries.len())),
+            .then_some((pane.visible.len(), pane.entries.len())),
         unit: " entries",
         filter: &pane.filter,
         refreshing: pane.loading && pane.loaded,

@@ -420,7 +420,7 @@ fn draw_list(pane: &mut JobsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
     let title = ListTitle {
         name: "Jobs",
-        counts: pane.loaded.then(|| (pane.visible.len(), pane.jobs.len())),
+        counts: pane.loaded.then_some((pane.visible.len(), pane.jobs.len())),
         unit: "",
         filter: &pane.filter,
         refreshing: pane.loading && pane.loaded,
