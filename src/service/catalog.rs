@@ -35,6 +35,16 @@ impl LocalOps {
             }
         })
         .await?;
+        // The store orders by name then environment name; within a name, promotion
+        // order (development, staging, production) reads better.
+        let classes: std::collections::HashMap<String, _> = environments::list(&mut conn)
+            .await?
+            .into_iter()
+            .map(|e| (e.name, e.class))
+            .collect();
+        summaries.sort_by(|a, b| {
+            (&a.name, classes.get(&a.env), &a.env).cmp(&(&b.name, classes.get(&b.env), &b.env))
+        });
         Ok(summaries)
     }
 

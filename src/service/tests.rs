@@ -547,3 +547,22 @@ async fn a_readonly_service_refuses_every_change_and_still_reads() {
     assert_eq!(after.summary, first);
     assert_eq!(ro.env_list().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn the_catalog_lists_each_name_in_promotion_order() {
+    // Names chosen so alphabetical order is not promotion order.
+    let f = Fixture::builder()
+        .env("zz-dev", EnvClass::Development, generated(5, 4))
+        .env("aa-prod", EnvClass::Production, generated(5, 4))
+        .env("mm-stage", EnvClass::Staging, generated(5, 4))
+        .build()
+        .await;
+    sync(&f.ops, SyncRequest::default()).await;
+    let all = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    assert_eq!(all.len(), 12);
+    for chunk in all.chunks(3) {
+        let envs: Vec<&str> = chunk.iter().map(|w| w.env.as_str()).collect();
+        assert_eq!(envs, ["zz-dev", "mm-stage", "aa-prod"], "{}", chunk[0].name);
+        assert!(chunk.iter().all(|w| w.name == chunk[0].name));
+    }
+}
