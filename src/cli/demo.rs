@@ -22,6 +22,7 @@ pub async fn run(json: bool, verbose: u8, readonly: bool, args: DemoArgs) -> Res
     let tui = if args.print || json {
         None
     } else {
+        super::require_terminal("`n8nops demo --print` prints the fleet instead")?;
         Some(TuiOptions::from_config(&Config::default(), readonly)?)
     };
     let data_dir = std::env::temp_dir().join(format!("n8nops-demo-{}", std::process::id()));

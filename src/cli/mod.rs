@@ -89,15 +89,19 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The TUI draws on stdin/stdout; without a terminal there, say what to do instead.
+fn require_terminal(instead: &str) -> anyhow::Result<()> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        anyhow::bail!("the TUI needs a terminal; without one, {instead}");
+    }
+    Ok(())
+}
+
 /// No verb: the TUI on the configured store.
 async fn tui(cli: &Cli) -> anyhow::Result<()> {
     use anyhow::Context as _;
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
-        anyhow::bail!(
-            "the TUI needs a terminal; without one, use the verbs (`n8nops --help` lists them)"
-        );
-    }
+    require_terminal("use the verbs (`n8nops --help` lists them)")?;
     let ctx = Context::load(cli)?;
     logging::init(&ctx.paths.log_file(), ctx.verbose, &ctx.config.log.level);
     let options = crate::tui::TuiOptions::from_config(&ctx.config, cli.readonly)
