@@ -3,7 +3,7 @@
 use super::Context;
 use super::output::{self, table};
 use crate::service::{
-    ApprovalDecision, ApprovalQuery, ApprovalState, ApprovalView, OpOutcome, Ops,
+    ApprovalDecision, ApprovalQuery, ApprovalState, ApprovalView, HeldRequest, OpOutcome, Ops,
 };
 use anyhow::{Result, bail};
 use clap::Subcommand;
@@ -111,18 +111,24 @@ fn print(ctx: &Context, view: &ApprovalView) -> Result<()> {
         state_word(view.state),
         view.summary
     );
+    println!("  holds: {}", holds(&view.request));
+    if let Some(upload) = &view.upload_result {
+        for a in &upload.accepted {
+            println!("  created  {}  {}  from {}", a.id, a.name, a.file);
+        }
+        for r in &upload.rejected {
+            println!("  rejected {}: {}", r.file, r.reason);
+        }
+        if let Some((outcome, detail)) = outcome_words(&upload.outcome) {
+            println!("  upload {outcome}: {detail}");
+        }
+    }
     let rows: Vec<Vec<String>> = view
         .result
         .iter()
         .flat_map(|r| &r.results)
         .map(|r| {
-            let (outcome, detail) = match &r.outcome {
-                OpOutcome::Done => ("done", String::new()),
-                OpOutcome::Failed { error } => ("failed", error.clone()),
-                OpOutcome::Blocked { reason } => ("blocked", reason.clone()),
-                OpOutcome::NeedsConfirmation { reason } => ("not confirmed", reason.clone()),
-                OpOutcome::PendingApproval { reason, .. } => ("pending", reason.clone()),
-            };
+            let (outcome, detail) = outcome_words(&r.outcome).unwrap_or(("done", String::new()));
             vec![
                 r.target.env.clone(),
                 r.target.id.clone(),
@@ -136,4 +142,76 @@ fn print(ctx: &Context, view: &ApprovalView) -> Result<()> {
         table(&["ENV", "ID", "NAME", "OUTCOME", "DETAIL"], &rows);
     }
     Ok(())
+}
+
+/// An outcome in a word and its reason; None when done.
+fn outcome_words(outcome: &OpOutcome) -> Option<(&'static str, String)> {
+    Some(match outcome {
+        OpOutcome::Done => return None,
+        OpOutcome::Failed { error } => ("failed", error.clone()),
+        OpOutcome::Blocked { reason } => ("blocked", reason.clone()),
+        OpOutcome::NeedsConfirmation { reason } => ("not confirmed", reason.clone()),
+        OpOutcome::PendingApproval { reason, .. } => ("pending", reason.clone()),
+    })
+}
+
+/// What an approval holds, in a line: the workflows, the files, or the trash entry.
+fn holds(request: &HeldRequest) -> String {
+    match request {
+        HeldRequest::WorkflowOp(op) => {
+            let ids: Vec<String> = op
+                .targets
+                .iter()
+                .map(|t| format!("{}/{}", t.env, t.id))
+                .collect();
+            format!("workflows {}", ids.join(", "))
+        }
+        HeldRequest::Upload(upload) => {
+            let names: Vec<&str> = upload.files.iter().map(|f| f.name.as_str()).collect();
+            format!("upload to {} of {}", upload.env, names.join(", "))
+        }
+        HeldRequest::Restore {
+            trash_id,
+            workflow_id,
+            name,
+        } => format!("restore of trash #{trash_id}: '{name}' (was {workflow_id})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::{
+        UploadFile, UploadRequest, WorkflowAction, WorkflowOpRequest, WorkflowRef,
+    };
+
+    #[test]
+    fn what_an_approval_holds_names_files_trash_entries_and_workflows() {
+        let upload = HeldRequest::Upload(UploadRequest {
+            env: "prod".into(),
+            files: ["a.json", "b.zip"]
+                .map(|name| UploadFile {
+                    name: name.into(),
+                    bytes: vec![],
+                })
+                .to_vec(),
+            confirmed: false,
+        });
+        assert_eq!(holds(&upload), "upload to prod of a.json, b.zip");
+        let restore = HeldRequest::Restore {
+            trash_id: 4,
+            workflow_id: "w9".into(),
+            name: "Billing".into(),
+        };
+        assert_eq!(holds(&restore), "restore of trash #4: 'Billing' (was w9)");
+        let op = HeldRequest::WorkflowOp(WorkflowOpRequest {
+            action: WorkflowAction::Activate,
+            targets: vec![WorkflowRef {
+                env: "prod".into(),
+                id: "w1".into(),
+            }],
+            confirmed: true,
+        });
+        assert_eq!(holds(&op), "workflows prod/w1");
+    }
 }

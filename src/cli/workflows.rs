@@ -9,8 +9,8 @@ use super::args::{WorkflowsCommand, WorkflowsListArgs};
 use super::context::Context;
 use super::output::{self, table};
 use crate::service::{
-    ApprovalDecision, DownloadRequest, OpOutcome, Ops, UploadFile, UploadReport, UploadRequest,
-    WorkflowAction, WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef,
+    ApprovalDecision, ApprovalView, DownloadRequest, OpOutcome, Ops, UploadFile, UploadReport,
+    UploadRequest, WorkflowAction, WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef,
     WorkflowSummary,
 };
 use anyhow::{Context as _, Result, bail};
@@ -260,21 +260,31 @@ async fn self_approve(ops: &dyn Ops, report: &mut WorkflowOpReport) {
     approvals.sort_unstable();
     approvals.dedup();
     for id in approvals {
-        let decision = ApprovalDecision {
-            id,
-            approve: true,
-            note: None,
-            self_approve: true,
+        let Some(view) = self_approve_one(ops, id).await else {
+            continue;
         };
-        match ops.approval_decide(decision).await {
-            Ok(view) => {
-                for ran in view.result.into_iter().flat_map(|r| r.results) {
-                    if let Some(slot) = report.results.iter_mut().find(|r| r.target == ran.target) {
-                        *slot = ran;
-                    }
-                }
+        for ran in view.result.into_iter().flat_map(|r| r.results) {
+            if let Some(slot) = report.results.iter_mut().find(|r| r.target == ran.target) {
+                *slot = ran;
             }
-            Err(e) => eprintln!("approval #{id} stays pending: {}", e.message),
+        }
+    }
+}
+
+/// Grants one approval the requester asked for just now (`--yes`), where they may; it
+/// stays pending otherwise, with a note saying why.
+async fn self_approve_one(ops: &dyn Ops, id: i64) -> Option<ApprovalView> {
+    let decision = ApprovalDecision {
+        id,
+        approve: true,
+        note: None,
+        self_approve: true,
+    };
+    match ops.approval_decide(decision).await {
+        Ok(view) => Some(view),
+        Err(e) => {
+            eprintln!("approval #{id} stays pending: {}", e.message);
+            None
         }
     }
 }
@@ -384,10 +394,27 @@ async fn upload(
                 .await?;
         }
     }
+    if let OpOutcome::PendingApproval { approval_id, .. } = report.outcome
+        && yes
+        && let Some(view) = self_approve_one(ops, approval_id).await
+        && let Some(ran) = view.upload_result
+    {
+        report = ran;
+    }
     if ctx.json {
         output::json(&report)?;
     } else {
         print_upload(&report);
+    }
+    if let OpOutcome::PendingApproval {
+        approval_id,
+        reason,
+    } = &report.outcome
+    {
+        eprintln!(
+            "{reason}: approval #{approval_id} holds the upload; someone else grants it with `n8nops approvals approve {approval_id}`"
+        );
+        return Ok(());
     }
     if report.outcome != OpOutcome::Done || !report.rejected.is_empty() {
         let (outcome, detail) = outcome_words(&report.outcome);
@@ -523,6 +550,13 @@ async fn restore(ctx: &Context, ops: &dyn Ops, trash_id: i64, yes: bool) -> Resu
         if ask(&format!("Restore {}?", label(&result)))? {
             result = ops.trash_restore(trash_id, true).await?;
         }
+    }
+    if let OpOutcome::PendingApproval { approval_id, .. } = result.outcome
+        && yes
+        && let Some(view) = self_approve_one(ops, approval_id).await
+        && let Some(ran) = view.result.and_then(|r| r.results.into_iter().next())
+    {
+        result = ran;
     }
     let report = WorkflowOpReport {
         results: vec![result],

@@ -1,5 +1,6 @@
 //! Approvals: operations the policy holds until someone grants them. An approval keeps
-//! the exact request that runs when granted. The person who asked may grant it only
+//! the exact request that runs when granted: a workflow operation, an upload or a
+//! restore from the trash. The person who asked may grant it only
 //! with `self_approve`, and only where their environment class permits self-approval.
 //! A decision lands at most once, however many people decide at the same moment.
 
@@ -69,15 +70,31 @@ fn damaged(what: &str) -> OpsError {
     )
 }
 
+/// The request an approval holds. Rows written before approvals held uploads and
+/// restores keep a bare workflow operation, read as one.
+fn held_request(row: &ApprovalRow) -> OpsResult<HeldRequest> {
+    serde_json::from_str(&row.request)
+        .or_else(|e| {
+            serde_json::from_str::<WorkflowOpRequest>(&row.request)
+                .map(HeldRequest::WorkflowOp)
+                .map_err(|_| e)
+        })
+        .map_err(|e| damaged(&format!("the request of approval #{}: {e}", row.id)))
+}
+
 fn view(row: ApprovalRow) -> OpsResult<ApprovalView> {
-    let request = serde_json::from_str(&row.request)
-        .map_err(|e| damaged(&format!("the request of approval #{}: {e}", row.id)))?;
-    let result = row
-        .result
-        .as_deref()
-        .map(serde_json::from_str)
-        .transpose()
-        .map_err(|e| damaged(&format!("the result of approval #{}: {e}", row.id)))?;
+    let request = held_request(&row)?;
+    let bad_result =
+        |e: serde_json::Error| damaged(&format!("the result of approval #{}: {e}", row.id));
+    let (mut result, mut upload_result) = (None, None);
+    if let Some(text) = row.result.as_deref() {
+        match request {
+            HeldRequest::Upload(_) => {
+                upload_result = Some(serde_json::from_str(text).map_err(bad_result)?)
+            }
+            _ => result = Some(serde_json::from_str(text).map_err(bad_result)?),
+        }
+    }
     Ok(ApprovalView {
         id: row.id,
         env: row.env,
@@ -90,6 +107,7 @@ fn view(row: ApprovalRow) -> OpsResult<ApprovalView> {
         decided_at: row.decided_at.map(time_from_ms),
         note: row.note,
         result,
+        upload_result,
     })
 }
 
@@ -114,18 +132,29 @@ impl LocalOps {
     ) -> OpsResult<i64> {
         let summary = summary(action, &env.name, &targets, names);
         let single = (targets.len() == 1).then(|| targets[0].id.clone());
-        let request = WorkflowOpRequest {
+        let request = HeldRequest::WorkflowOp(WorkflowOpRequest {
             action: action.clone(),
             targets,
             confirmed: true,
-        };
-        let request = serde_json::to_string(&request)
+        });
+        self.hold(env, &request, &summary, single.as_deref()).await
+    }
+
+    /// Records a pending approval holding `request` and audits it; returns its id.
+    pub(super) async fn hold(
+        &self,
+        env: &EnvRow,
+        request: &HeldRequest,
+        summary: &str,
+        workflow: Option<&str>,
+    ) -> OpsResult<i64> {
+        let request = serde_json::to_string(request)
             .map_err(|e| OpsError::internal(format!("encoding an approval request: {e}")))?;
         let mut tx = self.store.begin().await?;
         let new = NewApproval {
             env: &env.name,
             request: &request,
-            summary: &summary,
+            summary,
             requested_by: &self.settings.actor,
         };
         let id = store::insert(&mut tx, &new, now_ms()).await?;
@@ -133,7 +162,7 @@ impl LocalOps {
             actor: &self.settings.actor,
             action: "approval.request",
             env: Some(&env.name),
-            workflow: single.as_deref(),
+            workflow,
             outcome: Outcome::Ok,
             detail: Some(format!("#{id}: {summary}")),
         };
@@ -285,29 +314,62 @@ impl LocalOps {
         Ok(true)
     }
 
-    /// Runs a granted approval's request and records what it did.
+    /// Runs a granted approval's request and records what it did. A run that could
+    /// not start (the environment or the trash entry gone) is recorded as failed.
     async fn run_granted(&self, row: &ApprovalRow) -> OpsResult<()> {
-        let request: WorkflowOpRequest = serde_json::from_str(&row.request)
-            .map_err(|e| damaged(&format!("the request of approval #{}: {e}", row.id)))?;
-        let report = self
-            .rule_and_run(
-                &request.action,
-                request.targets,
-                Asked::Granted { approval: row.id },
-            )
-            .await?;
-        let all_done = report.results.iter().all(|r| r.outcome == OpOutcome::Done);
-        let state = if all_done {
-            store::APPROVED
-        } else {
-            store::FAILED
+        let asked = Asked::Granted { approval: row.id };
+        let (done, result) = match held_request(row)? {
+            HeldRequest::WorkflowOp(request) => {
+                let report = self
+                    .rule_and_run(&request.action, request.targets, asked)
+                    .await?;
+                let done = report.results.iter().all(|r| r.outcome == OpOutcome::Done);
+                (done, encode(&report)?)
+            }
+            HeldRequest::Upload(request) => {
+                let env = request.env.clone();
+                let report =
+                    self.upload_as(request, asked)
+                        .await
+                        .unwrap_or_else(|err| UploadReport {
+                            env,
+                            outcome: OpOutcome::Failed { error: err.message },
+                            accepted: Vec::new(),
+                            rejected: Vec::new(),
+                        });
+                let done = report.outcome == OpOutcome::Done && report.rejected.is_empty();
+                (done, encode(&report)?)
+            }
+            HeldRequest::Restore {
+                trash_id,
+                workflow_id,
+                name,
+            } => {
+                let ran = self
+                    .restore_as(trash_id, asked)
+                    .await
+                    .unwrap_or_else(|err| WorkflowOpResult {
+                        target: WorkflowRef {
+                            env: row.env.clone(),
+                            id: workflow_id,
+                        },
+                        name: Some(name),
+                        outcome: OpOutcome::Failed { error: err.message },
+                    });
+                let done = ran.outcome == OpOutcome::Done;
+                (done, encode(&WorkflowOpReport { results: vec![ran] })?)
+            }
         };
-        let result = serde_json::to_string(&report)
-            .map_err(|e| OpsError::internal(format!("encoding an approval result: {e}")))?;
+        let state = if done { store::APPROVED } else { store::FAILED };
         let mut conn = self.store.conn().await?;
         store::finish(&mut conn, row.id, state, &result).await?;
         Ok(())
     }
+}
+
+fn encode(result: &impl serde::Serialize) -> OpsResult<String> {
+    serde_json::to_string(result)
+        .map_err(|e| OpsError::internal(format!("encoding an approval result: {e}")))
 }
 
 #[cfg(test)]
@@ -357,6 +419,51 @@ mod tests {
             summary(&tag, "prod", &refs(1), &[None]),
             "tag (+ops, -old) workflow w0 in prod"
         );
+    }
+
+    fn row(request: &str) -> ApprovalRow {
+        ApprovalRow {
+            id: 1,
+            env: "prod".into(),
+            request: request.into(),
+            summary: String::new(),
+            requested_by: "alice".into(),
+            requested_at: 0,
+            state: store::PENDING.into(),
+            decided_by: None,
+            decided_at: None,
+            note: None,
+            result: None,
+        }
+    }
+
+    #[test]
+    fn held_requests_round_trip_and_older_bare_requests_still_read() {
+        let bare = r#"{"action":{"kind":"activate"},"targets":[{"env":"prod","id":"w0"}],"confirmed":true}"#;
+        let HeldRequest::WorkflowOp(op) = held_request(&row(bare)).unwrap() else {
+            panic!("a bare request is a workflow operation");
+        };
+        assert_eq!(op.action, WorkflowAction::Activate);
+        assert_eq!(op.targets, refs(1));
+        let restore = HeldRequest::Restore {
+            trash_id: 3,
+            workflow_id: "w1".into(),
+            name: "Billing".into(),
+        };
+        let upload = HeldRequest::Upload(UploadRequest {
+            env: "prod".into(),
+            files: vec![UploadFile {
+                name: "a.json".into(),
+                bytes: b"{}".to_vec(),
+            }],
+            confirmed: false,
+        });
+        for held in [HeldRequest::WorkflowOp(op), restore, upload] {
+            let json = serde_json::to_string(&held).unwrap();
+            assert_eq!(held_request(&row(&json)).unwrap(), held, "{json}");
+        }
+        let err = held_request(&row(r#"{"held":"launch"}"#)).unwrap_err();
+        assert!(err.message.contains("approval #1"), "{}", err.message);
     }
 
     #[test]

@@ -373,8 +373,14 @@ async fn an_approval_granted_by_someone_else_runs_the_request() {
         let approval = &pending[0];
         assert_eq!(approval.env, "prod");
         assert_eq!(approval.requested_by, "alice");
-        assert_eq!(approval.request.action, WorkflowAction::Activate);
-        assert_eq!(approval.request.targets.len(), 2);
+        let HeldRequest::WorkflowOp(request) = &approval.request else {
+            panic!(
+                "{label}: a workflow operation is held, not {:?}",
+                approval.request
+            );
+        };
+        assert_eq!(request.action, WorkflowAction::Activate);
+        assert_eq!(request.targets.len(), 2);
         assert_eq!(
             approval.summary,
             format!(
@@ -1097,4 +1103,241 @@ async fn a_failing_n8n_leaves_the_store_as_it_was() {
             .iter()
             .all(|a| a.workflow.as_deref() == Some(w.id.as_str()))
     );
+}
+
+/// One workflow file to upload.
+fn upload_of(env: &str, name: &str) -> UploadRequest {
+    UploadRequest {
+        env: env.into(),
+        files: vec![UploadFile {
+            name: format!("{name}.json"),
+            bytes: good_workflow(name).to_string().into_bytes(),
+        }],
+        confirmed: false,
+    }
+}
+
+fn served_named(sim: &SimHandle, name: &str) -> Vec<String> {
+    sim.workflow_ids()
+        .into_iter()
+        .filter(|id| sim.workflow(id).is_some_and(|w| w["name"] == json!(name)))
+        .collect()
+}
+
+/// Where uploads require approval, an upload creates nothing until someone else
+/// grants it; then it runs as it would have, audited with the approval.
+#[tokio::test]
+async fn an_upload_held_for_approval_runs_when_someone_else_grants_it() {
+    for store in test_support::all().await {
+        let label = store.label;
+        let mut policy = Policy::default();
+        policy.production.upload = Rule::RequiresApproval;
+        let f = fixture(store, policy).await;
+        let report = f
+            .ops
+            .workflows_upload(upload_of("prod", "Held upload"))
+            .await
+            .unwrap();
+        let OpOutcome::PendingApproval {
+            approval_id: id, ..
+        } = report.outcome
+        else {
+            panic!("{label}: held, not {:?}", report.outcome);
+        };
+        assert!(report.accepted.is_empty() && report.rejected.is_empty());
+        assert!(
+            served_named(f.sim("prod"), "Held upload").is_empty(),
+            "{label}"
+        );
+
+        let pending = f
+            .ops
+            .approvals_list(ApprovalQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(pending.len(), 1, "{label}");
+        assert_eq!(pending[0].summary, "upload 'Held upload.json' to prod");
+        let HeldRequest::Upload(held) = &pending[0].request else {
+            panic!("{label}: an upload is held, not {:?}", pending[0].request);
+        };
+        assert_eq!(held.files[0].name, "Held upload.json");
+
+        let granted = f
+            .as_actor("bob")
+            .await
+            .approval_decide(ApprovalDecision {
+                id,
+                approve: true,
+                note: None,
+                self_approve: false,
+            })
+            .await
+            .unwrap();
+        assert_eq!(granted.state, ApprovalState::Approved, "{label}");
+        assert!(granted.result.is_none());
+        let ran = granted.upload_result.expect("the upload's report");
+        assert_eq!(ran.outcome, OpOutcome::Done, "{label}");
+        assert_eq!(ran.accepted.len(), 1, "{label}: {ran:?}");
+        let created = &ran.accepted[0];
+        assert_eq!(created.name, "Held upload");
+        assert_eq!(
+            served_named(f.sim("prod"), "Held upload"),
+            std::slice::from_ref(&created.id)
+        );
+        assert!(f.stored_one("prod", &created.id).await.is_some(), "{label}");
+
+        // Read back from the store, the view keeps the report.
+        let all = f
+            .ops
+            .approvals_list(ApprovalQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(all[0].upload_result.as_ref(), Some(&ran));
+        let audit = f.audit().await;
+        let upload = audit
+            .iter()
+            .find(|a| a.action == "workflow.upload")
+            .expect("the upload is audited");
+        assert_eq!(upload.actor, "bob");
+        assert!(
+            upload
+                .detail
+                .as_deref()
+                .unwrap_or("")
+                .contains(&format!("approval #{id}")),
+            "{label}: {:?}",
+            upload.detail
+        );
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == "approval.request" && a.actor == "alice")
+        );
+    }
+}
+
+/// Where uploads require approval, a restore from the trash waits for one too and
+/// runs when granted: the workflow comes back and leaves the trash.
+#[tokio::test]
+async fn a_restore_held_for_approval_runs_when_granted() {
+    let mut policy = Policy::default();
+    policy.staging.upload = Rule::RequiresApproval;
+    let f = fixture(test_support::sqlite().await, policy).await;
+    let w = f.pick("stage", false, &[]).await;
+    let report = f
+        .ops
+        .workflow_op(op(
+            WorkflowAction::Delete { hard: false },
+            vec![target("stage", &w.id)],
+            true,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(kinds(&report), ["done"]);
+    let trash_id = f.ops.trash_list(None).await.unwrap()[0].id;
+    let held = f.ops.trash_restore(trash_id, true).await.unwrap();
+    let id = approval_id(&held);
+    assert_eq!(held.target, target("stage", &w.id));
+    assert_eq!(
+        f.ops.trash_list(None).await.unwrap().len(),
+        1,
+        "still in the trash"
+    );
+    assert!(served_named(f.sim("stage"), &w.name).is_empty());
+
+    let pending = f
+        .ops
+        .approvals_list(ApprovalQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        pending[0].request,
+        HeldRequest::Restore {
+            trash_id,
+            workflow_id: w.id.clone(),
+            name: w.name.clone(),
+        }
+    );
+    assert_eq!(
+        pending[0].summary,
+        format!(
+            "restore '{}' (trash #{trash_id}, was {}) in stage",
+            w.name, w.id
+        )
+    );
+
+    let granted = f
+        .as_actor("bob")
+        .await
+        .approval_decide(ApprovalDecision {
+            id,
+            approve: true,
+            note: None,
+            self_approve: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(granted.state, ApprovalState::Approved);
+    let result = granted.result.expect("what the restore did");
+    assert_eq!(kinds(&result), ["done"]);
+    let new_id = &result.results[0].target.id;
+    assert_ne!(new_id, &w.id);
+    let served = f.sim("stage").workflow(new_id).expect("re-created");
+    assert_eq!(fingerprint(&served), w.fingerprint);
+    assert!(f.ops.trash_list(None).await.unwrap().is_empty());
+    let restore = f
+        .audit()
+        .await
+        .into_iter()
+        .find(|a| a.action == "workflow.restore")
+        .expect("audited");
+    assert_eq!(restore.actor, "bob");
+    assert!(restore.detail.unwrap().contains(&format!("approval #{id}")));
+}
+
+/// The requester may not grant their own held upload where the class forbids
+/// self-approval, even on purpose; nothing is created and it stays pending.
+#[tokio::test]
+async fn a_held_upload_is_not_self_approved_where_the_class_forbids_it() {
+    let mut policy = Policy::default();
+    policy.production.upload = Rule::RequiresApproval;
+    assert!(!policy.production.self_approval);
+    let f = fixture(test_support::sqlite().await, policy).await;
+    let report = f
+        .ops
+        .workflows_upload(upload_of("prod", "Self approved"))
+        .await
+        .unwrap();
+    let OpOutcome::PendingApproval {
+        approval_id: id, ..
+    } = report.outcome
+    else {
+        panic!("held, not {:?}", report.outcome);
+    };
+    let err = f
+        .ops
+        .approval_decide(ApprovalDecision {
+            id,
+            approve: true,
+            note: None,
+            self_approve: true,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Forbidden, "{}", err.message);
+    assert!(
+        err.message.contains("self-approval is not permitted"),
+        "{}",
+        err.message
+    );
+    assert!(served_named(f.sim("prod"), "Self approved").is_empty());
+    let pending = f
+        .ops
+        .approvals_list(ApprovalQuery {
+            state: Some(ApprovalState::Pending),
+            env: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(pending.len(), 1);
 }

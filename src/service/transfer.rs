@@ -4,7 +4,7 @@
 use super::archive::{Limits, Unpacker, write_zip};
 use super::local::LocalOps;
 use super::types::*;
-use super::workflow_ops::{OpEvent, StoreChange, TagBook};
+use super::workflow_ops::{Asked, CreateRuling, OpEvent, StoreChange, TagBook, granted_by};
 use super::{OpsError, OpsResult};
 use crate::domain::normalize::pretty_json;
 use crate::domain::transfer::{archive_paths, safe_stem, workflows_in};
@@ -26,8 +26,42 @@ fn refusal(e: N8nError) -> String {
     }
 }
 
+/// How many file names an upload's summary spells out.
+const FILES_IN_SUMMARY: usize = 3;
+
+/// `upload a.json to prod`, `upload 5 files to prod: 'a.json', 'b.zip', 'c.json' and 2 more`.
+pub(super) fn upload_summary(files: &[UploadFile], env: &str) -> String {
+    if let [file] = files {
+        return format!("upload '{}' to {env}", file.name);
+    }
+    let mut names = files
+        .iter()
+        .take(FILES_IN_SUMMARY)
+        .map(|f| format!("'{}'", f.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rest = files.len().saturating_sub(FILES_IN_SUMMARY);
+    if rest > 0 {
+        names.push_str(&format!(" and {rest} more"));
+    }
+    format!("upload {} files to {env}: {names}", files.len())
+}
+
 impl LocalOps {
     pub(super) async fn upload_workflows(&self, req: UploadRequest) -> OpsResult<UploadReport> {
+        let asked = Asked::Now {
+            confirmed: req.confirmed,
+        };
+        self.upload_as(req, asked).await
+    }
+
+    /// An upload, asked now or run by a granted approval. Where the policy requires
+    /// approval, an approval holding the files is recorded and nothing is created.
+    pub(super) async fn upload_as(
+        &self,
+        req: UploadRequest,
+        asked: Asked,
+    ) -> OpsResult<UploadReport> {
         if req.files.is_empty() {
             return Err(OpsError::invalid("no file to upload"));
         }
@@ -41,14 +75,29 @@ impl LocalOps {
             accepted: Vec::new(),
             rejected: Vec::new(),
         };
-        if let Err(outcome) = self.upload_ruling(&env, req.confirmed) {
-            if let OpOutcome::Blocked { reason } = &outcome {
-                self.audit_refusal(UPLOAD, &env.name, None, &format!("blocked: {reason}"))
-                    .await;
+        match self.upload_ruling(&env, asked) {
+            CreateRuling::Go => {}
+            CreateRuling::Hold { reason } => {
+                let summary = upload_summary(&req.files, &env.name);
+                let approval_id = self
+                    .hold(&env, &HeldRequest::Upload(req), &summary, None)
+                    .await?;
+                report.outcome = OpOutcome::PendingApproval {
+                    approval_id,
+                    reason,
+                };
+                return Ok(report);
             }
-            report.outcome = outcome;
-            return Ok(report);
+            CreateRuling::Refuse(outcome) => {
+                if let OpOutcome::Blocked { reason } = &outcome {
+                    self.audit_refusal(UPLOAD, &env.name, None, &format!("blocked: {reason}"))
+                        .await;
+                }
+                report.outcome = outcome;
+                return Ok(report);
+            }
         }
+        let by = granted_by(asked);
         let mut unpacker = Unpacker::new(Limits::default());
         for file in req.files {
             unpacker.add(file);
@@ -106,7 +155,7 @@ impl LocalOps {
                 let event = OpEvent {
                     action: UPLOAD,
                     workflow: Some(&accepted.id),
-                    detail: format!("'{}' from {}{detail}", accepted.name, accepted.file),
+                    detail: format!("'{}' from {}{by}{detail}", accepted.name, accepted.file),
                 };
                 let change = StoreChange {
                     put: Some(created),

@@ -306,7 +306,23 @@ pub struct WorkflowOpReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadFile {
     pub name: String,
+    /// Base64 in JSON: compact over the wire and in a held approval.
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
+}
+
+mod base64_bytes {
+    use crate::domain::encoding::{base64_decode, base64_encode};
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64_encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64_decode(&text).ok_or_else(|| D::Error::custom("file bytes are not valid base64"))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -386,7 +402,7 @@ pub struct ApprovalView {
     pub id: i64,
     pub env: String,
     /// What will run once granted.
-    pub request: WorkflowOpRequest,
+    pub request: HeldRequest,
     pub summary: String,
     pub requested_by: String,
     pub requested_at: Time,
@@ -394,7 +410,25 @@ pub struct ApprovalView {
     pub decided_by: Option<String>,
     pub decided_at: Option<Time>,
     pub note: Option<String>,
+    /// What running a held workflow operation or restore did.
     pub result: Option<WorkflowOpReport>,
+    /// What running a held upload did.
+    #[serde(default)]
+    pub upload_result: Option<UploadReport>,
+}
+
+/// What an approval holds: the request that runs when someone grants it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "held", rename_all = "snake_case")]
+pub enum HeldRequest {
+    WorkflowOp(WorkflowOpRequest),
+    Upload(UploadRequest),
+    /// A restore from the trash; the workflow's id and name as it was trashed.
+    Restore {
+        trash_id: i64,
+        workflow_id: String,
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -407,10 +407,7 @@ impl LocalOps {
                 return out;
             }
         };
-        let by = match asked {
-            Asked::Now { .. } => String::new(),
-            Asked::Granted { approval } => format!(" (approval #{approval})"),
-        };
+        let by = granted_by(asked);
         let mut tags = TagBook::default();
         let mut out = Vec::with_capacity(ids.len());
         for &id in ids {
@@ -725,12 +722,18 @@ impl LocalOps {
     }
 
     /// Re-creates a trashed workflow (n8n gives it a new id), with its tags, and
-    /// activates it when it was active and n8n agrees. Ruled like an upload.
+    /// activates it when it was active and n8n agrees. Ruled like an upload: where
+    /// uploads require approval, an approval holding the restore is recorded instead.
     pub(super) async fn restore_from_trash(
         &self,
         id: i64,
         confirmed: bool,
     ) -> OpsResult<WorkflowOpResult> {
+        self.restore_as(id, Asked::Now { confirmed }).await
+    }
+
+    /// A restore, asked now or run by a granted approval.
+    pub(super) async fn restore_as(&self, id: i64, asked: Asked) -> OpsResult<WorkflowOpResult> {
         const ACTION: &str = "workflow.restore";
         let mut conn = self.store.conn().await?;
         let (entry, body) = trash::get(&mut conn, id)
@@ -755,9 +758,25 @@ impl LocalOps {
             outcome,
         };
         let wf = Some(entry.workflow_id.as_str());
-        match self.upload_ruling(&env, confirmed) {
-            Ok(()) => {}
-            Err(outcome) => {
+        match self.upload_ruling(&env, asked) {
+            CreateRuling::Go => {}
+            CreateRuling::Hold { reason } => {
+                let held = HeldRequest::Restore {
+                    trash_id: id,
+                    workflow_id: entry.workflow_id.clone(),
+                    name: entry.name.clone(),
+                };
+                let summary = format!(
+                    "restore '{}' (trash #{id}, was {}) in {}",
+                    entry.name, entry.workflow_id, env.name
+                );
+                let approval_id = self.hold(&env, &held, &summary, wf).await?;
+                return Ok(result(OpOutcome::PendingApproval {
+                    approval_id,
+                    reason,
+                }));
+            }
+            CreateRuling::Refuse(outcome) => {
                 if let OpOutcome::Blocked { reason } = &outcome {
                     self.audit_refusal(ACTION, &env.name, wf, &format!("blocked: {reason}"))
                         .await;
@@ -771,7 +790,7 @@ impl LocalOps {
                 format!("trash entry #{id} ('{}') is damaged: {e}", entry.name),
             )
         })?;
-        match self.recreate(&env, id, &entry, &workflow).await {
+        match self.recreate(&env, id, &entry, &workflow, asked).await {
             Ok((new_id, name)) => Ok(WorkflowOpResult {
                 target: WorkflowRef {
                     env: env.name.clone(),
@@ -796,6 +815,7 @@ impl LocalOps {
         trash_id: i64,
         entry: &trash::TrashRow,
         workflow: &serde_json::Value,
+        asked: Asked,
     ) -> OpsResult<(String, String)> {
         let client = self.client(env).await?;
         let created = client.create_workflow(workflow).await?;
@@ -814,8 +834,9 @@ impl LocalOps {
         let now = client.get_workflow(&new_id).await.unwrap_or(created);
         let name = now.name.clone();
         let mut detail = format!(
-            "restored '{name}' from trash #{trash_id} (was {}) as {new_id}",
-            entry.workflow_id
+            "restored '{name}' from trash #{trash_id} (was {}) as {new_id}{}",
+            entry.workflow_id,
+            granted_by(asked)
         );
         for note in &notes {
             detail.push_str("; ");
@@ -838,27 +859,45 @@ impl LocalOps {
         Ok((new_id, name))
     }
 
-    /// The policy on creating workflows in an environment (uploads and restores):
-    /// Ok to go ahead, or the outcome to answer with instead. Approvals hold only
-    /// operations on existing workflows, so where uploads require one they are refused.
-    pub(super) fn upload_ruling(&self, env: &EnvRow, confirmed: bool) -> Result<(), OpOutcome> {
-        match self
+    /// The policy on creating workflows in an environment (uploads and restores). A
+    /// granted approval stands for the policy's permission; only "blocked" still refuses.
+    pub(super) fn upload_ruling(&self, env: &EnvRow, asked: Asked) -> CreateRuling {
+        let decision = self
             .settings
             .policy
-            .decide(PolicyAction::Upload, &env.name, env.class)
-        {
-            Decision::Allowed => Ok(()),
-            Decision::Warn { .. } if confirmed => Ok(()),
-            Decision::Warn { reason } => Err(OpOutcome::NeedsConfirmation { reason }),
-            Decision::RequiresApproval { reason } => Err(OpOutcome::Blocked {
-                reason: format!(
-                    "{reason}, and approvals hold only activate, deactivate, delete and tag: \
-                     change the policy for {} to allow it",
-                    env.class
-                ),
-            }),
-            Decision::Blocked { reason } => Err(OpOutcome::Blocked { reason }),
+            .decide(PolicyAction::Upload, &env.name, env.class);
+        match (decision, asked) {
+            (Decision::Blocked { reason }, _) => {
+                CreateRuling::Refuse(OpOutcome::Blocked { reason })
+            }
+            (Decision::Allowed, _)
+            | (_, Asked::Granted { .. })
+            | (Decision::Warn { .. }, Asked::Now { confirmed: true }) => CreateRuling::Go,
+            (Decision::Warn { reason }, _) => {
+                CreateRuling::Refuse(OpOutcome::NeedsConfirmation { reason })
+            }
+            (Decision::RequiresApproval { reason }, _) => CreateRuling::Hold { reason },
         }
+    }
+}
+
+/// The policy's ruling on creating workflows (an upload or a restore).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum CreateRuling {
+    Go,
+    /// Record an approval holding the request.
+    Hold {
+        reason: String,
+    },
+    /// Answer with this outcome instead.
+    Refuse(OpOutcome),
+}
+
+/// ` (approval #7)` for what a granted approval runs, for audit details.
+pub(super) fn granted_by(asked: Asked) -> String {
+    match asked {
+        Asked::Now { .. } => String::new(),
+        Asked::Granted { approval } => format!(" (approval #{approval})"),
     }
 }
 
