@@ -558,7 +558,11 @@ async fn the_catalog_lists_each_name_in_promotion_order() {
         .build()
         .await;
     sync(&f.ops, SyncRequest::default()).await;
-    let all = f.ops.workflows_list(WorkflowQuery::default()).await.unwrap();
+    let all = f
+        .ops
+        .workflows_list(WorkflowQuery::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 12);
     for chunk in all.chunks(3) {
         let envs: Vec<&str> = chunk.iter().map(|w| w.env.as_str()).collect();
