@@ -11,7 +11,6 @@ use super::output::{self, table};
 use crate::service::{
     ApprovalDecision, ApprovalView, DownloadRequest, OpOutcome, Ops, UploadFile, UploadReport,
     UploadRequest, WorkflowAction, WorkflowOpReport, WorkflowOpRequest, WorkflowQuery, WorkflowRef,
-    WorkflowSummary,
 };
 use anyhow::{Context as _, Result, bail};
 use clap::Args;
@@ -120,47 +119,10 @@ async fn list(ctx: &Context, ops: &dyn Ops, args: WorkflowsListArgs) -> Result<(
     Ok(())
 }
 
-/// Each given id or exact name as a workflow of `env`. An exact id wins; a name must
-/// name one stored workflow; anything else is passed on as an id for n8n to judge.
-fn resolve(env: &str, given: &[String], stored: &[WorkflowSummary]) -> Result<Vec<WorkflowRef>> {
-    given
-        .iter()
-        .map(|g| {
-            if stored.iter().any(|w| &w.id == g) {
-                return Ok(g.clone());
-            }
-            let named: Vec<&str> = stored
-                .iter()
-                .filter(|w| &w.name == g)
-                .map(|w| w.id.as_str())
-                .collect();
-            match named.as_slice() {
-                [] => Ok(g.clone()),
-                [id] => Ok((*id).to_owned()),
-                ids => bail!(
-                    "'{g}' names {} workflows in {env} ({}): give an id",
-                    ids.len(),
-                    ids.join(", ")
-                ),
-            }
-        })
-        .map(|id| {
-            id.map(|id| WorkflowRef {
-                env: env.to_owned(),
-                id,
-            })
-        })
-        .collect()
-}
-
 async fn resolve_in(ops: &dyn Ops, env: &str, given: &[String]) -> Result<Vec<WorkflowRef>> {
-    let stored = ops
-        .workflows_list(WorkflowQuery {
-            env: Some(env.to_owned()),
-            ..Default::default()
-        })
-        .await?;
-    resolve(env, given, &stored)
+    Ok(ops
+        .workflows_resolve(env.to_owned(), given.to_vec())
+        .await?)
 }
 
 /// Asks a yes/no question on the terminal; false when there is none to ask on.
@@ -572,46 +534,6 @@ async fn restore(ctx: &Context, ops: &dyn Ops, trash_id: i64, yes: bool) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::sync::Change;
-
-    fn stored(id: &str, name: &str) -> WorkflowSummary {
-        WorkflowSummary {
-            env: "prod".into(),
-            id: id.into(),
-            name: name.into(),
-            active: false,
-            tags: vec![],
-            nodes: 1,
-            fingerprint: "f".into(),
-            updated_at: None,
-            stored_at: Default::default(),
-            change: Change::Unchanged,
-        }
-    }
-
-    #[test]
-    fn ids_and_exact_names_resolve_to_ids() {
-        let list = [
-            stored("a1", "Billing"),
-            stored("b2", "Twice"),
-            stored("c3", "Twice"),
-            stored("d4", "a1"),
-        ];
-        let ids = |given: &[&str]| -> Result<Vec<String>> {
-            let given: Vec<String> = given.iter().map(|g| g.to_string()).collect();
-            Ok(resolve("prod", &given, &list)?
-                .into_iter()
-                .map(|r| r.id)
-                .collect())
-        };
-        assert_eq!(ids(&["Billing", "b2", "zz"]).unwrap(), ["a1", "b2", "zz"]);
-        assert_eq!(ids(&["a1"]).unwrap(), ["a1"], "an id wins over a name");
-        let err = ids(&["Twice"]).unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "'Twice' names 2 workflows in prod (b2, c3): give an id"
-        );
-    }
 
     #[test]
     fn only_failures_refusals_and_unconfirmed_targets_fail_the_command() {

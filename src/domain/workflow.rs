@@ -109,8 +109,61 @@ pub fn matches_search(name: &str, node_types: &[String], needle: &str) -> bool {
             .any(|t| t.to_lowercase().contains(&needle))
 }
 
+/// Each given id or exact name as an id, among the `(id, name)` pairs an environment
+/// holds. An exact id wins; a name must name one workflow; anything else is passed on
+/// as an id for n8n to judge.
+pub fn resolve_ids<'a>(
+    env: &str,
+    given: &[String],
+    held: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> Result<Vec<String>, String> {
+    given
+        .iter()
+        .map(|g| {
+            if held.clone().any(|(id, _)| id == g) {
+                return Ok(g.clone());
+            }
+            let named: Vec<&str> = held
+                .clone()
+                .filter(|(_, name)| name == g)
+                .map(|(id, _)| id)
+                .collect();
+            match named.as_slice() {
+                [] => Ok(g.clone()),
+                [id] => Ok((*id).to_owned()),
+                ids => Err(format!(
+                    "'{g}' names {} workflows in {env} ({}): give an id",
+                    ids.len(),
+                    ids.join(", ")
+                )),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ids_and_exact_names_resolve_to_ids() {
+        let held = [
+            ("a1", "Billing"),
+            ("b2", "Twice"),
+            ("c3", "Twice"),
+            ("d4", "a1"),
+        ];
+        let ids = |given: &[&str]| {
+            let given: Vec<String> = given.iter().map(|g| g.to_string()).collect();
+            super::resolve_ids("prod", &given, held.iter().copied())
+        };
+        assert_eq!(ids(&["Billing", "b2", "zz"]).unwrap(), ["a1", "b2", "zz"]);
+        assert_eq!(ids(&["a1"]).unwrap(), ["a1"], "an id wins over a name");
+        let err = ids(&["Twice"]).unwrap_err();
+        assert_eq!(
+            err,
+            "'Twice' names 2 workflows in prod (b2, c3): give an id"
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -3,7 +3,7 @@
 use super::local::LocalOps;
 use super::types::*;
 use super::{OpsError, OpsResult};
-use crate::domain::workflow::{credential_refs, matches_search};
+use crate::domain::workflow::{credential_refs, matches_search, resolve_ids};
 use crate::store::{audit, environments, jobs, workflows};
 
 const DEFAULT_LIMIT: usize = 100;
@@ -46,6 +46,32 @@ impl LocalOps {
             (&a.name, classes.get(&a.env), &a.env).cmp(&(&b.name, classes.get(&b.env), &b.env))
         });
         Ok(summaries)
+    }
+
+    pub(super) async fn resolve_workflows(
+        &self,
+        env: &str,
+        given: &[String],
+    ) -> OpsResult<Vec<WorkflowRef>> {
+        let held = self
+            .list_workflows(&WorkflowQuery {
+                env: Some(env.to_owned()),
+                ..Default::default()
+            })
+            .await?;
+        let ids = resolve_ids(
+            env,
+            given,
+            held.iter().map(|w| (w.id.as_str(), w.name.as_str())),
+        )
+        .map_err(OpsError::invalid)?;
+        Ok(ids
+            .into_iter()
+            .map(|id| WorkflowRef {
+                env: env.to_owned(),
+                id,
+            })
+            .collect())
     }
 
     pub(super) async fn get_workflow(&self, w: &WorkflowRef) -> OpsResult<WorkflowDetail> {

@@ -287,6 +287,14 @@ impl Ops for LocalOps {
         self.get_workflow(&workflow).await
     }
 
+    async fn workflows_resolve(
+        &self,
+        env: String,
+        given: Vec<String>,
+    ) -> OpsResult<Vec<WorkflowRef>> {
+        self.resolve_workflows(&env, &given).await
+    }
+
     async fn workflow_op(&self, req: WorkflowOpRequest) -> OpsResult<WorkflowOpReport> {
         self.writable("a workflow operation")?;
         self.run_workflow_op(req).await

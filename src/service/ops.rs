@@ -27,6 +27,12 @@ pub trait Ops: Send + Sync {
     // ---- workflows ----
     async fn workflows_list(&self, query: WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>>;
     async fn workflow_get(&self, workflow: WorkflowRef) -> OpsResult<WorkflowDetail>;
+    /// Workflows of `env` named by id or exact name (as people type them).
+    async fn workflows_resolve(
+        &self,
+        env: String,
+        given: Vec<String>,
+    ) -> OpsResult<Vec<WorkflowRef>>;
 
     /// Activate, deactivate, delete or tag workflows, each checked against its
     /// environment class's policy. Per-target outcomes; only a store failure is an error.
