@@ -3,8 +3,9 @@
 
 use super::archive::{Limits, Unpacker, write_zip};
 use super::local::LocalOps;
+use super::tagging::TagBook;
 use super::types::*;
-use super::workflow_ops::{Asked, CreateRuling, OpEvent, StoreChange, TagBook, granted_by};
+use super::workflow_ops::{Asked, CreateRuling, OpEvent, StoreChange, granted_by};
 use super::{OpsError, OpsResult};
 use crate::domain::normalize::pretty_json;
 use crate::domain::transfer::{archive_paths, safe_stem, workflows_in};

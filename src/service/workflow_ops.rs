@@ -1,5 +1,6 @@
 //! Policy-checked workflow operations: activate, deactivate, delete (soft or hard) and
-//! tag, on one workflow or many across environments, and the trash soft deletes fill.
+//! tag, on one workflow or many across environments: the policy ruling and the runner.
+//! Tagging is in `tagging.rs`, deletes and the trash in `trash.rs`.
 //!
 //! Each target is ruled by its own environment's class. What runs is audited with its
 //! workflow, failures and refusals too, and the store is kept as n8n now holds each
@@ -8,23 +9,21 @@
 
 use super::fetch::fetched_workflow;
 use super::local::LocalOps;
+use super::tagging::{MAX_TAG_NAME, TagBook, trim_tag_names};
 use super::types::*;
 use super::{ErrorKind, OpsError, OpsResult};
 use crate::domain::policy::{Decision, PolicyAction};
 use crate::domain::sync::Change;
-use crate::n8n::{N8nClient, N8nError, Tag, WorkflowRecord};
+use crate::n8n::{N8nClient, WorkflowRecord};
 use crate::store::audit::{self, NewAuditEvent, Outcome};
 use crate::store::bodies::{self, Claimant};
 use crate::store::environments::{self, EnvRow};
 use crate::store::inventory::{self, TagRow};
 use crate::store::now_ms;
-use crate::store::trash::{self, NewTrash};
+use crate::store::trash;
 use crate::store::workflows::{self, Removed};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-
-/// n8n's longest tag name.
-const MAX_TAG_NAME: usize = 24;
 
 /// Who asks for an operation: a person now, or an approval someone granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,21 +103,6 @@ fn validate(req: &WorkflowOpRequest) -> OpsResult<()> {
     Ok(())
 }
 
-/// Tag names as n8n keeps them: n8n trims a name before it looks it up or stores it,
-/// so " ops " means the tag "ops". Trimmed, each name once.
-fn trim_tag_names(action: &mut WorkflowAction) {
-    if let WorkflowAction::Tag { add, remove } = action {
-        for names in [add, remove] {
-            let mut seen = std::collections::HashSet::new();
-            *names = names
-                .iter()
-                .map(|name| name.trim().to_owned())
-                .filter(|name| seen.insert(name.clone()))
-                .collect();
-        }
-    }
-}
-
 /// A name for the body claims of one operation, unique across processes and calls.
 /// The claims live only inside the operation's transaction.
 fn claim_id(at: i64) -> String {
@@ -149,7 +133,7 @@ pub(super) struct OpEvent<'a> {
 
 /// Prefixes the error of a step that followed a change n8n already made, so the person
 /// knows the change happened and only the store lags.
-fn after_change(done: &str, env: &str, err: OpsError) -> OpsError {
+pub(super) fn after_change(done: &str, env: &str, err: OpsError) -> OpsError {
     OpsError::new(
         err.kind,
         format!(
@@ -157,84 +141,6 @@ fn after_change(done: &str, env: &str, err: OpsError) -> OpsError {
             err.message
         ),
     )
-}
-
-/// The tags of an environment, read once per bulk operation and grown as tags are
-/// created.
-#[derive(Default)]
-pub(super) struct TagBook {
-    all: Option<Vec<Tag>>,
-    created: bool,
-}
-
-impl TagBook {
-    /// The id of the tag with this name, created when missing.
-    async fn id_of(&mut self, client: &N8nClient, name: &str) -> OpsResult<String> {
-        if self.all.is_none() {
-            self.all = Some(client.all_tags().await?);
-        }
-        let find = |all: &Option<Vec<Tag>>| {
-            all.iter()
-                .flatten()
-                .find(|t| t.name == name)
-                .map(|t| t.id.clone())
-        };
-        if let Some(id) = find(&self.all) {
-            return Ok(id);
-        }
-        match client.create_tag(name).await {
-            Ok(tag) => {
-                let id = tag.id.clone();
-                self.all.get_or_insert_default().push(tag);
-                self.created = true;
-                Ok(id)
-            }
-            // Someone created it since the list was read.
-            Err(N8nError::Rejected { status: 409, .. }) => {
-                self.all = Some(client.all_tags().await?);
-                self.created = true;
-                find(&self.all).ok_or_else(|| {
-                    OpsError::new(
-                        ErrorKind::Upstream,
-                        format!("{}: tag '{name}' exists but is not listed", client.env()),
-                    )
-                })
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Every tag of the environment as the store keeps them, when this book created some.
-    /// Gives a just-created workflow the tags its file names. Returns whether it set any.
-    pub(super) async fn tag_as_file(
-        &mut self,
-        client: &N8nClient,
-        id: &str,
-        workflow: &serde_json::Value,
-    ) -> OpsResult<bool> {
-        let names = file_tag_names(workflow);
-        if names.is_empty() {
-            return Ok(false);
-        }
-        let mut ids = Vec::with_capacity(names.len());
-        for name in &names {
-            ids.push(self.id_of(client, name).await?);
-        }
-        client.set_workflow_tags(id, &ids).await?;
-        Ok(true)
-    }
-
-    pub(super) fn rows_if_created(&self) -> Option<Vec<TagRow>> {
-        let all = self.all.as_ref().filter(|_| self.created)?;
-        Some(
-            all.iter()
-                .map(|t| TagRow {
-                    n8n_id: t.id.clone(),
-                    name: t.name.clone(),
-                })
-                .collect(),
-        )
-    }
 }
 
 impl LocalOps {
@@ -471,132 +377,6 @@ impl LocalOps {
         Ok(name)
     }
 
-    async fn delete(
-        &self,
-        env: &EnvRow,
-        client: &N8nClient,
-        id: &str,
-        hard: bool,
-        by: &str,
-    ) -> OpsResult<String> {
-        if hard {
-            let gone = client.delete_workflow(id).await?;
-            let event = OpEvent {
-                action: "workflow.delete",
-                workflow: Some(id),
-                detail: format!("hard delete of '{}'{by}: not kept", gone.name),
-            };
-            let change = StoreChange {
-                remove: Some(id.to_owned()),
-                ..StoreChange::default()
-            };
-            self.commit_change(env, change, event)
-                .await
-                .map_err(|e| after_change(&format!("'{}' was deleted", gone.name), &env.name, e))?;
-            return Ok(gone.name);
-        }
-        // Into the trash first: once n8n deletes it, the trash is the only copy.
-        let whole = client.get_workflow(id).await?;
-        let trash_id = {
-            let mut conn = self.store.conn().await?;
-            let entry = NewTrash {
-                env: &env.name,
-                workflow_id: id,
-                name: &whole.name,
-                active: whole.active,
-                body: whole.raw_json(),
-                deleted_by: &self.settings.actor,
-            };
-            trash::insert(&mut conn, &entry, now_ms()).await?
-        };
-        if let Err(e) = client.delete_workflow(id).await {
-            self.forget_trash(trash_id).await;
-            return Err(e.into());
-        }
-        let event = OpEvent {
-            action: "workflow.delete",
-            workflow: Some(id),
-            detail: format!(
-                "soft delete of '{}'{by}: kept in the trash as #{trash_id}",
-                whole.name
-            ),
-        };
-        let change = StoreChange {
-            remove: Some(id.to_owned()),
-            ..StoreChange::default()
-        };
-        self.commit_change(env, change, event).await.map_err(|e| {
-            after_change(
-                &format!("'{}' was deleted (trash #{trash_id})", whole.name),
-                &env.name,
-                e,
-            )
-        })?;
-        Ok(whole.name)
-    }
-
-    /// Takes back a trash entry whose delete did not happen.
-    async fn forget_trash(&self, trash_id: i64) {
-        let removed = async {
-            let mut conn = self.store.conn().await?;
-            trash::remove(&mut conn, trash_id).await
-        };
-        if let Err(e) = removed.await {
-            tracing::error!(trash_id, error = %e, "could not take back the trash entry of a failed delete");
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn retag(
-        &self,
-        env: &EnvRow,
-        client: &N8nClient,
-        book: &mut TagBook,
-        id: &str,
-        add: &[String],
-        remove: &[String],
-        by: &str,
-    ) -> OpsResult<String> {
-        let current = client.get_workflow_tags(id).await?;
-        let mut ids: Vec<String> = current
-            .iter()
-            .filter(|t| !remove.contains(&t.name))
-            .map(|t| t.id.clone())
-            .collect();
-        for name in add {
-            if !current.iter().any(|t| &t.name == name) {
-                ids.push(book.id_of(client, name).await?);
-            }
-        }
-        client.set_workflow_tags(id, &ids).await?;
-        let detail = format!(
-            "{}{by}",
-            describe(&WorkflowAction::Tag {
-                add: add.to_vec(),
-                remove: remove.to_vec(),
-            })
-        );
-        let stored = async {
-            let now = client.get_workflow(id).await?;
-            let name = now.name.clone();
-            let event = OpEvent {
-                action: "workflow.tag",
-                workflow: Some(id),
-                detail: format!("{detail} on '{name}'"),
-            };
-            let change = StoreChange {
-                put: Some(now),
-                tags: book.rows_if_created(),
-                ..StoreChange::default()
-            };
-            self.commit_change(env, change, event).await?;
-            Ok::<_, OpsError>(name)
-        };
-        stored
-            .await
-            .map_err(|e| after_change(&format!("the tags of workflow {id} were set"), &env.name, e))
-    }
-
     /// Writes what an operation changed, with its audit event, in one transaction.
     /// Waits for a sync of the environment running now, so a sync that read the
     /// workflow before the change cannot overwrite it afterwards.
@@ -705,160 +485,6 @@ impl LocalOps {
         }
     }
 
-    pub(super) async fn list_trash(&self, env: Option<&str>) -> OpsResult<Vec<TrashedWorkflow>> {
-        let mut conn = self.store.conn().await?;
-        let rows = trash::list(&mut conn, env).await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| TrashedWorkflow {
-                id: r.id,
-                env: r.env,
-                workflow_id: r.workflow_id,
-                name: r.name,
-                deleted_at: time_from_ms(r.deleted_at),
-                deleted_by: r.deleted_by,
-            })
-            .collect())
-    }
-
-    /// Re-creates a trashed workflow (n8n gives it a new id), with its tags, and
-    /// activates it when it was active and n8n agrees. Ruled like an upload: where
-    /// uploads require approval, an approval holding the restore is recorded instead.
-    pub(super) async fn restore_from_trash(
-        &self,
-        id: i64,
-        confirmed: bool,
-    ) -> OpsResult<WorkflowOpResult> {
-        self.restore_as(id, Asked::Now { confirmed }).await
-    }
-
-    /// A restore, asked now or run by a granted approval.
-    pub(super) async fn restore_as(&self, id: i64, asked: Asked) -> OpsResult<WorkflowOpResult> {
-        const ACTION: &str = "workflow.restore";
-        let mut conn = self.store.conn().await?;
-        let (entry, body) = trash::get(&mut conn, id)
-            .await?
-            .ok_or_else(|| OpsError::not_found(format!("no trash entry #{id}")))?;
-        let Some(env) = environments::find(&mut conn, &entry.env).await? else {
-            let err = OpsError::not_found(format!(
-                "trash entry #{id} belongs to '{}', which no longer exists: add it again to restore",
-                entry.env
-            ));
-            self.audit_refusal(ACTION, &entry.env, Some(&entry.workflow_id), &err.message)
-                .await;
-            return Err(err);
-        };
-        drop(conn);
-        let result = |outcome| WorkflowOpResult {
-            target: WorkflowRef {
-                env: env.name.clone(),
-                id: entry.workflow_id.clone(),
-            },
-            name: Some(entry.name.clone()),
-            outcome,
-        };
-        let wf = Some(entry.workflow_id.as_str());
-        match self.upload_ruling(&env, asked) {
-            CreateRuling::Go => {}
-            CreateRuling::Hold { reason } => {
-                let held = HeldRequest::Restore {
-                    trash_id: id,
-                    workflow_id: entry.workflow_id.clone(),
-                    name: entry.name.clone(),
-                };
-                let summary = format!(
-                    "restore '{}' (trash #{id}, was {}) in {}",
-                    entry.name, entry.workflow_id, env.name
-                );
-                let approval_id = self.hold(&env, &held, &summary, wf).await?;
-                return Ok(result(OpOutcome::PendingApproval {
-                    approval_id,
-                    reason,
-                }));
-            }
-            CreateRuling::Refuse(outcome) => {
-                if let OpOutcome::Blocked { reason } = &outcome {
-                    self.audit_refusal(ACTION, &env.name, wf, &format!("blocked: {reason}"))
-                        .await;
-                }
-                return Ok(result(outcome));
-            }
-        }
-        let workflow: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
-            OpsError::new(
-                ErrorKind::Store,
-                format!("trash entry #{id} ('{}') is damaged: {e}", entry.name),
-            )
-        })?;
-        match self.recreate(&env, id, &entry, &workflow, asked).await {
-            Ok((new_id, name)) => Ok(WorkflowOpResult {
-                target: WorkflowRef {
-                    env: env.name.clone(),
-                    id: new_id,
-                },
-                name: Some(name),
-                outcome: OpOutcome::Done,
-            }),
-            Err(err) => {
-                self.audit_refusal(ACTION, &env.name, wf, &err.message)
-                    .await;
-                Ok(result(OpOutcome::Failed { error: err.message }))
-            }
-        }
-    }
-
-    /// Creates the trashed workflow again, then its tags and active state; returns the
-    /// new id and name. Once it exists in n8n the trash entry goes, whatever follows.
-    async fn recreate(
-        &self,
-        env: &EnvRow,
-        trash_id: i64,
-        entry: &trash::TrashRow,
-        workflow: &serde_json::Value,
-        asked: Asked,
-    ) -> OpsResult<(String, String)> {
-        let client = self.client(env).await?;
-        let created = client.create_workflow(workflow).await?;
-        let new_id = created.id.clone();
-        let mut notes = Vec::new();
-        let mut book = TagBook::default();
-        if let Err(e) = book.tag_as_file(&client, &new_id, workflow).await {
-            notes.push(format!("its tags could not be set: {}", e.message));
-        }
-        if entry.active {
-            match client.activate_workflow(&new_id).await {
-                Ok(_) => notes.push("activated again".into()),
-                Err(e) => notes.push(format!("it stays inactive: {e}")),
-            }
-        }
-        let now = client.get_workflow(&new_id).await.unwrap_or(created);
-        let name = now.name.clone();
-        let mut detail = format!(
-            "restored '{name}' from trash #{trash_id} (was {}) as {new_id}{}",
-            entry.workflow_id,
-            granted_by(asked)
-        );
-        for note in &notes {
-            detail.push_str("; ");
-            detail.push_str(note);
-        }
-        let event = OpEvent {
-            action: "workflow.restore",
-            workflow: Some(&new_id),
-            detail,
-        };
-        let change = StoreChange {
-            put: Some(now),
-            tags: book.rows_if_created(),
-            untrash: Some(trash_id),
-            ..StoreChange::default()
-        };
-        self.commit_change(env, change, event).await.map_err(|e| {
-            after_change(&format!("'{name}' was restored as {new_id}"), &env.name, e)
-        })?;
-        Ok((new_id, name))
-    }
-
     /// The policy on creating workflows in an environment (uploads and restores). A
     /// granted approval stands for the policy's permission; only "blocked" still refuses.
     pub(super) fn upload_ruling(&self, env: &EnvRow, asked: Asked) -> CreateRuling {
@@ -899,25 +525,6 @@ pub(super) fn granted_by(asked: Asked) -> String {
         Asked::Now { .. } => String::new(),
         Asked::Granted { approval } => format!(" (approval #{approval})"),
     }
-}
-
-/// The tag names a workflow file carries, as n8n exports them (`[{"name": ...}]`) or
-/// as plain strings; trimmed as n8n trims them, blanks and repeats dropped.
-fn file_tag_names(workflow: &serde_json::Value) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let listed = workflow.get("tags").and_then(|t| t.as_array());
-    for tag in listed.into_iter().flatten() {
-        let name = tag
-            .get("name")
-            .and_then(|n| n.as_str())
-            .or_else(|| tag.as_str());
-        if let Some(name) = name.map(str::trim).filter(|n| !n.is_empty())
-            && !names.iter().any(|n| n == name)
-        {
-            names.push(name.to_owned());
-        }
-    }
-    names
 }
 
 #[cfg(test)]

@@ -1,11 +1,15 @@
 //! What list panes draw alike around their rows: the title with counts, `/` filter and
-//! refresh mark, and the lines shown instead of rows until the first load.
+//! refresh mark, the bordered block, and what shows instead of rows before the first
+//! load, when there is nothing at all and when nothing matches the filter.
 
 use super::action::Action;
 use super::filter::Filter;
 use super::theme::Theme;
 use super::ui::Ui;
+use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 /// ` Jobs 3 of 12 /sync refreshing… `: a list's name, then (once loaded) how many rows
 /// it shows of how many, the `/` filter, and whether a reload is under way.
@@ -60,6 +64,63 @@ pub fn first_load(error: Option<&str>, loading: &str, failed: &str, ui: &Ui) -> 
     }
 }
 
+/// What a list says when it has no rows to show.
+pub struct Wording<'a> {
+    /// Before the first load answers, e.g. `"Loading jobs…"`.
+    pub loading: &'a str,
+    /// Before the error of a failed first load, e.g. `"Could not load the jobs"`.
+    pub failed: &'a str,
+    /// When there is nothing at all.
+    pub empty: &'a str,
+    /// One row, for `No job matches /sync.`
+    pub row: &'a str,
+}
+
+/// The lines shown instead of rows, or None when there are rows to draw. The title's
+/// counts say whether the list is loaded (`None` before the first load); `error` is the
+/// first load's failure.
+pub fn placeholder(
+    title: &ListTitle,
+    error: Option<&str>,
+    wording: &Wording,
+    ui: &Ui,
+) -> Option<Vec<Line<'static>>> {
+    let muted = ui.theme.muted;
+    match title.counts {
+        None => Some(first_load(error, wording.loading, wording.failed, ui)),
+        Some((_, 0)) => Some(vec![Line::styled(wording.empty.to_owned(), muted)]),
+        Some((0, _)) => Some(vec![Line::styled(
+            format!("No {} matches /{}.", wording.row, title.filter.text),
+            muted,
+        )]),
+        Some(_) => None,
+    }
+}
+
+/// Draws a list's bordered block under its title, and returns the inside for the rows;
+/// when there are none to show (see `placeholder`), says why there and returns None.
+pub fn framed(
+    frame: &mut Frame,
+    area: Rect,
+    title: &ListTitle,
+    error: Option<&str>,
+    wording: &Wording,
+    ui: &Ui,
+) -> Option<Rect> {
+    let block = Block::bordered()
+        .border_style(ui.theme.border)
+        .title(title.line(ui.theme));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    match placeholder(title, error, wording, ui) {
+        Some(lines) => {
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+            None
+        }
+        None => Some(inner),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +167,36 @@ mod tests {
         let failed: Vec<String> = failed.iter().map(text).collect();
         assert_eq!(failed[0], "Could not load the jobs: timeout");
         assert!(failed[1].ends_with(" tries again."), "{failed:?}");
+    }
+
+    #[test]
+    fn the_placeholder_follows_load_totals_and_filter() {
+        let fixture = Fixture::default();
+        let ui = fixture.ui();
+        let filter = Filter::parse("sync");
+        let wording = Wording {
+            loading: "Loading jobs…",
+            failed: "Could not load the jobs",
+            empty: "No jobs yet.",
+            row: "job",
+        };
+        let mut title = ListTitle {
+            name: "Jobs",
+            counts: None,
+            unit: "",
+            filter: &filter,
+            refreshing: false,
+        };
+        let said = |title: &ListTitle| {
+            placeholder(title, None, &wording, &ui)
+                .map(|lines| lines.iter().map(text).collect::<Vec<_>>())
+        };
+        assert_eq!(said(&title), Some(vec!["Loading jobs…".to_owned()]));
+        title.counts = Some((0, 0));
+        assert_eq!(said(&title), Some(vec!["No jobs yet.".to_owned()]));
+        title.counts = Some((0, 4));
+        assert_eq!(said(&title), Some(vec!["No job matches /sync.".to_owned()]));
+        title.counts = Some((1, 4));
+        assert_eq!(said(&title), None);
     }
 }

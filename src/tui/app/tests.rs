@@ -3,9 +3,12 @@
 
 use super::*;
 use crate::domain::job::JobState;
+use crate::service::{Event, EventBody};
 use crate::tui::pane::Confirm;
+use crate::tui::pane::Cx;
 use crate::tui::testing::{self, Harness, NARROW, WIDE};
 use crossterm::event::KeyModifiers;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::sync::Mutex;

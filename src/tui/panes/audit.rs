@@ -7,7 +7,7 @@ use crate::store::audit::Outcome;
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
-use crate::tui::list_view::{ListTitle, first_load};
+use crate::tui::list_view::{ListTitle, Wording, framed};
 use crate::tui::pane::{Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::{Ui, fit};
 use ratatui::Frame;
@@ -195,36 +195,15 @@ fn draw(pane: &mut AuditPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         filter: &pane.filter,
         refreshing: pane.loading && pane.loaded,
     };
-    let block = Block::bordered()
-        .border_style(theme.border)
-        .title(title.line(theme));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-
-    let message = if !pane.loaded {
-        Some(first_load(
-            pane.error.as_deref(),
-            "Loading the audit log…",
-            "Could not load the audit log",
-            ui,
-        ))
-    } else if pane.entries.is_empty() {
-        Some(vec![Line::styled(
-            "Nothing audited yet. Every change n8nops makes (environments, syncs, workflow operations) is recorded here.",
-            theme.muted,
-        )])
-    } else if pane.visible.is_empty() {
-        Some(vec![Line::styled(
-            format!("No entry matches /{}.", pane.filter.text),
-            theme.muted,
-        )])
-    } else {
-        None
+    let wording = Wording {
+        loading: "Loading the audit log…",
+        failed: "Could not load the audit log",
+        empty: "Nothing audited yet. Every change n8nops makes (environments, syncs, workflow operations) is recorded here.",
+        row: "entry",
     };
-    if let Some(lines) = message {
-        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    let Some(inner) = framed(frame, area, &title, pane.error.as_deref(), &wording, ui) else {
         return;
-    }
+    };
 
     let detail_height = 4.min(inner.height.saturating_sub(2));
     let [list, detail] =

@@ -1,4 +1,5 @@
 use super::*;
+use crate::domain::job::LogLevel;
 use crate::tui::pane::Effect;
 use crate::tui::testing::{Fixture, Harness, NARROW, WIDE, event, now};
 use chrono::Duration;
