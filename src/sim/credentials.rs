@@ -153,28 +153,8 @@ const TYPES: &[(&str, Fields, Required)] = &[
         ],
         &[],
     ),
-    (
-        "smtp",
-        &[
-            ("user", F::S),
-            ("password", F::S),
-            ("host", F::S),
-            ("port", F::N),
-            ("secure", F::B),
-        ],
-        &[],
-    ),
-    (
-        "imap",
-        &[
-            ("user", F::S),
-            ("password", F::S),
-            ("host", F::S),
-            ("port", F::N),
-            ("secure", F::B),
-        ],
-        &[],
-    ),
+    ("smtp", MAIL_SERVER, &[]),
+    ("imap", MAIL_SERVER, &[]),
 ];
 
 const OAUTH: Fields = &[
@@ -183,6 +163,15 @@ const OAUTH: Fields = &[
     ("oauthTokenData", F::S),
 ];
 const OAUTH_REQUIRED: Required = &["clientId", "clientSecret"];
+
+/// The fields `smtp` and `imap` share in this simplification.
+const MAIL_SERVER: Fields = &[
+    ("user", F::S),
+    ("password", F::S),
+    ("host", F::S),
+    ("port", F::N),
+    ("secure", F::B),
+];
 
 fn known(kind: &str) -> Option<(Fields, Required)> {
     TYPES
