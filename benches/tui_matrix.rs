@@ -153,6 +153,8 @@ fn fleet(n: usize) -> (Vec<EnvView>, Vec<WorkflowSummary>) {
                 updated_at: None,
                 stored_at: Utc::now(),
                 change: Change::Unchanged,
+                canonical_id: None,
+                drift: None,
             });
         }
     }

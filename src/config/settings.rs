@@ -32,6 +32,10 @@ pub struct Config {
     pub sync: SyncConfig,
     pub log: LogConfig,
     pub tui: TuiConfig,
+    /// The canonical state's Git repository.
+    pub git: GitConfig,
+    /// Scheduled drift checks.
+    pub drift: DriftConfig,
     /// Key overrides: action name -> keys, e.g. `quit = ["q", "ctrl-c"]`.
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     /// Per environment class: what workflow operations may do.
@@ -140,6 +144,64 @@ impl Default for TuiConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GitConfig {
+    /// The local (bare) repository; default: canonical.git in the data dir.
+    pub path: Option<PathBuf>,
+    pub branch: String,
+    /// A remote to push to (ssh or https URL, or a path); an environment's own
+    /// `git_repo` is pushed to as well.
+    pub remote: Option<String>,
+    /// Push after every commit (a failed push is reported and retried on the next one).
+    pub push: bool,
+    /// SSH key file for ssh remotes; without it the ssh agent is asked.
+    pub ssh_key: Option<PathBuf>,
+    /// User name sent with the token on https remotes (the token itself is kept sealed
+    /// in the store: `n8nops git token`).
+    pub username: String,
+    /// The commits' author e-mail (the name is the actor).
+    pub author_email: String,
+}
+
+impl Default for GitConfig {
+    fn default() -> Self {
+        GitConfig {
+            path: None,
+            branch: "main".into(),
+            remote: None,
+            push: true,
+            ssh_key: None,
+            username: "git".into(),
+            author_email: "n8nops@localhost".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DriftConfig {
+    /// Minutes between scheduled checks of each environment, per class; 0 turns the
+    /// schedule off for that class. The schedule runs while the TUI (or server) runs.
+    pub development_mins: u64,
+    pub staging_mins: u64,
+    pub production_mins: u64,
+    /// Each interval is moved by up to this share of itself, at random, so that
+    /// environments are not all checked at once (0.0 to 0.5).
+    pub jitter: f64,
+}
+
+impl Default for DriftConfig {
+    fn default() -> Self {
+        DriftConfig {
+            development_mins: 0,
+            staging_mins: 60,
+            production_mins: 15,
+            jitter: 0.1,
+        }
+    }
+}
+
 impl Config {
     /// Reads the file when it exists; a missing file means every default.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
@@ -185,6 +247,12 @@ impl Config {
         if self.tui.executions_buffer == 0 {
             return Err("tui.executions_buffer must be at least 1".into());
         }
+        if !(0.0..=0.5).contains(&self.drift.jitter) {
+            return Err("drift.jitter must be between 0.0 and 0.5".into());
+        }
+        if self.git.branch.trim().is_empty() {
+            return Err("git.branch must not be empty".into());
+        }
         Ok(())
     }
 }
@@ -224,6 +292,8 @@ mod tests {
         let parsed = Config::parse(&text, Path::new("config.example.toml")).unwrap();
         assert!(parsed.actor.is_some() && parsed.data_dir.is_some());
         assert!(parsed.store.url.is_some() && parsed.store.sqlite_path.is_some());
+        assert!(parsed.git.path.is_some() && parsed.git.remote.is_some());
+        assert!(parsed.git.ssh_key.is_some());
     }
 
     #[test]

@@ -1,7 +1,10 @@
 //! Pure types and rules: no IO, no async, time passed in.
 
 pub mod analysis;
+pub mod canonical;
+pub mod commit;
 pub mod diff;
+pub mod drift;
 pub mod encoding;
 pub mod environment;
 pub mod graph;

@@ -167,6 +167,8 @@ fn summary(r: workflows::WorkflowRow) -> WorkflowSummary {
         updated_at: r.updated_at,
         stored_at: time_from_ms(r.stored_at),
         change: r.change,
+        canonical_id: None,
+        drift: None,
     }
 }
 

@@ -3,6 +3,7 @@
 use super::events::{EventBus, EventStream};
 use super::jobs::Jobs;
 use super::ops::Ops;
+use super::Secret;
 use super::types::*;
 use super::{OpsError, OpsResult};
 use crate::config::Config;
@@ -342,6 +343,76 @@ impl Ops for LocalOps {
 
     async fn diff(&self, req: DiffRequest) -> OpsResult<DiffReport> {
         self.run_diff(req).await
+    }
+
+    async fn untracked_list(&self, env: Option<String>) -> OpsResult<Vec<UntrackedWorkflow>> {
+        self.list_untracked(env.as_deref()).await
+    }
+
+    async fn onboard(&self, req: OnboardRequest) -> OpsResult<JobStarted> {
+        self.writable("onboarding")?;
+        self.start_onboard(req).await
+    }
+
+    async fn reconcile(&self, req: ReconcileRequest) -> OpsResult<ReconcileReport> {
+        if req.pull {
+            self.writable("pulling the canonical state")?;
+        }
+        self.run_reconcile(req).await
+    }
+
+    async fn git_status(&self) -> OpsResult<GitStatus> {
+        self.git_status_view().await
+    }
+
+    async fn git_push(&self) -> OpsResult<PushReport> {
+        self.writable("a push")?;
+        self.push_git().await
+    }
+
+    async fn git_token_set(&self, token: Option<Secret>) -> OpsResult<()> {
+        self.writable("setting the Git token")?;
+        self.set_git_token(token).await
+    }
+
+    async fn snapshot_create(&self, req: SnapshotCreate) -> OpsResult<JobStarted> {
+        self.writable("a snapshot")?;
+        self.start_snapshot(req).await
+    }
+
+    async fn snapshot_list(&self, env: Option<String>) -> OpsResult<Vec<SnapshotView>> {
+        self.list_snapshots(env.as_deref()).await
+    }
+
+    async fn snapshot_show(&self, id: String) -> OpsResult<SnapshotDetail> {
+        self.show_snapshot(&id).await
+    }
+
+    async fn snapshot_diff(&self, a: String, b: String) -> OpsResult<SnapshotDiff> {
+        self.diff_snapshots(&a, &b).await
+    }
+
+    async fn backup(&self, req: BackupRequest) -> OpsResult<JobStarted> {
+        self.writable("a backup")?;
+        self.start_backup(req).await
+    }
+
+    async fn restore_plan(&self, req: RestoreRequest) -> OpsResult<RestorePlan> {
+        self.plan_restore(req).await
+    }
+
+    async fn restore(&self, req: RestoreRequest) -> OpsResult<JobStarted> {
+        self.writable("a restore")?;
+        self.start_restore(req).await
+    }
+
+    async fn drift_check(&self, req: DriftCheckRequest) -> OpsResult<JobStarted> {
+        self.writable("a drift check")?;
+        self.start_drift_check(req).await
+    }
+
+    async fn drift_latest(&self, env: Option<String>) -> OpsResult<Vec<EnvDrift>> {
+        self.latest_drift(env.as_deref()).await
     }
 
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>> {

@@ -3,17 +3,26 @@
 
 mod approvals;
 mod archive;
+mod canonical_state;
+mod canonical_types;
 mod catalog;
 mod diff;
+mod drift;
+mod drift_schedule;
 mod environments;
 mod error;
 pub mod events;
 mod executions;
 mod fetch;
+mod git_ops;
 mod jobs;
 mod local;
+mod onboarding;
 mod ops;
+mod reconcile;
 mod redact;
+mod restore;
+mod snapshots;
 mod sync;
 mod tagging;
 mod transfer;

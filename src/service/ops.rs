@@ -4,6 +4,7 @@
 
 use super::OpsResult;
 use super::events::EventStream;
+use super::Secret;
 use super::types::*;
 use async_trait::async_trait;
 
@@ -58,6 +59,40 @@ pub trait Ops: Send + Sync {
 
     // ---- diff ----
     async fn diff(&self, req: DiffRequest) -> OpsResult<DiffReport>;
+
+    // ---- canonical state (Git) ----
+    /// Live workflows (as last synced) the canonical state does not know.
+    async fn untracked_list(&self, env: Option<String>) -> OpsResult<Vec<UntrackedWorkflow>>;
+    /// Starts an onboarding job; its result is an `OnboardReport`.
+    async fn onboard(&self, req: OnboardRequest) -> OpsResult<JobStarted>;
+    /// Where Git, the recorded mappings and the live environments disagree.
+    async fn reconcile(&self, req: ReconcileRequest) -> OpsResult<ReconcileReport>;
+    async fn git_status(&self) -> OpsResult<GitStatus>;
+    /// Pushes the branch and snapshot tags to every remote.
+    async fn git_push(&self) -> OpsResult<PushReport>;
+    /// Keeps (sealed) or forgets the token used for https remotes.
+    async fn git_token_set(&self, token: Option<Secret>) -> OpsResult<()>;
+
+    // ---- snapshots and restore ----
+    /// Starts a job that fetches the environment and commits its complete state as a
+    /// snapshot; its result is a `SnapshotView`.
+    async fn snapshot_create(&self, req: SnapshotCreate) -> OpsResult<JobStarted>;
+    /// Newest first.
+    async fn snapshot_list(&self, env: Option<String>) -> OpsResult<Vec<SnapshotView>>;
+    async fn snapshot_show(&self, id: String) -> OpsResult<SnapshotDetail>;
+    async fn snapshot_diff(&self, a: String, b: String) -> OpsResult<SnapshotDiff>;
+    /// Starts a job snapshotting each environment; its result is a `BackupReport`.
+    async fn backup(&self, req: BackupRequest) -> OpsResult<JobStarted>;
+    /// What a restore would do (fetches the environment first).
+    async fn restore_plan(&self, req: RestoreRequest) -> OpsResult<RestorePlan>;
+    /// Starts a restore job (needs `confirmed`); its result is a `RestoreReport`.
+    async fn restore(&self, req: RestoreRequest) -> OpsResult<JobStarted>;
+
+    // ---- drift ----
+    /// Starts a drift check job; its result is a `DriftReport`.
+    async fn drift_check(&self, req: DriftCheckRequest) -> OpsResult<JobStarted>;
+    /// The latest stored check of each environment (or the one named).
+    async fn drift_latest(&self, env: Option<String>) -> OpsResult<Vec<EnvDrift>>;
 
     // ---- jobs, audit, events ----
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>>;

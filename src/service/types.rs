@@ -9,6 +9,7 @@ use crate::domain::workflow::CredentialRef;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use super::canonical_types::*;
 pub use super::diff::{DiffDocument, DiffEntry, DiffReport, DiffRequest};
 
 pub type Time = DateTime<Utc>;
@@ -159,6 +160,12 @@ pub struct WorkflowSummary {
     pub stored_at: Time,
     /// How it changed in the last sync of its environment.
     pub change: Change,
+    /// Its canonical workflow, when the canonical state maps it (None: untracked).
+    #[serde(default)]
+    pub canonical_id: Option<String>,
+    /// Its status at the environment's latest drift check (None: never checked).
+    #[serde(default)]
+    pub drift: Option<crate::domain::drift::DriftStatus>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

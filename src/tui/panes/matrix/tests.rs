@@ -16,6 +16,8 @@ fn summary(env: &str, id: &str, name: &str, fingerprint: &str, active: bool) -> 
         updated_at: None,
         stored_at: testing::now(),
         change: Change::Unchanged,
+        canonical_id: None,
+        drift: None,
     }
 }
 

@@ -37,6 +37,8 @@ fn summary(env: &str, id: &str, name: &str, active: bool, tags: &[&str]) -> Work
         } else {
             Change::Unchanged
         },
+        canonical_id: None,
+        drift: None,
     }
 }
 

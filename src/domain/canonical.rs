@@ -1,0 +1,1 @@
+//! Canonical workflows: documents, ids and environment mapping files.

@@ -1,0 +1,1 @@
+//! The canonical state in Git: reading mappings and documents, recording an environment.

@@ -1,0 +1,1 @@
+//! Scheduled drift checks: per environment class, an interval with jitter.
