@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod git;
 pub mod n8n;
 pub mod service;
 pub mod sim;

@@ -53,6 +53,26 @@ pub enum Command {
     Executions(super::executions::ExecutionsCommand),
     /// Semantic diff of workflows between environments or files
     Diff(super::diff::DiffArgs),
+    /// Snapshots of an environment's complete state: create, list, show, diff
+    #[command(subcommand)]
+    Snapshot(super::snapshot::SnapshotCommand),
+    /// Put an environment (or some workflows) back as a snapshot holds it, plan first
+    Restore(super::restore::RestoreArgs),
+    /// Live workflows the canonical state does not know
+    #[command(subcommand)]
+    Untracked(super::canonical::UntrackedCommand),
+    /// Give untracked workflows a canonical identity (--workflow W... or --all)
+    Onboard(super::canonical::OnboardArgs),
+    /// Snapshot environments' current state (all when none named)
+    Backup(super::canonical::BackupArgs),
+    /// Drift between the canonical state and the live environments
+    #[command(subcommand)]
+    Drift(super::drift::DriftCommand),
+    /// Where Git, the recorded mappings and the live environments disagree
+    Reconcile(super::canonical::ReconcileArgs),
+    /// The canonical Git repository: status, push, token
+    #[command(subcommand)]
+    Git(super::git::GitCommand),
     /// Print every path and setting in use
     Info,
     /// A simulated n8n public API
@@ -284,4 +304,209 @@ pub struct DemoArgs {
     /// Print the synced fleet and exit instead of opening the TUI
     #[arg(long)]
     pub print: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::canonical::UntrackedCommand;
+    use crate::cli::drift::DriftCommand;
+    use crate::cli::git::GitCommand;
+    use crate::cli::snapshot::SnapshotCommand;
+
+    fn parse(args: &[&str]) -> Result<Command, clap::Error> {
+        let cli = Cli::try_parse_from(std::iter::once("n8nops").chain(args.iter().copied()))?;
+        Ok(cli.command.expect("a verb"))
+    }
+
+    fn parses(args: &[&str]) -> Command {
+        parse(args).unwrap_or_else(|e| panic!("{args:?}: {e}"))
+    }
+
+    fn refused(args: &[&str]) -> clap::error::ErrorKind {
+        match parse(args) {
+            Ok(command) => panic!("{args:?} parsed as {command:?}"),
+            Err(e) => e.kind(),
+        }
+    }
+
+    #[test]
+    fn snapshot_verbs() {
+        let Command::Snapshot(SnapshotCommand::Create { env, message }) =
+            parses(&["snapshot", "create", "prod", "-m", "before the migration"])
+        else {
+            panic!("snapshot create")
+        };
+        assert_eq!(
+            (env.as_str(), message.as_deref()),
+            ("prod", Some("before the migration"))
+        );
+        assert!(matches!(
+            parses(&["snapshot", "create", "prod"]),
+            Command::Snapshot(SnapshotCommand::Create { message: None, .. })
+        ));
+        assert_eq!(
+            refused(&["snapshot", "create"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert!(matches!(
+            parses(&["snapshot", "list"]),
+            Command::Snapshot(SnapshotCommand::List { env: None })
+        ));
+        assert!(matches!(
+            parses(&["--json", "snapshot", "ls", "prod"]),
+            Command::Snapshot(SnapshotCommand::List { env: Some(_) })
+        ));
+        assert!(matches!(
+            parses(&["snapshot", "show", "prod/20260301-101500"]),
+            Command::Snapshot(SnapshotCommand::Show { .. })
+        ));
+        let Command::Snapshot(SnapshotCommand::Diff { a, b, all }) =
+            parses(&["snapshot", "diff", "prod/1", "prod/2", "--json"])
+        else {
+            panic!("snapshot diff")
+        };
+        assert_eq!((a.as_str(), b.as_str(), all), ("prod/1", "prod/2", false));
+        assert_eq!(
+            refused(&["snapshot", "diff", "prod/1"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn restore_takes_a_snapshot_workflows_dry_run_and_yes() {
+        let Command::Restore(args) = parses(&["restore", "prod"]) else {
+            panic!("restore")
+        };
+        assert_eq!(args.env, "prod");
+        assert_eq!(args.snapshot, None);
+        assert!(args.workflows.is_empty() && !args.dry_run && !args.yes);
+
+        let Command::Restore(args) = parses(&[
+            "restore",
+            "prod",
+            "--snapshot",
+            "latest",
+            "--workflow",
+            "Orders",
+            "Billing",
+            "-w",
+            "order-sync",
+            "--dry-run",
+            "--yes",
+        ]) else {
+            panic!("restore")
+        };
+        assert_eq!(args.snapshot.as_deref(), Some("latest"));
+        assert_eq!(args.workflows, ["Orders", "Billing", "order-sync"]);
+        assert!(args.dry_run && args.yes, "--dry-run with --yes is fine");
+        assert_eq!(
+            refused(&["restore"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            refused(&["restore", "prod", "--workflow"]),
+            clap::error::ErrorKind::InvalidValue
+        );
+    }
+
+    #[test]
+    fn onboard_needs_workflows_or_all_and_not_both() {
+        let Command::Onboard(args) = parses(&["onboard", "prod", "--workflow", "12", "Orders"])
+        else {
+            panic!("onboard")
+        };
+        assert_eq!(args.workflows, ["12", "Orders"]);
+        assert!(!args.all);
+        let Command::Onboard(args) = parses(&["onboard", "prod", "--all", "--json"]) else {
+            panic!("onboard")
+        };
+        assert!(args.all && args.workflows.is_empty());
+        assert_eq!(
+            refused(&["onboard", "prod"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+        assert_eq!(
+            refused(&["onboard", "prod", "--all", "--workflow", "12"]),
+            clap::error::ErrorKind::ArgumentConflict
+        );
+    }
+
+    #[test]
+    fn untracked_backup_and_reconcile() {
+        assert!(matches!(
+            parses(&["untracked", "list"]),
+            Command::Untracked(UntrackedCommand::List { env: None })
+        ));
+        assert!(matches!(
+            parses(&["untracked", "ls", "prod"]),
+            Command::Untracked(UntrackedCommand::List { env: Some(_) })
+        ));
+        let Command::Backup(args) = parses(&["backup"]) else {
+            panic!("backup")
+        };
+        assert!(args.envs.is_empty());
+        let Command::Backup(args) = parses(&["backup", "prod", "staging"]) else {
+            panic!("backup")
+        };
+        assert_eq!(args.envs, ["prod", "staging"]);
+        assert!(matches!(
+            parses(&["reconcile", "--pull", "--json"]),
+            Command::Reconcile(super::super::canonical::ReconcileArgs { pull: true })
+        ));
+    }
+
+    #[test]
+    fn drift_check_and_show() {
+        let Command::Drift(DriftCommand::Check(args)) = parses(&[
+            "drift",
+            "check",
+            "prod",
+            "staging",
+            "--exit-code",
+            "--no-fetch",
+            "--json",
+        ]) else {
+            panic!("drift check")
+        };
+        assert_eq!(args.envs, ["prod", "staging"]);
+        assert!(args.exit_code && args.no_fetch);
+        let Command::Drift(DriftCommand::Check(args)) = parses(&["drift", "check"]) else {
+            panic!("drift check")
+        };
+        assert!(args.envs.is_empty() && !args.exit_code && !args.no_fetch);
+        assert!(matches!(
+            parses(&["drift", "show", "prod"]),
+            Command::Drift(DriftCommand::Show { env: Some(_) })
+        ));
+        assert_eq!(
+            refused(&["drift"]),
+            clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        );
+    }
+
+    #[test]
+    fn git_status_push_and_token() {
+        assert!(matches!(
+            parses(&["git", "status"]),
+            Command::Git(GitCommand::Status)
+        ));
+        assert!(matches!(
+            parses(&["git", "push"]),
+            Command::Git(GitCommand::Push)
+        ));
+        assert!(matches!(
+            parses(&["git", "token"]),
+            Command::Git(GitCommand::Token { clear: false })
+        ));
+        assert!(matches!(
+            parses(&["git", "token", "--clear"]),
+            Command::Git(GitCommand::Token { clear: true })
+        ));
+        // The token is never an argument: it would show in `ps`.
+        assert_eq!(
+            refused(&["git", "token", "ghp_secret"]),
+            clap::error::ErrorKind::UnknownArgument
+        );
+    }
 }

@@ -91,10 +91,13 @@ impl Context {
 
     pub async fn open_ops(&self) -> Result<LocalOps> {
         let store = self.open_store().await.context("opening the store")?;
-        let settings = Settings {
+        let mut settings = Settings {
             readonly: self.readonly,
             ..Settings::from_config(&self.config)
         };
+        if settings.git.path.is_none() {
+            settings.git.path = Some(self.paths.data_dir.join("canonical.git"));
+        }
         Ok(LocalOps::new(store, settings).await?)
     }
 }

@@ -66,10 +66,11 @@ async fn demo(
         SecretBox::load_or_create(&data_dir.join("master.key"))?.0,
     )
     .await?;
-    let settings = Settings {
+    let mut settings = Settings {
         actor: "demo".into(),
         ..Settings::from_config(&Default::default())
     };
+    settings.git.path = Some(data_dir.join("canonical.git"));
     let ops = LocalOps::new(store, settings).await?;
     let mut sims = Vec::new();
     for (i, (name, class, workflows)) in instances.into_iter().enumerate() {

@@ -1,18 +1,24 @@
 //! The command-line face: clap arguments turned into `Ops` calls. Exit codes: 0 ok,
-//! 2 error (1 is kept for "differences found" with `--exit-code`).
+//! 2 error (1 is kept for "differences found" with `--exit-code`: `diff`, `drift check`).
 
 mod approvals;
 mod args;
+mod canonical;
 mod context;
 mod demo;
 mod diff;
+mod drift;
 mod env;
 mod executions;
+mod follow;
+mod git;
 mod info;
 mod jobs;
 mod logging;
 mod output;
+mod restore;
 mod sim;
+mod snapshot;
 mod sync;
 mod workflows;
 
@@ -85,6 +91,14 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Approvals(cmd) => approvals::run(&ctx, &ops, cmd).await,
         Command::Executions(cmd) => executions::run(&ctx, &ops, cmd).await,
         Command::Diff(args) => diff::run(&ctx, &ops, args).await,
+        Command::Snapshot(cmd) => snapshot::run(&ctx, &ops, cmd).await,
+        Command::Restore(args) => restore::run(&ctx, &ops, args).await,
+        Command::Untracked(cmd) => canonical::run_untracked(&ctx, &ops, cmd).await,
+        Command::Onboard(args) => canonical::run_onboard(&ctx, &ops, args).await,
+        Command::Backup(args) => canonical::run_backup(&ctx, &ops, args).await,
+        Command::Drift(cmd) => drift::run(&ctx, &ops, cmd).await,
+        Command::Reconcile(args) => canonical::run_reconcile(&ctx, &ops, args).await,
+        Command::Git(cmd) => git::run(&ctx, &ops, cmd).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }

@@ -4,4 +4,6 @@ mod paths;
 mod settings;
 
 pub use paths::{Paths, Source};
-pub use settings::{Config, ConfigError, LogConfig, N8nConfig, StoreConfig, SyncConfig};
+pub use settings::{
+    Config, ConfigError, DriftConfig, GitConfig, LogConfig, N8nConfig, StoreConfig, SyncConfig,
+};

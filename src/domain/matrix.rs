@@ -1,8 +1,14 @@
-//! The cross-environment matrix: one row per workflow identity (its name, until
-//! canonical identity lands), one cell per environment, telling whether the workflow is
-//! there, whether it is active, and whether its fingerprint matches the other
-//! environments'.
+//! The cross-environment matrix: one row per workflow identity, one cell per
+//! environment, telling whether the workflow is there, whether it is active, whether
+//! its fingerprint matches the other environments' and what the last drift check said.
+//!
+//! Identity is canonical where the canonical state knows the workflow: its cells are
+//! the workflows mapped to one canonical id, whatever each is called today (a renamed
+//! workflow stays on its row). Workflows the canonical state does not know (untracked)
+//! are grouped by name on rows of their own, marked untracked. A store without
+//! canonical state has only untracked rows: one per name, as before canonical identity.
 
+use crate::domain::drift::DriftStatus;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -15,6 +21,36 @@ pub struct Entry<'a> {
     pub id: &'a str,
     pub fingerprint: &'a str,
     pub active: bool,
+}
+
+/// A stored workflow with what the canonical state says of it. A bare `Entry` is an
+/// untracked workflow never drift-checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed<'a> {
+    pub entry: Entry<'a>,
+    /// Its canonical workflow; None when it is untracked.
+    pub canonical: Option<&'a str>,
+    /// Its status at its environment's last drift check (None: never checked).
+    pub drift: Option<DriftStatus>,
+}
+
+impl<'a> From<Entry<'a>> for Placed<'a> {
+    fn from(entry: Entry<'a>) -> Self {
+        Placed {
+            entry,
+            canonical: None,
+            drift: None,
+        }
+    }
+}
+
+/// What a row stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RowId {
+    /// One canonical workflow, by its canonical id.
+    Canonical(String),
+    /// Untracked workflows of one name.
+    Untracked(String),
 }
 
 /// One cell of a matrix row.
@@ -33,6 +69,10 @@ pub struct Present {
     /// Which version of the row this is: the row's distinct fingerprints numbered from 0
     /// in column order. Cells of one row with the same variant hold the same workflow.
     pub variant: usize,
+    /// Its status at its environment's last drift check (None: never checked).
+    pub drift: Option<DriftStatus>,
+    /// Its name here, when it is not the row's (renamed in this environment).
+    pub name: Option<String>,
 }
 
 impl Cell {
@@ -42,10 +82,18 @@ impl Cell {
             Cell::Present(p) => Some(p),
         }
     }
+
+    /// The drift status of a present cell.
+    pub fn drift(&self) -> Option<DriftStatus> {
+        self.present().and_then(|p| p.drift)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
+    pub id: RowId,
+    /// What the row is called: the name most of its cells have (the first
+    /// environment's on a tie); for untracked rows, the name they share.
     pub name: String,
     /// One cell per environment, in the order the environments were given.
     pub cells: Vec<Cell>,
@@ -63,6 +111,23 @@ impl Row {
         self.variants > 1
     }
 
+    /// The canonical state does not know these workflows.
+    pub fn is_untracked(&self) -> bool {
+        matches!(self.id, RowId::Untracked(_))
+    }
+
+    pub fn canonical_id(&self) -> Option<&str> {
+        match &self.id {
+            RowId::Canonical(id) => Some(id),
+            RowId::Untracked(_) => None,
+        }
+    }
+
+    /// Some cell had `status` at its environment's last drift check.
+    pub fn has_drift(&self, status: DriftStatus) -> bool {
+        self.cells.iter().any(|c| c.drift() == Some(status))
+    }
+
     /// The first two cells (column indexes) holding different versions, if any.
     pub fn first_difference(&self) -> Option<(usize, usize)> {
         let mut present = self
@@ -76,40 +141,95 @@ impl Row {
     }
 }
 
-/// Builds the rows, sorted by name (case-insensitively), with a cell for each of `envs`.
-/// Workflows of environments not in `envs` are left out. When one environment holds
-/// two workflows of one name, the first wins.
-pub fn build<'a>(envs: &[&str], workflows: impl IntoIterator<Item = Entry<'a>>) -> Vec<Row> {
+/// A row's identity while building, borrowed from the entries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Canonical(&'a str),
+    Untracked(&'a str),
+}
+
+impl Key<'_> {
+    fn order(&self) -> (bool, &str) {
+        match *self {
+            Key::Canonical(id) => (false, id),
+            Key::Untracked(name) => (true, name),
+        }
+    }
+}
+
+/// Builds the rows with a cell for each of `envs`, sorted by row name
+/// (case-insensitively), a tracked row before an untracked one of the same name.
+/// Workflows of environments not in `envs` are left out. When one environment holds two
+/// workflows of one row (one canonical id, or one untracked name), the first wins.
+pub fn build<'a, W: Into<Placed<'a>>>(
+    envs: &[&str],
+    workflows: impl IntoIterator<Item = W>,
+) -> Vec<Row> {
     let mut column: HashMap<&str, usize> = HashMap::with_capacity(envs.len());
     for (i, env) in envs.iter().enumerate() {
         column.entry(env).or_insert(i);
     }
-    let mut row_of: HashMap<&str, usize> = HashMap::new();
-    let mut slots: Vec<(&str, Vec<Option<Entry>>)> = Vec::new();
-    for entry in workflows {
-        let Some(&col) = column.get(entry.env) else {
+    let mut row_of: HashMap<Key, usize> = HashMap::new();
+    let mut slots: Vec<(Key, Vec<Option<Placed>>)> = Vec::new();
+    for placed in workflows {
+        let placed: Placed = placed.into();
+        let Some(&col) = column.get(placed.entry.env) else {
             continue;
         };
-        let row = *row_of.entry(entry.name).or_insert_with(|| {
-            slots.push((entry.name, vec![None; envs.len()]));
+        let key = match placed.canonical {
+            Some(id) => Key::Canonical(id),
+            None => Key::Untracked(placed.entry.name),
+        };
+        let row = *row_of.entry(key).or_insert_with(|| {
+            slots.push((key, vec![None; envs.len()]));
             slots.len() - 1
         });
-        slots[row].1[col].get_or_insert(entry);
+        slots[row].1[col].get_or_insert(placed);
     }
-    slots.sort_unstable_by(|a, b| name_order(a.0, b.0));
-    slots
+    let mut labelled: Vec<(&str, Key, Vec<Option<Placed>>)> = slots
         .into_iter()
-        .map(|(name, entries)| row(name, entries))
+        .map(|(key, entries)| {
+            let label = match key {
+                Key::Untracked(name) => name,
+                Key::Canonical(id) => common_name(&entries).unwrap_or(id),
+            };
+            (label, key, entries)
+        })
+        .collect();
+    labelled
+        .sort_unstable_by(|a, b| name_order(a.0, b.0).then_with(|| a.1.order().cmp(&b.1.order())));
+    labelled
+        .into_iter()
+        .map(|(label, key, entries)| row(label, key, entries))
         .collect()
 }
 
-fn row(name: &str, entries: Vec<Option<Entry>>) -> Row {
+/// The name most entries have; on a tie, the one of the first column among them.
+fn common_name<'a>(entries: &[Option<Placed<'a>>]) -> Option<&'a str> {
+    let names: Vec<&str> = entries.iter().flatten().map(|p| p.entry.name).collect();
+    let mut best: Option<(&str, usize)> = None;
+    for (i, name) in names.iter().enumerate() {
+        // Counted at its first occurrence only, so the earliest wins a tie.
+        if names[..i].contains(name) {
+            continue;
+        }
+        let count = names[i..].iter().filter(|n| *n == name).count();
+        if best.is_none_or(|(_, c)| count > c) {
+            best = Some((name, count));
+        }
+    }
+    best.map(|(name, _)| name)
+}
+
+fn row(label: &str, key: Key, entries: Vec<Option<Placed>>) -> Row {
     let mut distinct: Vec<&str> = Vec::new();
     let cells = entries
         .into_iter()
         .map(|slot| match slot {
             None => Cell::Missing,
-            Some(e) => {
+            Some(Placed {
+                entry: e, drift, ..
+            }) => {
                 let variant = match distinct.iter().position(|f| *f == e.fingerprint) {
                     Some(v) => v,
                     None => {
@@ -122,12 +242,19 @@ fn row(name: &str, entries: Vec<Option<Entry>>) -> Row {
                     fingerprint: e.fingerprint.to_owned(),
                     active: e.active,
                     variant,
+                    drift,
+                    name: (e.name != label).then(|| e.name.to_owned()),
                 })
             }
         })
         .collect();
+    let id = match key {
+        Key::Canonical(id) => RowId::Canonical(id.to_owned()),
+        Key::Untracked(name) => RowId::Untracked(name.to_owned()),
+    };
     Row {
-        name: name.to_owned(),
+        id,
+        name: label.to_owned(),
         cells,
         variants: distinct.len(),
     }
@@ -157,6 +284,20 @@ mod tests {
             id: "1",
             fingerprint,
             active: false,
+        }
+    }
+
+    fn tracked<'a>(env: &'a str, canonical: &'a str, name: &'a str, id: &'a str) -> Placed<'a> {
+        Placed {
+            entry: Entry {
+                env,
+                name,
+                id,
+                fingerprint: "f",
+                active: true,
+            },
+            canonical: Some(canonical),
+            drift: Some(DriftStatus::InSync),
         }
     }
 
@@ -266,5 +407,88 @@ mod tests {
         assert_eq!(rows.len(), 10_000);
         assert!(rows.iter().all(|r| r.cells.len() == 10));
         assert_eq!(rows.iter().filter(|r| r.differs()).count(), 2_000);
+    }
+
+    #[test]
+    fn a_renamed_workflow_stays_on_its_canonical_row_named_as_most_cells_are() {
+        let envs = ["dev", "staging", "prod"];
+        let rows = build(
+            &envs,
+            [
+                tracked("dev", "order-sync", "Order sync v2", "d1"),
+                tracked("staging", "order-sync", "Order sync", "s1"),
+                tracked("prod", "order-sync", "Order sync", "p1"),
+                tracked("dev", "billing", "Billing", "d2"),
+            ],
+        );
+        assert_eq!(rows.len(), 2);
+        let order = &rows[1];
+        assert_eq!(order.id, RowId::Canonical("order-sync".into()));
+        assert_eq!(order.name, "Order sync");
+        assert_eq!(order.canonical_id(), Some("order-sync"));
+        assert!(!order.is_untracked() && !order.is_missing_somewhere());
+        let dev = order.cells[0].present().unwrap();
+        assert_eq!(dev.name.as_deref(), Some("Order sync v2"), "renamed in dev");
+        assert_eq!(order.cells[1].present().unwrap().name, None);
+        // A tie goes to the first environment's name.
+        let rows = build(
+            &envs,
+            [
+                tracked("prod", "x", "Zeta", "p"),
+                tracked("dev", "x", "Alpha", "d"),
+            ],
+        );
+        assert_eq!(rows[0].name, "Alpha");
+    }
+
+    #[test]
+    fn untracked_workflows_are_grouped_by_name_apart_from_canonical_rows() {
+        let envs = ["dev", "prod"];
+        let mut untracked = Placed::from(entry("prod", "Order sync", "f9"));
+        untracked.drift = Some(DriftStatus::Untracked);
+        let mut drifted = tracked("prod", "billing", "Billing", "p2");
+        drifted.drift = Some(DriftStatus::Drifted);
+        let rows = build(
+            &envs,
+            [
+                untracked,
+                tracked("dev", "order-sync", "Order sync", "d1"),
+                entry("dev", "Order sync", "f8").into(),
+                drifted,
+            ],
+        );
+        let ids: Vec<_> = rows.iter().map(|r| &r.id).collect();
+        assert_eq!(
+            ids,
+            [
+                &RowId::Canonical("billing".into()),
+                &RowId::Canonical("order-sync".into()),
+                &RowId::Untracked("Order sync".into()),
+            ],
+            "by name; the tracked row first"
+        );
+        assert!(rows[2].is_untracked() && rows[2].canonical_id().is_none());
+        assert_eq!(rows[2].cells[1].drift(), Some(DriftStatus::Untracked));
+        assert!(rows[2].has_drift(DriftStatus::Untracked));
+        assert!(rows[2].differs(), "f8 in dev, f9 in prod");
+        assert_eq!(rows[1].cells[1], Cell::Missing);
+        assert!(rows[0].has_drift(DriftStatus::Drifted));
+        assert!(!rows[1].has_drift(DriftStatus::Drifted));
+    }
+
+    #[test]
+    fn without_canonical_state_rows_are_the_names_all_untracked() {
+        let rows = build(
+            &["dev", "prod"],
+            [
+                entry("dev", "B", "f1"),
+                entry("prod", "B", "f1"),
+                entry("dev", "A", "f2"),
+            ],
+        );
+        let names: Vec<_> = rows.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["A", "B"]);
+        assert!(rows.iter().all(Row::is_untracked));
+        assert!(!rows[1].differs() && !rows[1].is_missing_somewhere());
     }
 }

@@ -3,8 +3,11 @@
 use super::local::LocalOps;
 use super::types::*;
 use super::{OpsError, OpsResult};
+use crate::domain::drift::DriftStatus;
 use crate::domain::workflow::{credential_refs, matches_search, resolve_ids};
+use crate::store::drift::{self, DriftCheckRow, DriftResultRow};
 use crate::store::{audit, environments, jobs, workflows};
+use std::collections::HashMap;
 
 const DEFAULT_LIMIT: usize = 100;
 
@@ -37,7 +40,7 @@ impl LocalOps {
         .await?;
         // The store orders by name then environment name; within a name, promotion
         // order (development, staging, production) reads better.
-        let classes: std::collections::HashMap<String, _> = environments::list(&mut conn)
+        let classes: HashMap<String, _> = environments::list(&mut conn)
             .await?
             .into_iter()
             .map(|e| (e.name, e.class))
@@ -45,7 +48,37 @@ impl LocalOps {
         summaries.sort_by(|a, b| {
             (&a.name, classes.get(&a.env), &a.env).cmp(&(&b.name, classes.get(&b.env), &b.env))
         });
+        let checks = drift::latest(&mut conn, q.env.as_deref()).await?;
+        drop(conn);
+        fill_drift(&mut summaries, checks);
+        self.fill_canonical_ids(&mut summaries).await;
         Ok(summaries)
+    }
+
+    /// Each workflow's canonical id, from the mappings at the branch head. Without a
+    /// readable repository the ids stay None (logged): the catalog works without Git.
+    async fn fill_canonical_ids(&self, summaries: &mut [WorkflowSummary]) {
+        if summaries.is_empty() {
+            return;
+        }
+        let state = match self.canonical_at(None).await {
+            Ok(state) => state,
+            Err(e) => {
+                tracing::warn!(error = %e, "the catalog shows no canonical ids: the canonical state cannot be read");
+                return;
+            }
+        };
+        let by_env: HashMap<&str, HashMap<&str, &str>> = state
+            .mappings
+            .iter()
+            .map(|(env, m)| (env.as_str(), m.by_n8n_id()))
+            .collect();
+        for s in summaries {
+            s.canonical_id = by_env
+                .get(s.env.as_str())
+                .and_then(|ids| ids.get(s.id.as_str()))
+                .map(|id| (*id).to_owned());
+        }
     }
 
     pub(super) async fn resolve_workflows(
@@ -152,6 +185,38 @@ impl LocalOps {
                 detail: a.detail,
             })
             .collect())
+    }
+}
+
+/// Each workflow's status at its environment's latest drift check: a workflow of a
+/// checked environment without a result row was IN_SYNC (UNKNOWN when the environment
+/// could not be fetched); environments never checked stay None.
+fn fill_drift(
+    summaries: &mut [WorkflowSummary],
+    checks: Vec<(DriftCheckRow, Vec<DriftResultRow>)>,
+) {
+    if checks.is_empty() {
+        return;
+    }
+    let by_env: HashMap<String, (DriftStatus, HashMap<String, DriftStatus>)> = checks
+        .into_iter()
+        .map(|(check, results)| {
+            let default = if check.error.is_some() {
+                DriftStatus::Unknown
+            } else {
+                DriftStatus::InSync
+            };
+            let statuses = results
+                .into_iter()
+                .filter_map(|r| Some((r.n8n_id?, r.status)))
+                .collect();
+            (check.env, (default, statuses))
+        })
+        .collect();
+    for s in summaries {
+        if let Some((default, statuses)) = by_env.get(&s.env) {
+            s.drift = Some(statuses.get(&s.id).copied().unwrap_or(*default));
+        }
     }
 }
 

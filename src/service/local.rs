@@ -28,6 +28,11 @@ pub struct Settings {
     pub policy: crate::domain::policy::Policy,
     /// Refuse every operation that changes an instance or the store (`--readonly`).
     pub readonly: bool,
+    /// The canonical state's repository; `git.path` must be set before Git is used
+    /// (faces set it to `canonical.git` in the data dir when the config does not).
+    pub git: crate::config::GitConfig,
+    /// Scheduled drift checks.
+    pub drift: crate::config::DriftConfig,
 }
 
 impl Settings {
@@ -56,6 +61,8 @@ impl Settings {
             executions_limit: config.sync.executions_limit,
             policy: config.policy,
             readonly: false,
+            git: config.git.clone(),
+            drift: config.drift.clone(),
         }
     }
 }

@@ -45,6 +45,12 @@ mod test_fixture;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_canonical;
+#[cfg(test)]
+mod tests_drift;
+#[cfg(test)]
 mod tests_executions;
+#[cfg(test)]
+mod tests_restore;
 #[cfg(test)]
 mod tests_workflow_ops;

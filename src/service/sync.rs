@@ -110,7 +110,12 @@ impl LocalOps {
         }
     }
 
-    async fn sync_env(&self, ctx: &JobCtx, env: &EnvRow, kinds: &[SyncKind]) -> EnvSyncReport {
+    pub(super) async fn sync_env(
+        &self,
+        ctx: &JobCtx,
+        env: &EnvRow,
+        kinds: &[SyncKind],
+    ) -> EnvSyncReport {
         let started = Instant::now();
         let mut report = EnvSyncReport {
             env: env.name.clone(),

@@ -69,6 +69,8 @@ pub struct Fixture {
     pub store: TestStore,
     /// The environments' names, beside `sims`.
     names: Vec<String>,
+    /// Holds the canonical repository (`settings.git.path`) for the fixture's life.
+    pub git_dir: tempfile::TempDir,
 }
 
 impl Fixture {
@@ -100,6 +102,12 @@ impl FixtureBuilder {
         self
     }
 
+    /// Git settings (a remote, a path of the test's own).
+    pub fn git(mut self, git: crate::config::GitConfig) -> Self {
+        self.settings.git = git;
+        self
+    }
+
     pub fn policy(mut self, policy: Policy) -> Self {
         self.settings.policy = policy;
         self
@@ -124,7 +132,12 @@ impl FixtureBuilder {
             Some(store) => store,
             None => test_support::sqlite().await,
         };
-        let ops = LocalOps::new(store.store.clone(), self.settings)
+        let git_dir = tempfile::tempdir().expect("a temporary directory for Git");
+        let mut settings = self.settings;
+        if settings.git.path.is_none() {
+            settings.git.path = Some(git_dir.path().join("canonical.git"));
+        }
+        let ops = LocalOps::new(store.store.clone(), settings)
             .await
             .expect("ops");
         let mut sims = Vec::new();
@@ -145,6 +158,7 @@ impl FixtureBuilder {
             sims,
             store,
             names,
+            git_dir,
         }
     }
 }

@@ -21,6 +21,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0002_workflow_ops.sql"),
         postgres: include_str!("migrations/postgres/0002_workflow_ops.sql"),
     },
+    Migration {
+        version: 3,
+        sqlite: include_str!("migrations/sqlite/0003_canonical.sql"),
+        postgres: include_str!("migrations/postgres/0003_canonical.sql"),
+    },
 ];
 
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {

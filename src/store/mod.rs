@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod bodies;
+pub mod drift;
 pub mod environments;
 mod error;
 pub mod history;
@@ -12,6 +13,7 @@ pub mod inventory;
 pub mod jobs;
 mod migrate;
 pub mod sealed;
+pub mod secrets;
 pub mod trash;
 pub mod workflows;
 
@@ -202,3 +204,5 @@ pub fn redact_url(url: &str) -> String {
 pub(crate) mod test_support;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_canonical;

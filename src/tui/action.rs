@@ -47,6 +47,14 @@ pub enum Action {
     Test,
     Sync,
     Delete,
+    /// Compare the environment's live workflows with the canonical state.
+    DriftCheck,
+    /// Drift check of every environment.
+    DriftCheckAll,
+    /// Snapshot the environment's complete state (a backup).
+    Backup,
+    /// Open the environment's snapshots.
+    Snapshots,
     // ---- workflows ----
     Activate,
     Deactivate,
@@ -61,6 +69,19 @@ pub enum Action {
     // ---- matrix ----
     ToggleDiffers,
     ToggleMissing,
+    /// Only rows of workflows the canonical state does not know.
+    ToggleUntracked,
+    /// Make the selected untracked workflow(s) canonical.
+    Onboard,
+    /// Onboard every untracked workflow of the environment.
+    OnboardAll,
+    // ---- snapshots ----
+    /// Take a snapshot, with a message.
+    SnapshotCreate,
+    /// Compare two snapshots (the marked one with the selected one).
+    Compare,
+    /// Restore an environment from the selected snapshot, after a preview.
+    Restore,
     // ---- executions ----
     Pause,
     Retry,
@@ -112,6 +133,10 @@ impl Action {
         Action::Test,
         Action::Sync,
         Action::Delete,
+        Action::DriftCheck,
+        Action::DriftCheckAll,
+        Action::Backup,
+        Action::Snapshots,
         Action::Activate,
         Action::Deactivate,
         Action::HardDelete,
@@ -122,6 +147,12 @@ impl Action {
         Action::Diff,
         Action::ToggleDiffers,
         Action::ToggleMissing,
+        Action::ToggleUntracked,
+        Action::Onboard,
+        Action::OnboardAll,
+        Action::SnapshotCreate,
+        Action::Compare,
+        Action::Restore,
         Action::Pause,
         Action::Retry,
         Action::NextHunk,
@@ -168,6 +199,10 @@ impl Action {
             Action::Test => "test",
             Action::Sync => "sync",
             Action::Delete => "delete",
+            Action::DriftCheck => "drift_check",
+            Action::DriftCheckAll => "drift_check_all",
+            Action::Backup => "backup",
+            Action::Snapshots => "snapshots",
             Action::Activate => "activate",
             Action::Deactivate => "deactivate",
             Action::HardDelete => "hard_delete",
@@ -178,6 +213,12 @@ impl Action {
             Action::Diff => "diff",
             Action::ToggleDiffers => "toggle_differs",
             Action::ToggleMissing => "toggle_missing",
+            Action::ToggleUntracked => "toggle_untracked",
+            Action::Onboard => "onboard",
+            Action::OnboardAll => "onboard_all",
+            Action::SnapshotCreate => "snapshot_create",
+            Action::Compare => "compare",
+            Action::Restore => "restore",
             Action::Pause => "pause",
             Action::Retry => "retry",
             Action::NextHunk => "next_hunk",
@@ -229,6 +270,10 @@ impl Action {
             Action::Test => "test",
             Action::Sync => "sync",
             Action::Delete => "delete",
+            Action::DriftCheck => "check drift",
+            Action::DriftCheckAll => "check drift everywhere",
+            Action::Backup => "backup",
+            Action::Snapshots => "snapshots",
             Action::Activate => "activate",
             Action::Deactivate => "deactivate",
             Action::HardDelete => "delete for good",
@@ -239,6 +284,12 @@ impl Action {
             Action::Diff => "diff",
             Action::ToggleDiffers => "differs only",
             Action::ToggleMissing => "missing only",
+            Action::ToggleUntracked => "untracked only",
+            Action::Onboard => "onboard",
+            Action::OnboardAll => "onboard all",
+            Action::SnapshotCreate => "new snapshot",
+            Action::Compare => "compare marked",
+            Action::Restore => "restore",
             Action::Pause => "pause/follow",
             Action::Retry => "retry",
             Action::NextHunk => "next hunk",
@@ -264,6 +315,13 @@ impl Action {
                 | Action::Upload
                 | Action::Tag
                 | Action::Retry
+                | Action::DriftCheck
+                | Action::DriftCheckAll
+                | Action::Backup
+                | Action::Onboard
+                | Action::OnboardAll
+                | Action::SnapshotCreate
+                | Action::Restore
         )
     }
 
@@ -320,6 +378,10 @@ impl Action {
             Action::Test => &["t"],
             Action::Sync => &["s"],
             Action::Delete => &["d"],
+            Action::DriftCheck => &["c"],
+            Action::DriftCheckAll => &["C"],
+            Action::Backup => &["b"],
+            Action::Snapshots => &["S"],
             Action::Activate => &["A"],
             Action::Deactivate => &["X"],
             Action::HardDelete => &["D"],
@@ -330,6 +392,12 @@ impl Action {
             Action::Diff => &["="],
             Action::ToggleDiffers => &["f"],
             Action::ToggleMissing => &["m"],
+            Action::ToggleUntracked => &["u"],
+            Action::Onboard => &["o"],
+            Action::OnboardAll => &["O"],
+            Action::SnapshotCreate => &["c"],
+            Action::Compare => &["d", "="],
+            Action::Restore => &["r"],
             Action::Pause => &["p"],
             Action::Retry => &["R"],
             Action::NextHunk => &["n"],

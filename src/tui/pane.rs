@@ -23,6 +23,7 @@ pub enum PaneKind {
     Jobs,
     Audit,
     Diff,
+    Snapshots,
 }
 
 impl PaneKind {
@@ -35,6 +36,7 @@ impl PaneKind {
             PaneKind::Jobs => "Jobs",
             PaneKind::Audit => "Audit",
             PaneKind::Diff => "Diff",
+            PaneKind::Snapshots => "Snapshots",
         }
     }
 }
@@ -50,7 +52,8 @@ pub enum Nav {
     Show,
     /// The workflows pane, on one workflow's detail.
     Workflow(WorkflowRef),
-    /// The workflows pane, filtered to one environment.
+    /// A pane of one environment: the workflows pane filtered to it, the snapshots
+    /// pane listing its snapshots.
     Env(String),
     /// The diff pane, on two workflows (either may be absent on its side).
     Diff {

@@ -7,7 +7,7 @@ use super::keymap::Keymap;
 use super::pane::{Pane, PaneMsg};
 use super::panes::{
     audit::AuditPane, diff::DiffPane, environments::EnvironmentsPane, executions::ExecutionsPane,
-    jobs::JobsPane, matrix::MatrixPane, workflows::WorkflowsPane,
+    jobs::JobsPane, matrix::MatrixPane, snapshots::SnapshotsPane, workflows::WorkflowsPane,
 };
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};
@@ -72,6 +72,7 @@ pub fn panes(options: &TuiOptions) -> Vec<Box<dyn Pane>> {
         Box::new(JobsPane::new()),
         Box::new(AuditPane::new()),
         Box::new(DiffPane::new()),
+        Box::new(SnapshotsPane::new()),
     ]
 }
 

@@ -187,8 +187,10 @@ impl App {
             match command.verb {
                 ShellVerb::Quit => self.quit = true,
                 ShellVerb::Help => self.help = Some(Help::default()),
-                ShellVerb::Open(PaneKind::Workflows) if !arg.is_empty() => {
-                    self.open(PaneKind::Workflows, Nav::Env(arg.to_owned()));
+                ShellVerb::Open(kind @ (PaneKind::Workflows | PaneKind::Snapshots))
+                    if !arg.is_empty() =>
+                {
+                    self.open(kind, Nav::Env(arg.to_owned()));
                 }
                 ShellVerb::Open(_) if !arg.is_empty() => {
                     self.flash_error(format!(":{name} takes no argument (got “{arg}”)."));

@@ -1,18 +1,25 @@
-//! The Environments pane: every environment with its class, URL, health, last sync and
-//! counts; add and edit in a form, test the connection, sync, delete (typing the name).
-//! Rows are the shell's `ui.envs` (it reloads them when a job finishes); the pane keeps
-//! its cursor, marks and test results.
+//! The Environments pane: every environment with its class, URL, health, last sync,
+//! drift and counts; add and edit in a form, test the connection, sync, delete (typing
+//! the name), check drift (the selected, the marked or all), back up, open the
+//! environment's snapshots. Rows are the shell's `ui.envs` (it reloads them when a job
+//! finishes); the pane keeps its cursor, marks, test results and the latest drift checks
+//! (read again whenever a job finishes).
 
 mod draw;
+mod drift;
 mod form;
 
-use crate::service::{ConnectionTest, EnvView, JobStarted, OpsResult, SyncRequest};
+use crate::service::{
+    BackupRequest, ConnectionTest, DriftCheckRequest, EnvDrift, EnvView, Event, EventBody,
+    JobStarted, OpsResult, SyncRequest,
+};
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
 use crate::tui::pane::{Confirm, Cx, Nav, Pane, PaneKind, PaneMsg};
 use crate::tui::ui::Ui;
 use crossterm::event::KeyEvent;
+use drift::{DriftChecks, DriftState};
 use form::{EnvForm, FormEvent, FormRequest};
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,6 +46,18 @@ enum EnvMsg {
         form: u64,
         result: OpsResult<EnvView>,
     },
+    DriftRead {
+        generation: u64,
+        result: OpsResult<Vec<EnvDrift>>,
+    },
+    DriftCheckStarted {
+        req: DriftCheckRequest,
+        result: OpsResult<JobStarted>,
+    },
+    BackupStarted {
+        req: BackupRequest,
+        result: OpsResult<JobStarted>,
+    },
 }
 
 /// The last connection test of an environment.
@@ -64,6 +83,7 @@ pub struct EnvironmentsPane {
     form: Option<EnvForm>,
     forms_opened: u64,
     filter: Filter,
+    drift: DriftState,
 }
 
 impl EnvironmentsPane {
@@ -203,6 +223,57 @@ impl EnvironmentsPane {
         });
     }
 
+    /// Reads the latest drift check of every environment.
+    fn read_drift(&mut self, cx: &mut Cx) {
+        self.drift.generation += 1;
+        let generation = self.drift.generation;
+        cx.spawn(move |ops| async move {
+            EnvMsg::DriftRead {
+                generation,
+                result: ops.drift_latest(None).await,
+            }
+        });
+    }
+
+    /// Starts a drift check of the marked or selected environments, or of all.
+    fn check_drift(&mut self, all: bool, cx: &mut Cx) {
+        let envs = if all { Vec::new() } else { self.targets() };
+        if envs.is_empty() && !all {
+            return;
+        }
+        let req = DriftCheckRequest { envs, fetch: true };
+        cx.spawn(move |ops| async move {
+            EnvMsg::DriftCheckStarted {
+                result: ops.drift_check(req.clone()).await,
+                req,
+            }
+        });
+    }
+
+    /// Snapshots the marked or selected environments, as one backup job.
+    fn backup(&mut self, cx: &mut Cx) {
+        let envs = self.targets();
+        if envs.is_empty() {
+            return;
+        }
+        let req = BackupRequest { envs };
+        cx.spawn(move |ops| async move {
+            EnvMsg::BackupStarted {
+                result: ops.backup(req.clone()).await,
+                req,
+            }
+        });
+    }
+
+    /// "dev, prod", or "every environment" for an empty list.
+    fn named(envs: &[String]) -> String {
+        if envs.is_empty() {
+            "every environment".into()
+        } else {
+            envs.join(", ")
+        }
+    }
+
     fn saved(&mut self, form: u64, result: OpsResult<EnvView>, cx: &mut Cx) {
         let current = self.form.as_mut().filter(|f| f.id == form);
         match (result, current) {
@@ -271,6 +342,10 @@ impl Pane for EnvironmentsPane {
             Action::Test,
             Action::Sync,
             Action::Delete,
+            Action::DriftCheck,
+            Action::DriftCheckAll,
+            Action::Backup,
+            Action::Snapshots,
             Action::Refresh,
         ]);
         actions
@@ -305,7 +380,18 @@ impl Pane for EnvironmentsPane {
             Action::Test => self.test(cx),
             Action::Sync => self.sync(cx),
             Action::Delete => self.delete(cx),
-            Action::Refresh => cx.refresh_envs(),
+            Action::DriftCheck => self.check_drift(false, cx),
+            Action::DriftCheckAll => self.check_drift(true, cx),
+            Action::Backup => self.backup(cx),
+            Action::Snapshots => {
+                if let Some(env) = self.current() {
+                    cx.open(PaneKind::Snapshots, Nav::Env(env.name.clone()));
+                }
+            }
+            Action::Refresh => {
+                cx.refresh_envs();
+                self.read_drift(cx);
+            }
             _ => {}
         }
     }
@@ -364,13 +450,64 @@ impl Pane for EnvironmentsPane {
                 Err(e) => cx.error(format!("{env} not removed: {e}")),
             },
             EnvMsg::Saved { form, result } => self.saved(form, result, cx),
+            EnvMsg::DriftRead { generation, .. } if generation != self.drift.generation => {}
+            EnvMsg::DriftRead { result, .. } => {
+                self.drift.checks = match result {
+                    Ok(checks) => DriftChecks::Loaded(
+                        checks.into_iter().map(|d| (d.env.clone(), d)).collect(),
+                    ),
+                    Err(e) => DriftChecks::Failed(e.to_string()),
+                };
+            }
+            EnvMsg::DriftCheckStarted { req, result } => {
+                let named = Self::named(&req.envs);
+                match result {
+                    Ok(started) => {
+                        self.marks.clear();
+                        let envs = if req.envs.is_empty() {
+                            self.envs.iter().map(|e| e.name.clone()).collect()
+                        } else {
+                            req.envs
+                        };
+                        self.drift.started(started.job_id.clone(), envs);
+                        cx.info(format!(
+                            "checking drift of {named}: job {} (the Jobs pane shows progress)",
+                            started.job_id
+                        ));
+                    }
+                    Err(e) => cx.error(format!("drift check of {named} not started: {e}")),
+                }
+            }
+            EnvMsg::BackupStarted { req, result } => {
+                let named = Self::named(&req.envs);
+                match result {
+                    Ok(started) => {
+                        self.marks.clear();
+                        cx.info(format!(
+                            "backing up {named}: job {} (the Snapshots pane lists the result)",
+                            started.job_id
+                        ));
+                    }
+                    Err(e) => cx.error(format!("backup of {named} not started: {e}")),
+                }
+            }
         }
     }
 
     fn on_open(&mut self, _nav: Nav, cx: &mut Cx) {
         cx.refresh_envs();
+        self.read_drift(cx);
         if self.selected.is_some() {
             cx.focus_env(self.selected.clone());
+        }
+    }
+
+    /// Any finished job may have changed an environment's drift (a check, a sync, a
+    /// restore): the latest checks are read again.
+    fn on_event(&mut self, event: &Event, cx: &mut Cx) {
+        if let EventBody::Finished { .. } = event.body {
+            self.drift.finished(&event.job_id);
+            self.read_drift(cx);
         }
     }
 

@@ -1,13 +1,20 @@
-//! The Matrix pane: every workflow (by name) against every environment, each cell
-//! telling whether the workflow is there, active, and the same version as elsewhere.
+//! The Matrix pane: every workflow against every environment, each cell telling
+//! whether the workflow is there, active, the same version as elsewhere, and what the
+//! last drift check said of it. Rows are canonical workflows (a renamed workflow stays
+//! on its row) and, marked apart, untracked ones grouped by name; `o` onboards those.
 //! Rows are built once per load and the filtered list once per filter change; drawing
 //! touches only the rows and columns on screen, so 10,000 x 10 scrolls freely.
 
 mod draw;
+mod onboard;
 
+use crate::domain::drift::DriftStatus;
 use crate::domain::environment::EnvClass;
-use crate::domain::matrix::{self, Entry, Row};
-use crate::service::{EnvView, Event, Ops, OpsResult, WorkflowQuery, WorkflowRef, WorkflowSummary};
+use crate::domain::matrix::{self, Entry, Placed, Row, RowId};
+use crate::service::{
+    EnvView, Event, EventBody, JobStarted, OnboardRequest, Ops, OpsResult, WorkflowQuery,
+    WorkflowRef, WorkflowSummary,
+};
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
 use crate::tui::list_cursor::ListCursor;
@@ -17,6 +24,7 @@ use crate::tui::ui::Ui;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
+use std::collections::HashSet;
 use std::sync::Arc;
 
 /// An environment's column.
@@ -49,12 +57,16 @@ impl Grid {
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         let rows = matrix::build(
             &names,
-            workflows.iter().map(|w| Entry {
-                env: &w.env,
-                name: &w.name,
-                id: &w.id,
-                fingerprint: &w.fingerprint,
-                active: w.active,
+            workflows.iter().map(|w| Placed {
+                entry: Entry {
+                    env: &w.env,
+                    name: &w.name,
+                    id: &w.id,
+                    fingerprint: &w.fingerprint,
+                    active: w.active,
+                },
+                canonical: w.canonical_id.as_deref(),
+                drift: w.drift,
             }),
         );
         let name_width = rows
@@ -81,14 +93,26 @@ enum MatrixMsg {
         generation: u64,
         result: OpsResult<Grid>,
     },
+    /// An onboarding job was asked for; `what` names the workflows for the flash.
+    Onboarding {
+        req: OnboardRequest,
+        what: String,
+        result: OpsResult<JobStarted>,
+    },
+    /// The person said yes to onboarding every untracked workflow of `env`.
+    OnboardAllConfirmed { env: String },
 }
 
-/// A marked cell, by workflow name and environment, so it survives reloads.
+/// A marked cell, by row identity and environment, so it survives reloads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Mark {
-    name: String,
+    row: RowId,
     env: String,
 }
+
+/// Job kinds whose end changes what the matrix shows: workflows, their canonical
+/// identity or their drift.
+const RELOAD_AFTER: &[&str] = &["sync", "drift", "onboard", "snapshot", "backup", "restore"];
 
 #[derive(Debug, Default)]
 pub struct MatrixPane {
@@ -105,6 +129,8 @@ pub struct MatrixPane {
     filter: Filter,
     differs_only: bool,
     missing_only: bool,
+    untracked_only: bool,
+    drifted_only: bool,
     /// The row under the cursor, as an index into `visible`.
     cursor: ListCursor,
     /// The column under the cursor.
@@ -114,6 +140,8 @@ pub struct MatrixPane {
     marks: Vec<Mark>,
     /// Sync jobs seen starting: the matrix reloads when one finishes.
     syncs: SyncWatch,
+    /// Other jobs seen starting that change what the matrix shows (`RELOAD_AFTER`).
+    changing: HashSet<String>,
 }
 
 impl MatrixPane {
@@ -123,7 +151,7 @@ impl MatrixPane {
 
     /// Shows `grid` as a finished load does (the pane's own loads, tests, benchmarks).
     pub fn show(&mut self, grid: Grid) {
-        let current = self.current_row().map(|r| r.name.clone());
+        let current = self.current_row().map(|r| r.id.clone());
         self.grid = grid;
         self.loaded = true;
         self.error = None;
@@ -131,8 +159,8 @@ impl MatrixPane {
         // Old indexes mean nothing in the new rows: the cursor is put back by name.
         self.visible.clear();
         self.refilter();
-        if let Some(name) = current
-            && let Some(row) = self.grid.rows.iter().position(|r| r.name == name)
+        if let Some(id) = current
+            && let Some(row) = self.grid.rows.iter().position(|r| r.id == id)
         {
             self.cursor.selected = self.visible.binary_search(&row).unwrap_or_else(|i| i);
         }
@@ -162,6 +190,7 @@ impl MatrixPane {
     fn refilter(&mut self) {
         let current = self.visible.get(self.cursor.selected).copied();
         let (differs, missing, filter) = (self.differs_only, self.missing_only, &self.filter);
+        let (untracked, drifted) = (self.untracked_only, self.drifted_only);
         self.visible = self
             .grid
             .rows
@@ -169,7 +198,12 @@ impl MatrixPane {
             .enumerate()
             .filter(|(_, r)| !differs || r.differs())
             .filter(|(_, r)| !missing || r.is_missing_somewhere())
-            .filter(|(_, r)| filter.matches(&r.name))
+            .filter(|(_, r)| !untracked || r.is_untracked())
+            .filter(|(_, r)| !drifted || r.has_drift(DriftStatus::Drifted))
+            .filter(|(_, r)| match r.canonical_id() {
+                Some(id) if !filter.is_empty() => filter.matches_any([r.name.as_str(), id]),
+                _ => filter.matches(&r.name),
+            })
             .map(|(i, _)| i)
             .collect();
         if let Some(row) = current {
@@ -198,8 +232,8 @@ impl MatrixPane {
         })
     }
 
-    fn is_marked(&self, name: &str, env: &str) -> bool {
-        self.marks.iter().any(|m| m.name == name && m.env == env)
+    fn is_marked(&self, row: &RowId, env: &str) -> bool {
+        self.marks.iter().any(|m| m.row == *row && m.env == env)
     }
 
     fn open_cell(&self, cx: &mut Cx) {
@@ -217,7 +251,7 @@ impl MatrixPane {
             return;
         };
         let mark = Mark {
-            name: row.name.clone(),
+            row: row.id.clone(),
             env: env.to_owned(),
         };
         match self.marks.iter().position(|m| *m == mark) {
@@ -260,15 +294,20 @@ impl MatrixPane {
             ));
             return;
         };
-        if first.name != second.name {
+        let row_name = |id: &RowId| {
+            let stored = self.grid.rows.iter().find(|r| r.id == *id);
+            stored.map_or_else(|| row_id_name(id).to_owned(), |r| r.name.clone())
+        };
+        if first.row != second.row {
             cx.error(format!(
                 "the marked cells are of two workflows ('{}', '{}'): mark two cells of one row",
-                first.name, second.name
+                row_name(&first.row),
+                row_name(&second.row)
             ));
             return;
         }
-        let Some(row) = self.grid.rows.iter().find(|r| r.name == first.name) else {
-            cx.error(format!("'{}' is no longer stored", first.name));
+        let Some(row) = self.grid.rows.iter().find(|r| r.id == first.row) else {
+            cx.error(format!("'{}' is no longer stored", row_id_name(&first.row)));
             self.marks.clear();
             return;
         };
@@ -281,7 +320,7 @@ impl MatrixPane {
         if a.is_none() && b.is_none() {
             cx.error(format!(
                 "'{}' is missing in both marked environments",
-                first.name
+                row.name
             ));
             return;
         }
@@ -293,6 +332,26 @@ impl MatrixPane {
         self.differs_only = differs;
         self.missing_only = missing;
         self.refilter();
+    }
+
+    /// Whether a finished job changed what the matrix shows.
+    fn reloads_after(&mut self, event: &Event) -> bool {
+        let sync = self.syncs.finished(event);
+        match &event.body {
+            EventBody::Started { kind, .. } if RELOAD_AFTER.iter().any(|k| kind.starts_with(k)) => {
+                self.changing.insert(event.job_id.clone());
+                false
+            }
+            EventBody::Finished { .. } => self.changing.remove(&event.job_id) || sync,
+            _ => sync,
+        }
+    }
+}
+
+/// What a row is called when it is no longer stored: its canonical id or its name.
+fn row_id_name(id: &RowId) -> &str {
+    match id {
+        RowId::Canonical(id) | RowId::Untracked(id) => id,
     }
 }
 
@@ -311,6 +370,9 @@ impl Pane for MatrixPane {
             Action::Diff,
             Action::ToggleDiffers,
             Action::ToggleMissing,
+            Action::ToggleUntracked,
+            Action::Onboard,
+            Action::OnboardAll,
             Action::Refresh,
         ]);
         actions
@@ -334,6 +396,12 @@ impl Pane for MatrixPane {
             Action::Diff => self.open_diff(cx),
             Action::ToggleDiffers => self.set_filters(!self.differs_only, self.missing_only),
             Action::ToggleMissing => self.set_filters(self.differs_only, !self.missing_only),
+            Action::ToggleUntracked => {
+                self.untracked_only = !self.untracked_only;
+                self.refilter();
+            }
+            Action::Onboard => self.onboard(cx),
+            Action::OnboardAll => self.confirm_onboard_all(cx),
             Action::Refresh => self.request_load(cx),
             _ => {}
         }
@@ -343,15 +411,20 @@ impl Pane for MatrixPane {
         let Ok(msg) = msg.downcast::<MatrixMsg>() else {
             return;
         };
-        let MatrixMsg::Loaded { generation, result } = *msg;
-        if generation != self.generation {
-            return;
-        }
-        self.loading = false;
-        match result {
-            Ok(grid) => self.show(grid),
-            Err(e) if self.loaded => cx.error(format!("matrix not refreshed: {e}")),
-            Err(e) => self.error = Some(e.to_string()),
+        match *msg {
+            MatrixMsg::Loaded { generation, result } => {
+                if generation != self.generation {
+                    return;
+                }
+                self.loading = false;
+                match result {
+                    Ok(grid) => self.show(grid),
+                    Err(e) if self.loaded => cx.error(format!("matrix not refreshed: {e}")),
+                    Err(e) => self.error = Some(e.to_string()),
+                }
+            }
+            MatrixMsg::Onboarding { req, what, result } => self.onboarding(req, what, result, cx),
+            MatrixMsg::OnboardAllConfirmed { env } => self.onboard_all(env, cx),
         }
     }
 
@@ -362,7 +435,7 @@ impl Pane for MatrixPane {
     }
 
     fn on_event(&mut self, event: &Event, cx: &mut Cx) {
-        if self.syncs.finished(event) && (self.loaded || self.loading) {
+        if self.reloads_after(event) && (self.loaded || self.loading) {
             self.request_load(cx);
         }
     }
@@ -386,17 +459,30 @@ impl Pane for MatrixPane {
                 "only workflows whose versions differ between environments",
             ),
             ("missing", "only workflows missing from some environment"),
+            (
+                "untracked",
+                "only workflows the canonical state does not know",
+            ),
+            (
+                "drifted",
+                "only workflows that drifted from the canonical state somewhere",
+            ),
             ("all", "every workflow"),
         ]
     }
 
     fn on_command(&mut self, name: &str, _arg: &str, _cx: &mut Cx) {
-        match name {
-            "differs" => self.set_filters(true, false),
-            "missing" => self.set_filters(false, true),
-            "all" => self.set_filters(false, false),
-            _ => {}
-        }
+        let (differs, missing, untracked, drifted) = match name {
+            "differs" => (true, false, false, false),
+            "missing" => (false, true, false, false),
+            "untracked" => (false, false, true, false),
+            "drifted" => (false, false, false, true),
+            "all" => (false, false, false, false),
+            _ => return,
+        };
+        self.untracked_only = untracked;
+        self.drifted_only = drifted;
+        self.set_filters(differs, missing);
     }
 }
 

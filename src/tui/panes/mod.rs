@@ -6,4 +6,5 @@ pub mod environments;
 pub mod executions;
 pub mod jobs;
 pub mod matrix;
+pub mod snapshots;
 pub mod workflows;

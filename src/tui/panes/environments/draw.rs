@@ -1,5 +1,6 @@
 //! Drawing the environments: a table, the selected environment's details under it,
-//! and the form over both when it is open.
+//! and the form over both when it is open. Narrow screens trade the credential and
+//! execution counts (still in the details) for the drift column.
 
 use super::{EnvironmentsPane, TestState};
 use crate::domain::environment::EnvClass;
@@ -16,23 +17,28 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 const WIDE: u16 = 110;
 /// Below this height there is no room for the details.
 const DETAILS_FROM_HEIGHT: u16 = 14;
-const DETAILS_HEIGHT: u16 = 7;
+/// The drift column: the long form on wide screens, the short one otherwise.
+const DRIFT_WIDE: u16 = 36;
+const DRIFT_NARROW: u16 = 13;
 
 pub(super) fn draw(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
     if pane.envs.is_empty() {
         empty(frame, area, ui);
     } else {
-        let [table_area, details_area] = if area.height >= DETAILS_FROM_HEIGHT {
-            Layout::vertical([Constraint::Min(3), Constraint::Length(DETAILS_HEIGHT)]).areas(area)
-        } else {
-            [area, Rect::default()]
+        let lines = pane.current().map(|env| details_lines(pane, env, ui));
+        let [table_area, details_area] = match &lines {
+            Some(lines) if area.height >= DETAILS_FROM_HEIGHT => {
+                let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+                Layout::vertical([Constraint::Min(3), Constraint::Length(height)]).areas(area)
+            }
+            _ => [area, Rect::default()],
         };
         table(pane, frame, table_area, ui);
         if !details_area.is_empty()
-            && let Some(env) = pane.current()
+            && let (Some(env), Some(lines)) = (pane.current(), lines)
         {
-            details(pane, env, frame, details_area, ui);
+            details(env, lines, frame, details_area, ui);
         }
     }
     if let Some(form) = pane.form.as_mut() {
@@ -108,6 +114,7 @@ fn table(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
         if wide {
             cells.push(Cell::from(env.url.as_str()).style(theme.muted));
         }
+        let (drift, drift_style) = pane.drift.cell(&env.name, wide, ui.now, theme);
         cells.extend([
             Cell::from(health_line(ui.health.get(&env.name), wide, theme)),
             Cell::from(age(env.last_sync_at, ui.now)).style(if env.last_sync_at.is_some() {
@@ -115,11 +122,16 @@ fn table(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
             } else {
                 theme.muted
             }),
+            Cell::from(Span::styled(drift, drift_style)),
             number(env.counts.workflows),
             number(env.counts.active),
-            number(env.counts.credentials),
-            number(env.counts.executions),
         ]);
+        if wide {
+            cells.extend([
+                number(env.counts.credentials),
+                number(env.counts.executions),
+            ]);
+        }
         let row = Row::new(cells);
         if marked { row.style(theme.marked) } else { row }
     });
@@ -144,12 +156,16 @@ fn table(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     header.extend([
         Cell::from("HEALTH"),
         Cell::from(if wide { "LAST SYNC" } else { "SYNCED" }),
+        Cell::from("DRIFT"),
     ]);
     widths.extend([
         Constraint::Length(if wide { 28 } else { 16 }),
         Constraint::Length(9),
+        Constraint::Length(if wide { DRIFT_WIDE } else { DRIFT_NARROW }),
     ]);
-    for (long, short, width) in counts {
+    // Narrow: the workflow counts only (the details hold the rest).
+    let counts = if wide { &counts[..] } else { &counts[..2] };
+    for &(long, short, width) in counts {
         header.push(right(if wide { long } else { short }));
         widths.push(Constraint::Length(if wide { width } else { 5 }));
     }
@@ -169,8 +185,8 @@ fn table(pane: &mut EnvironmentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     frame.render_stateful_widget(table, area, &mut state);
 }
 
-/// The selected environment in full: URL, Git, health, last test.
-fn details(pane: &EnvironmentsPane, env: &EnvView, frame: &mut Frame, area: Rect, ui: &Ui) {
+/// The selected environment in a box of its details.
+fn details(env: &EnvView, lines: Vec<Line<'static>>, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
     let block = Block::bordered()
         .border_style(theme.border)
@@ -178,6 +194,14 @@ fn details(pane: &EnvironmentsPane, env: &EnvView, frame: &mut Frame, area: Rect
             Span::styled(format!(" {} ", env.name), theme.title),
             Span::styled(format!("{} ", env.class), theme.class(env.class)),
         ]));
+    let inner_height = area.height.saturating_sub(2) as usize;
+    let lines: Vec<Line> = lines.into_iter().take(inner_height).collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The selected environment in full: URL, Git, health, last test, drift, counts.
+fn details_lines(pane: &EnvironmentsPane, env: &EnvView, ui: &Ui) -> Vec<Line<'static>> {
+    let theme = ui.theme;
     let label = |text: &'static str| Span::styled(format!("{text:<8}"), theme.muted);
     let git = match (&env.git_repo, &env.git_branch) {
         (Some(repo), Some(branch)) => Span::raw(format!("{repo} @ {branch}")),
@@ -220,28 +244,38 @@ fn details(pane: &EnvironmentsPane, env: &EnvView, frame: &mut Frame, area: Rect
             Line::from(vec![label("Test"), Span::styled(text, style)])
         }
     };
+    let (drift, drift_style, drift_items) = pane.drift.detail(&env.name, ui.now, theme);
+    let mut drift_line = vec![label("Drift"), Span::styled(drift, drift_style)];
+    if !ui.readonly && !pane.drift.checking.contains(&env.name) {
+        drift_line.push(Span::styled(
+            format!(" ({} checks it)", ui.keymap.hint(Action::DriftCheck)),
+            theme.muted,
+        ));
+    }
     let counts = &env.counts;
-    let lines = vec![
+    let mut lines = vec![
         Line::from(vec![label("URL"), Span::raw(env.url.clone())]),
         Line::from(vec![label("Git"), git]),
         Line::from(vec![label("Health"), health]),
         test,
-        Line::from(vec![
-            label("Holds"),
-            Span::raw(format!(
-                "{} workflows ({} active), {} credentials, {} tags, {} users, {} executions",
-                counts.workflows,
-                counts.active,
-                counts.credentials,
-                counts.tags,
-                counts.users,
-                counts.executions
-            )),
-        ]),
+        Line::from(drift_line),
     ];
-    let inner_height = area.height.saturating_sub(2) as usize;
-    let lines: Vec<Line> = lines.into_iter().take(inner_height).collect();
-    frame.render_widget(Paragraph::new(lines).block(block), area);
+    if let Some(items) = drift_items {
+        lines.push(Line::from(vec![label(""), Span::styled(items, theme.warn)]));
+    }
+    lines.push(Line::from(vec![
+        label("Holds"),
+        Span::raw(format!(
+            "{} workflows ({} active), {} credentials, {} tags, {} users, {} executions",
+            counts.workflows,
+            counts.active,
+            counts.credentials,
+            counts.tags,
+            counts.users,
+            counts.executions
+        )),
+    ]));
+    lines
 }
 
 fn class_label(class: EnvClass, wide: bool) -> &'static str {

@@ -1,7 +1,12 @@
 //! Drawing the matrix: a header of environments, the rows on screen, a status line for
 //! the cell under the cursor. Only the visible rows and columns are touched.
+//!
+//! A row of untracked workflows has `?` in its gutter; a cell carries its drift status
+//! after its glyph: `!` drifted, `?` untracked, `~` unknown (in sync carries nothing,
+//! missing is the missing cell itself).
 
 use super::{Column, MatrixPane};
+use crate::domain::drift::DriftStatus;
 use crate::domain::matrix::{Cell, Row};
 use crate::tui::action::Action;
 use crate::tui::list_view::first_load;
@@ -14,12 +19,17 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Padding, Paragraph, Widget, Wrap};
 
-/// Environment columns are as wide as their names, within these bounds.
-const MIN_COLUMN: u16 = 3;
+/// Environment columns are as wide as their names, within these bounds (the widest
+/// cell is a mark, a glyph, a version letter and a drift mark: `*◆a!`).
+const MIN_COLUMN: u16 = 4;
 const MAX_COLUMN: u16 = 12;
 /// The name column never takes more, and gives way to environments down to this.
 const MAX_NAME: u16 = 48;
 const MIN_NAME: u16 = 24;
+/// The cells before a row's name holding the untracked mark.
+const GUTTER: u16 = 2;
+/// From this inner width the legend spells every mark out.
+const FULL_LEGEND: u16 = 100;
 
 pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
@@ -27,7 +37,7 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
         .border_style(theme.border)
         .padding(Padding::horizontal(1))
         .title(title(pane, theme))
-        .title_bottom(legend(theme));
+        .title_bottom(legend(theme, area.width.saturating_sub(2) >= FULL_LEGEND));
     let inner = block.inner(area);
     let buf = frame.buffer_mut();
     block.render(area, buf);
@@ -78,7 +88,7 @@ pub(super) fn draw(pane: &mut MatrixPane, frame: &mut Frame, area: Rect, ui: &Ui
             "No workflow matches these filters.",
             theme.muted,
         )];
-        if pane.differs_only || pane.missing_only {
+        if pane.differs_only || pane.missing_only || pane.untracked_only || pane.drifted_only {
             lines.push(Line::styled(
                 ":all shows every workflow again.",
                 theme.muted,
@@ -127,7 +137,11 @@ impl Layout {
     fn new(pane: &MatrixPane, inner: Rect) -> Layout {
         let widths: Vec<u16> = pane.grid.columns.iter().map(column_width).collect();
         let all = widths.iter().fold(0u16, |sum, w| sum.saturating_add(w + 1));
-        let want = pane.grid.name_width.saturating_add(2).clamp(12, MAX_NAME);
+        let want = pane
+            .grid
+            .name_width
+            .saturating_add(GUTTER + 2)
+            .clamp(12, MAX_NAME);
         let name_width = if want + all <= inner.width {
             want
         } else {
@@ -193,10 +207,10 @@ fn column_width(column: &Column) -> u16 {
 fn header(pane: &MatrixPane, layout: &Layout, y: u16, buf: &mut Buffer, theme: &Theme) {
     let label = Style::new().add_modifier(Modifier::BOLD);
     buf.set_stringn(
-        layout.x,
+        layout.x + GUTTER.min(layout.name_width),
         y,
         "WORKFLOW",
-        usize::from(layout.name_width.saturating_sub(2)),
+        usize::from(layout.name_width.saturating_sub(GUTTER + 2)),
         theme.muted.patch(label),
     );
     for &(col, x, width) in &layout.columns {
@@ -229,11 +243,14 @@ fn draw_row(
     let name_area = Rect::new(layout.x, y, layout.name_width.saturating_sub(1), 1);
     let name_style = if selected { theme.selected } else { theme.base };
     buf.set_style(name_area, name_style);
+    if row.is_untracked() && name_area.width > 0 {
+        buf.set_string(name_area.x, y, "?", name_style.patch(theme.info));
+    }
     buf.set_stringn(
-        name_area.x,
+        name_area.x + GUTTER.min(name_area.width),
         y,
         &row.name,
-        usize::from(name_area.width),
+        usize::from(name_area.width.saturating_sub(GUTTER)),
         name_style,
     );
     let mut text = String::with_capacity(8);
@@ -242,7 +259,7 @@ fn draw_row(
             continue;
         };
         let env = &pane.grid.columns[col].name;
-        let marked = !pane.marks.is_empty() && pane.is_marked(&row.name, env);
+        let marked = !pane.marks.is_empty() && pane.is_marked(&row.id, env);
         text.clear();
         if marked {
             text.push('*');
@@ -265,13 +282,34 @@ fn draw_row(
         if marked {
             style = style.patch(theme.marked);
         }
-        if selected && col == pane.col {
+        let drift = cell.drift().and_then(|d| drift_mark(d, theme));
+        let cursor = selected && col == pane.col;
+        if cursor {
             style = style.patch(theme.selected);
             buf.set_style(Rect::new(x, y, width, 1), theme.selected);
         }
-        let len = text.chars().count() as u16;
+        let len = text.chars().count() as u16 + u16::from(drift.is_some());
         let start = x + width.saturating_sub(len) / 2;
-        buf.set_stringn(start, y, &text, usize::from(width), style);
+        let (end, _) = buf.set_stringn(start, y, &text, usize::from(width), style);
+        if let Some((mark, mut mark_style)) = drift
+            && end < x + width
+        {
+            if cursor {
+                mark_style = mark_style.patch(theme.selected);
+            }
+            buf.set_string(end, y, mark, mark_style);
+        }
+    }
+}
+
+/// The mark a drift status puts after a cell's glyph, and its colour; None for in sync
+/// (and missing, which is the missing cell itself).
+fn drift_mark(status: DriftStatus, theme: &Theme) -> Option<(&'static str, Style)> {
+    match status {
+        DriftStatus::Drifted => Some(("!", theme.error.add_modifier(Modifier::BOLD))),
+        DriftStatus::Untracked => Some(("?", theme.info)),
+        DriftStatus::Unknown => Some(("~", theme.warn)),
+        DriftStatus::InSync | DriftStatus::Missing => None,
     }
 }
 
@@ -298,6 +336,8 @@ fn title<'a>(pane: &MatrixPane, theme: &Theme) -> Line<'a> {
     for (on, label) in [
         (pane.differs_only, "differs only"),
         (pane.missing_only, "missing somewhere"),
+        (pane.untracked_only, "untracked only"),
+        (pane.drifted_only, "drifted only"),
     ] {
         if on {
             spans.push(Span::styled(format!("[{label}] "), theme.accent));
@@ -315,17 +355,29 @@ fn title<'a>(pane: &MatrixPane, theme: &Theme) -> Line<'a> {
     Line::from(spans)
 }
 
-fn legend<'a>(theme: &Theme) -> Line<'a> {
+/// What the marks mean; short words when the pane is narrow.
+fn legend<'a>(theme: &Theme, full: bool) -> Line<'a> {
+    let gap = if full { "  " } else { " " };
+    let word = |long: &str, short: &str| {
+        let text = if full { long } else { short };
+        Span::styled(format!("{text}{gap}"), theme.muted)
+    };
     Line::from(vec![
         Span::raw(" "),
         Span::styled("●", theme.cell_same),
-        Span::styled(" same  ", theme.muted),
-        Span::styled("◆a ◆b", theme.cell_differs),
-        Span::styled(" differ  ", theme.muted),
+        word(" same", " same"),
+        Span::styled(if full { "◆a ◆b" } else { "◆a◆b" }, theme.cell_differs),
+        word(" differ", " differ"),
         Span::styled("·", theme.cell_missing),
-        Span::styled(" missing  ", theme.muted),
-        Span::styled("○ ◇", theme.muted),
-        Span::styled(" inactive  ", theme.muted),
+        word(" missing", " missing"),
+        Span::styled(if full { "○ ◇" } else { "○◇" }, theme.muted),
+        word(" inactive", " off"),
+        Span::styled("!", theme.error.add_modifier(Modifier::BOLD)),
+        word(" drifted", " drift"),
+        Span::styled("?", theme.info),
+        word(" untracked", " untracked"),
+        Span::styled("~", theme.warn),
+        word(" unknown", " unknown"),
         Span::styled("*", theme.marked),
         Span::styled(" marked ", theme.muted),
     ])
@@ -342,6 +394,21 @@ fn status(pane: &MatrixPane, x: u16, y: u16, width: u16, buf: &mut Buffer, theme
         Span::styled(column.name.clone(), theme.class(column.class)),
         Span::styled(": ", theme.muted),
     ];
+    // What the drift check said, or that the canonical state does not know it, first:
+    // narrow screens cut the end of the line.
+    let drift = row.cells.get(pane.col).and_then(Cell::drift);
+    match drift {
+        Some(drift) => {
+            let style = drift_mark(drift, theme).map_or(theme.ok, |(_, style)| style);
+            spans.push(Span::styled(drift.as_str(), style));
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        None if row.is_untracked() => {
+            spans.push(Span::styled("untracked", theme.info));
+            spans.push(Span::styled(" · ", theme.muted));
+        }
+        None => {}
+    }
     match row.cells.get(pane.col) {
         Some(Cell::Present(p)) => {
             let state = if p.active { "active" } else { "inactive" };
@@ -351,8 +418,14 @@ fn status(pane: &MatrixPane, x: u16, y: u16, width: u16, buf: &mut Buffer, theme
                 "same wherever present".into()
             };
             spans.push(Span::raw(format!("id {} · {state} · {version}", p.id)));
+            if let Some(name) = &p.name {
+                spans.push(Span::styled(format!(" · named '{name}' here"), theme.muted));
+            }
         }
         _ => spans.push(Span::styled("missing", theme.cell_missing)),
+    }
+    if let Some(id) = row.canonical_id() {
+        spans.push(Span::styled(format!(" · canonical {id}"), theme.muted));
     }
     if !pane.marks.is_empty() {
         spans.push(Span::styled(

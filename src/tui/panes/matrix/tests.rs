@@ -1,10 +1,22 @@
+//! Tests of the matrix pane: shared helpers, the name-keyed rows of a store without
+//! canonical state and the pane's moves here; canonical rows, drift and onboarding in
+//! `canonical`.
+
+mod canonical;
+
 use super::*;
 use crate::domain::sync::Change;
 use crate::service::{EnvCounts, EventBody, OpsError};
 use crate::tui::pane::Effect;
 use crate::tui::testing::{self, Fixture, Harness, NARROW, WIDE};
 
-fn summary(env: &str, id: &str, name: &str, fingerprint: &str, active: bool) -> WorkflowSummary {
+pub(super) fn summary(
+    env: &str,
+    id: &str,
+    name: &str,
+    fingerprint: &str,
+    active: bool,
+) -> WorkflowSummary {
     WorkflowSummary {
         env: env.into(),
         id: id.into(),
@@ -50,7 +62,7 @@ fn populated() -> MatrixPane {
     pane
 }
 
-fn names(pane: &MatrixPane) -> Vec<&str> {
+pub(super) fn names(pane: &MatrixPane) -> Vec<&str> {
     pane.visible
         .iter()
         .map(|&i| pane.grid.rows[i].name.as_str())
@@ -102,11 +114,11 @@ fn large(rows: usize, n: usize) -> Grid {
     Grid::build(&envs, &workflows)
 }
 
-fn act(pane: &mut MatrixPane, harness: &mut Harness, action: Action) {
+pub(super) fn act(pane: &mut MatrixPane, harness: &mut Harness, action: Action) {
     pane.on_action(action, &mut harness.cx());
 }
 
-fn opened(effects: &[Effect]) -> Vec<(PaneKind, Nav)> {
+pub(super) fn opened(effects: &[Effect]) -> Vec<(PaneKind, Nav)> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -116,7 +128,7 @@ fn opened(effects: &[Effect]) -> Vec<(PaneKind, Nav)> {
         .collect()
 }
 
-fn errors(effects: &[Effect]) -> Vec<String> {
+pub(super) fn errors(effects: &[Effect]) -> Vec<String> {
     effects
         .iter()
         .filter_map(|e| match e {
@@ -268,7 +280,10 @@ async fn filters_narrow_the_rows_and_commands_set_them() {
     pane.set_filter(Filter::parse("!or"));
     assert_eq!(names(&pane), ["Alpha sync", "Customer onboarding"]);
     let commands: Vec<_> = pane.commands().iter().map(|(c, _)| *c).collect();
-    assert_eq!(commands, ["differs", "missing", "all"]);
+    assert_eq!(
+        commands,
+        ["differs", "missing", "untracked", "drifted", "all"]
+    );
 }
 
 #[tokio::test]

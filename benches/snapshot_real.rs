@@ -1,0 +1,318 @@
+//! A snapshot of a real n8n holding the corpus, fetched over the API and committed to
+//! Git, against n8n's own `n8n export:workflow --all --separate` run on the same
+//! instance (its data folder, while it runs) in the same run; and a drift check of that
+//! instance (fetch included) against a raw fetch of all its workflows.
+//!
+//!     scripts/bench.sh snapshot
+//!
+//! Needs N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (the instance), and
+//! N8NOPS_BENCH_N8N_DIR (the data folder scripts/n8n.sh started it with) for n8n's
+//! export; imports the corpus from ../shared/corpus first when the instance lacks it.
+//!
+//! Each round: n8n's export into an empty folder; a first snapshot (a fresh store and a
+//! fresh repository: the environment is fetched into an empty store and every workflow
+//! committed); a second snapshot on the same store and repository (a re-fetch, then a
+//! commit of what changed, here nothing, and its tag). Then drift checks, each paired
+//! with a raw fetch.
+
+mod common;
+#[path = "../tests/support/corpus.rs"]
+mod corpus;
+
+use n8nops::domain::environment::EnvClass;
+use n8nops::n8n::{ClientOptions, N8nClient};
+use n8nops::service::{
+    DriftCheckRequest, DriftReport, EnvAdd, JobStarted, LocalOps, Ops, OpsResult, Secret, Settings,
+    SnapshotCreate, SnapshotView, follow_job,
+};
+use n8nops::store::{SecretBox, Store};
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ROUNDS: usize = 5;
+const DRIFT_RUNS: usize = 9;
+const ENV: &str = "real";
+
+#[tokio::main]
+async fn main() {
+    let (Ok(url), Ok(key)) = (
+        std::env::var("N8NOPS_BENCH_N8N_URL"),
+        std::env::var("N8NOPS_BENCH_N8N_API_KEY"),
+    ) else {
+        eprintln!(
+            "SKIPPED: set N8NOPS_BENCH_N8N_URL and N8NOPS_BENCH_N8N_API_KEY (scripts/bench.sh snapshot does)"
+        );
+        return;
+    };
+    let n8n_dir = std::env::var_os("N8NOPS_BENCH_N8N_DIR").map(PathBuf::from);
+    if n8n_dir.is_none() {
+        eprintln!(
+            "N8NOPS_BENCH_N8N_DIR is not set: n8n's own export is skipped (scripts/bench.sh snapshot sets it)"
+        );
+    }
+    let client = N8nClient::new("bench", &url, &key, ClientOptions::default()).expect("client");
+    if let Some(dir) = corpus::corpus_dir() {
+        corpus::ensure_corpus(&client, corpus::corpus_files(&dir)).await;
+    }
+    let workflows = client
+        .all_workflows(&Default::default())
+        .await
+        .expect("list the workflows")
+        .len();
+
+    let (mut exports, mut firsts, mut seconds) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut first_ratios, mut second_ratios) = (Vec::new(), Vec::new());
+    let mut repo_bytes = 0;
+    let mut export_bytes = 0;
+    let mut last = None;
+    for round in 0..ROUNDS {
+        let export = match &n8n_dir {
+            Some(dir) => {
+                let out = tempfile::tempdir().expect("tempdir");
+                let (t, files) = n8n_export(dir, out.path()).await;
+                assert_eq!(files, workflows, "n8n's export wrote one file per workflow");
+                export_bytes = dir_size(out.path());
+                Some(t)
+            }
+            None => None,
+        };
+        let data = tempfile::tempdir().expect("tempdir");
+        let ops = open_ops(data.path(), &url, &key).await;
+        let (first, view) = snapshot(&ops).await;
+        assert_eq!(
+            view.workflows, workflows,
+            "the snapshot holds every workflow"
+        );
+        repo_bytes = dir_size(&data.path().join("canonical.git"));
+        let (second, view) = snapshot(&ops).await;
+        assert_eq!(view.workflows, workflows);
+        eprintln!(
+            "round {}: n8n export {}, first snapshot {:.3} s, second {:.3} s",
+            round + 1,
+            export.map_or("skipped".into(), |t| format!("{:.3} s", t.as_secs_f64())),
+            first.as_secs_f64(),
+            second.as_secs_f64()
+        );
+        if let Some(e) = export {
+            exports.push(e);
+            first_ratios.push(first.as_secs_f64() / e.as_secs_f64());
+            second_ratios.push(second.as_secs_f64() / e.as_secs_f64());
+        }
+        firsts.push(first);
+        seconds.push(second);
+        last = Some((data, ops));
+    }
+    let (_data, ops) = last.expect("a store");
+
+    let http = reqwest::Client::new();
+    let (mut raws, mut drifts, mut drift_ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..DRIFT_RUNS {
+        let r = raw_fetch(&http, &url, &key).await;
+        let t = Instant::now();
+        let report: DriftReport = run_job(
+            &ops,
+            ops.drift_check(DriftCheckRequest {
+                envs: vec![ENV.into()],
+                fetch: true,
+            }),
+        )
+        .await;
+        let d = t.elapsed();
+        assert_eq!(
+            report.envs[0].counts.in_sync, workflows,
+            "an unchanged instance is all in sync: {:?}",
+            report.envs[0].counts
+        );
+        eprintln!(
+            "pair: raw {:.3} s, drift check {:.3} s",
+            r.as_secs_f64(),
+            d.as_secs_f64()
+        );
+        raws.push(r);
+        drifts.push(d);
+        drift_ratios.push(d.as_secs_f64() / r.as_secs_f64());
+    }
+
+    println!("workflows in the instance: {workflows}");
+    if !exports.is_empty() {
+        println!(
+            "n8n export:workflow --all --separate (median of {ROUNDS}, process start included): {:.3} s, {:.1} MB written",
+            common::median(exports).as_secs_f64(),
+            export_bytes as f64 / 1e6
+        );
+    }
+    println!(
+        "first snapshot, fresh store and repository (median of {ROUNDS}): {:.3} s, repository {:.1} MB",
+        common::median(firsts).as_secs_f64(),
+        repo_bytes as f64 / 1e6
+    );
+    println!(
+        "second snapshot, same store and repository (median of {ROUNDS}): {:.3} s",
+        common::median(seconds).as_secs_f64()
+    );
+    if !first_ratios.is_empty() {
+        println!(
+            "ratio first snapshot / n8n export (median of {ROUNDS} pairs): {:.2}x",
+            median_f(first_ratios)
+        );
+        println!(
+            "ratio second snapshot / n8n export (median of {ROUNDS} pairs): {:.2}x",
+            median_f(second_ratios)
+        );
+    }
+    println!(
+        "raw fetch of all workflows (median of {DRIFT_RUNS}): {:.3} s",
+        common::median(raws).as_secs_f64()
+    );
+    println!(
+        "drift check with fetch (median of {DRIFT_RUNS}): {:.3} s",
+        common::median(drifts).as_secs_f64()
+    );
+    println!(
+        "ratio drift check / raw fetch (median of {DRIFT_RUNS} pairs): {:.2}x",
+        median_f(drift_ratios)
+    );
+    println!(
+        "peak RSS of this process ({ROUNDS} stores): {:.0} MiB",
+        common::peak_rss_mib()
+    );
+}
+
+/// A fresh store and repository in `dir` with the instance as environment ENV.
+async fn open_ops(dir: &Path, url: &str, key: &str) -> LocalOps {
+    let store = Store::open_sqlite(&dir.join("n8nops.db"), SecretBox::from_key(&[5; 32]))
+        .await
+        .expect("store");
+    let mut settings = Settings::from_config(&Default::default());
+    settings.git.path = Some(dir.join("canonical.git"));
+    let ops = LocalOps::new(store, settings).await.expect("ops");
+    ops.env_add(EnvAdd {
+        name: ENV.into(),
+        url: url.into(),
+        class: EnvClass::Production,
+        api_key: Secret::new(key.to_owned()),
+        git_repo: None,
+        git_branch: None,
+    })
+    .await
+    .expect("env add");
+    ops
+}
+
+async fn snapshot(ops: &LocalOps) -> (Duration, SnapshotView) {
+    let t = Instant::now();
+    let view: SnapshotView = run_job(
+        ops,
+        ops.snapshot_create(SnapshotCreate {
+            env: ENV.into(),
+            message: Some("benchmark".into()),
+        }),
+    )
+    .await;
+    (t.elapsed(), view)
+}
+
+async fn run_job<T: DeserializeOwned>(
+    ops: &LocalOps,
+    start: impl std::future::Future<Output = OpsResult<JobStarted>>,
+) -> T {
+    let events = ops.subscribe();
+    let started = start.await.expect("start the job");
+    let job = follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("job");
+    assert!(job.error.is_none(), "job failed: {:?}", job.error);
+    serde_json::from_value(job.result.expect("a result")).expect("the job's result")
+}
+
+/// `n8n export:workflow --all --separate --output=OUT` on the instance's data folder,
+/// through scripts/n8n.sh (the same environment the instance runs with): its time
+/// and the files it wrote.
+async fn n8n_export(n8n_dir: &Path, out: &Path) -> (Duration, usize) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/n8n.sh");
+    let mut cmd = Command::new(script);
+    cmd.arg("cli")
+        .arg(n8n_dir)
+        .args(["export:workflow", "--all", "--separate"])
+        .arg(format!("--output={}/", out.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let out = out.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let t = Instant::now();
+        let run = cmd.output().expect("run n8n export:workflow");
+        let took = t.elapsed();
+        assert!(
+            run.status.success(),
+            "n8n export:workflow failed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let files = std::fs::read_dir(&out)
+            .expect("the export folder")
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .count();
+        (took, files)
+    })
+    .await
+    .expect("the export")
+}
+
+/// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
+/// finding the cursor (as benches/sync_real.rs does).
+async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> Duration {
+    let start = Instant::now();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut req = http
+            .get(format!("{url}/api/v1/workflows"))
+            .header("X-N8N-API-KEY", key)
+            .query(&[("limit", "250")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        let body = req
+            .send()
+            .await
+            .expect("raw fetch")
+            .bytes()
+            .await
+            .expect("raw body");
+        cursor = find_next_cursor(&body);
+        if cursor.is_none() {
+            return start.elapsed();
+        }
+    }
+}
+
+/// The `nextCursor` value: n8n writes it last, so look from the end.
+fn find_next_cursor(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.rfind("\"nextCursor\":")?;
+    let rest = text[at + 13..].trim_start();
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+fn median_f(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// Bytes of the files under `dir`.
+fn dir_size(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
