@@ -19,8 +19,6 @@ mod tests;
 mod tests_faults;
 #[cfg(test)]
 mod tests_remote;
-#[cfg(test)]
-mod tmp_timing;
 
 pub use error::GitError;
 pub use lock::RepoLock;

@@ -52,10 +52,25 @@ pub fn display_url(url: &str) -> String {
 /// `message` with the raw url and the token replaced, so a libgit2 message never leaks them.
 pub(crate) fn scrub(message: &str, spec: &RemoteSpec, auth: &GitAuth) -> String {
     let mut out = message.replace(&spec.url, &display_url(&spec.url));
-    if let Some(token) = auth.token.as_deref().filter(|t| !t.is_empty()) {
-        out = out.replace(token, "<redacted>");
+    let mut secrets: Vec<&str> = Vec::new();
+    if let Some(token) = auth.token.as_deref() {
+        secrets.push(token);
+    }
+    if let Some(password) = url_password(&spec.url) {
+        secrets.push(password);
+    }
+    for secret in secrets.into_iter().filter(|s| s.len() >= 3) {
+        out = out.replace(secret, "<redacted>");
     }
     out
+}
+
+/// The password part of `scheme://user:password@host/...`, if any.
+fn url_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    userinfo.split_once(':').map(|(_, password)| password)
 }
 
 /// A leading `~/` expanded to $HOME.
@@ -89,45 +104,65 @@ fn callbacks<'a>(
     cb.credentials(move |_url, user_from_url, allowed| {
         let n = attempts.get() + 1;
         attempts.set(n);
-        if n > MAX_AUTH_ATTEMPTS {
-            return Err(git2::Error::from_str(&format!(
-                "authentication to remote {remote} failed {MAX_AUTH_ATTEMPTS} times: check its credentials"
-            )));
-        }
-        if allowed.contains(CredentialType::SSH_KEY) {
-            let user = user_from_url.unwrap_or("git");
-            return match &auth.ssh_key {
-                Some(key) => Cred::ssh_key(user, None, &expand_home(key), None),
-                None => Cred::ssh_key_from_agent(user),
-            };
-        }
-        if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
-            let Some(token) = auth.token.as_deref() else {
-                return Err(git2::Error::from_str(&format!(
-                    "remote {remote} asks for a user name and token, and no git token is set"
-                )));
-            };
-            let user = if !auth.username.is_empty() {
-                auth.username.as_str()
-            } else {
-                user_from_url.unwrap_or("x-access-token")
-            };
-            return Cred::userpass_plaintext(user, token);
-        }
-        if allowed.contains(CredentialType::USERNAME) {
-            let user = user_from_url
-                .or(Some(auth.username.as_str()).filter(|u| !u.is_empty()))
-                .unwrap_or("git");
-            return Cred::username(user);
-        }
-        if allowed.contains(CredentialType::DEFAULT) {
-            return Cred::default();
-        }
-        Err(git2::Error::from_str(&format!(
-            "remote {remote} asks for credentials of a kind n8nops does not support ({allowed:?})"
-        )))
+        credential(auth, remote, n, user_from_url, allowed)
     });
     cb
+}
+
+/// The credential for attempt `attempt` (1-based) of a request allowing `allowed`.
+fn credential(
+    auth: &GitAuth,
+    remote: &str,
+    attempt: u32,
+    user_from_url: Option<&str>,
+    allowed: CredentialType,
+) -> Result<Cred, git2::Error> {
+    if attempt > MAX_AUTH_ATTEMPTS {
+        return Err(git2::Error::from_str(&format!(
+            "authentication to remote {remote} was refused {MAX_AUTH_ATTEMPTS} times: check its credentials"
+        )));
+    }
+    if allowed.contains(CredentialType::SSH_KEY) {
+        let user = user_from_url.unwrap_or("git");
+        return match &auth.ssh_key {
+            Some(key) => {
+                let key = expand_home(key);
+                if !key.exists() {
+                    return Err(git2::Error::from_str(&format!(
+                        "the ssh key file {} for remote {remote} does not exist",
+                        key.display()
+                    )));
+                }
+                Cred::ssh_key(user, None, &key, None)
+            }
+            None => Cred::ssh_key_from_agent(user),
+        };
+    }
+    if allowed.contains(CredentialType::USER_PASS_PLAINTEXT) {
+        let Some(token) = auth.token.as_deref().filter(|t| !t.is_empty()) else {
+            return Err(git2::Error::from_str(&format!(
+                "remote {remote} asks for a user name and token, and no git token is set"
+            )));
+        };
+        let user = if !auth.username.is_empty() {
+            auth.username.as_str()
+        } else {
+            user_from_url.unwrap_or("x-access-token")
+        };
+        return Cred::userpass_plaintext(user, token);
+    }
+    if allowed.contains(CredentialType::USERNAME) {
+        let user = user_from_url
+            .or(Some(auth.username.as_str()).filter(|u| !u.is_empty()))
+            .unwrap_or("git");
+        return Cred::username(user);
+    }
+    if allowed.contains(CredentialType::DEFAULT) {
+        return Cred::default();
+    }
+    Err(git2::Error::from_str(&format!(
+        "remote {remote} asks for credentials of a kind n8nops does not support ({allowed:?})"
+    )))
 }
 
 /// Pushes `refspecs` to `spec`. Err holds a message naming the remote (url without
@@ -343,6 +378,51 @@ mod tests {
         ] {
             assert!(missing_local(remote).is_none(), "{remote}");
         }
+    }
+
+    #[test]
+    fn scrub_hides_a_password_quoted_without_the_url() {
+        let spec = RemoteSpec::new("origin", "https://me:s3cret@host/x.git");
+        let msg = scrub("auth me:s3cret refused", &spec, &GitAuth::default());
+        assert_eq!(msg, "auth me:<redacted> refused");
+        assert_eq!(url_password("https://host/x"), None);
+        assert_eq!(url_password("https://tok@host/x"), None);
+        assert_eq!(url_password("https://u:p%40w@host/x"), Some("p%40w"));
+    }
+
+    #[test]
+    fn credentials_follow_the_url_kind_and_give_up_after_three_attempts() {
+        let with_token = GitAuth {
+            token: Some("tok".into()),
+            ..Default::default()
+        };
+        let https = CredentialType::USER_PASS_PLAINTEXT;
+        for attempt in 1..=3 {
+            assert!(credential(&with_token, "origin", attempt, None, https).is_ok());
+        }
+        let err = credential(&with_token, "origin", 4, None, https)
+            .err()
+            .unwrap();
+        assert!(
+            err.message().contains("origin") && err.message().contains("3 times"),
+            "{err}"
+        );
+        let err = credential(&GitAuth::default(), "origin", 1, None, https)
+            .err()
+            .unwrap();
+        assert!(err.message().contains("no git token"), "{err}");
+
+        let ssh = CredentialType::SSH_KEY;
+        assert!(credential(&GitAuth::default(), "origin", 1, Some("git"), ssh).is_ok());
+        let with_key = GitAuth {
+            ssh_key: Some(PathBuf::from("/no/such/key")),
+            ..Default::default()
+        };
+        let err = credential(&with_key, "env-prod", 1, Some("git"), ssh)
+            .err()
+            .unwrap();
+        assert!(err.message().contains("/no/such/key"), "{err}");
+        assert!(credential(&GitAuth::default(), "o", 1, None, CredentialType::USERNAME).is_ok());
     }
 
     #[test]

@@ -275,12 +275,18 @@ impl LocalOps {
             }
         })
         .await?;
+        let hashes: Vec<String> = rows
+            .iter()
+            .filter_map(|r| stored.get(&r.n8n_id).map(|s| s.raw_hash.clone()))
+            .collect();
+        let raws = bodies::get_many(&mut conn, &hashes).await?;
+        drop(conn);
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let Some(s) = stored.get(&row.n8n_id) else {
                 continue;
             };
-            let raw = bodies::get(&mut conn, &s.raw_hash).await?.ok_or_else(|| {
+            let raw = raws.get(&s.raw_hash).ok_or_else(|| {
                 OpsError::new(
                     ErrorKind::Store,
                     format!(
@@ -289,7 +295,7 @@ impl LocalOps {
                     ),
                 )
             })?;
-            let raw: Value = serde_json::from_str(&raw).map_err(|e| {
+            let raw: Value = serde_json::from_str(raw).map_err(|e| {
                 OpsError::new(
                     ErrorKind::Store,
                     format!(
@@ -427,30 +433,51 @@ fn commit_recording(
         }
     }
     let mut taken = state.ids();
-    let mut writes = Vec::new();
+    // Ids are given in three passes, so that no workflow takes an id another one of
+    // this environment holds: a restore's hints first, then ids the mapping already
+    // gives (unless a hint took it), then new ones: linked by name to a canonical
+    // workflow of another environment that is still free here, or a new slug.
+    let mut ids: Vec<Option<String>> = vec![None; live.len()];
+    let mut used: HashSet<String> = after.workflows.keys().cloned().collect();
+    for (slot, doc) in ids.iter_mut().zip(&live) {
+        if let Some(id) = rec.hints.get(&doc.n8n_id).filter(|id| used.insert((*id).clone())) {
+            *slot = Some(id.clone());
+        }
+    }
+    for (slot, doc) in ids.iter_mut().zip(&live) {
+        if slot.is_none()
+            && let Some(id) = by_n8n.get(doc.n8n_id.as_str())
+            && used.insert((*id).to_owned())
+        {
+            *slot = Some((*id).to_owned());
+        }
+    }
     let mut onboarded = Vec::new();
+    for (slot, doc) in ids.iter_mut().zip(&live) {
+        if slot.is_some() {
+            continue;
+        }
+        let linked = by_name
+            .get(doc.name.as_str())
+            .filter(|id| !used.contains(**id))
+            .map(|id| id.to_string());
+        let id = linked
+            .clone()
+            .unwrap_or_else(|| assign_id(&doc.name, |s| taken.contains(s) || used.contains(s)));
+        used.insert(id.clone());
+        taken.insert(id.clone());
+        onboarded.push(Onboarded {
+            canonical_id: id.clone(),
+            n8n_id: doc.n8n_id.clone(),
+            name: doc.name.clone(),
+            linked: linked.is_some(),
+        });
+        *slot = Some(id);
+    }
+    let mut writes = Vec::new();
     let (mut added, mut changed) = (0, 0);
-    for doc in &live {
-        let known = by_n8n.get(doc.n8n_id.as_str()).map(|s| s.to_string());
-        let id = match known.clone().or_else(|| rec.hints.get(&doc.n8n_id).cloned()) {
-            Some(id) => id,
-            None => {
-                let linked = by_name
-                    .get(doc.name.as_str())
-                    .filter(|id| !after.workflows.contains_key(**id))
-                    .map(|id| id.to_string());
-                let id = linked
-                    .clone()
-                    .unwrap_or_else(|| assign_id(&doc.name, |s| taken.contains(s)));
-                onboarded.push(Onboarded {
-                    canonical_id: id.clone(),
-                    n8n_id: doc.n8n_id.clone(),
-                    name: doc.name.clone(),
-                    linked: linked.is_some(),
-                });
-                id
-            }
-        };
+    for (id, doc) in ids.into_iter().zip(&live) {
+        let Some(id) = id else { continue };
         taken.insert(id.clone());
         let blob = GitStore::blob_id(doc.text.as_bytes());
         if state.documents.get(&id) != Some(&blob) {

@@ -203,7 +203,11 @@ impl LocalOps {
         let _serialized = lock.lock().await;
         let checked_at = now_ms();
         let outcome = match fetched {
-            Err(error) => Ok((drift::unknown(&mapping), Vec::new(), Some(error))),
+            Err(error) => {
+                let unknown = drift::unknown(&mapping);
+                let summaries = vec![None; unknown.len()];
+                Ok((unknown, summaries, Some(error)))
+            }
             Ok(()) => self
                 .compare_env(env, &mapping)
                 .await

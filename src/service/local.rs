@@ -405,6 +405,8 @@ impl Ops for LocalOps {
     }
 
     async fn restore_plan(&self, req: RestoreRequest) -> OpsResult<RestorePlan> {
+        // The preview fetches the environment into the store first.
+        self.writable("a restore preview")?;
         self.plan_restore(req).await
     }
 

@@ -27,8 +27,8 @@ use super::types::*;
 use super::{ErrorKind, OpsError, OpsResult};
 use crate::domain::commit::{CommitKind, key};
 use crate::domain::job::LogLevel;
-use crate::store::environments::{self, EnvRow};
 use crate::store::audit::{self, NewAuditEvent, Outcome};
+use crate::store::environments::{self, EnvRow};
 use crate::store::inventory;
 use apply::Applier;
 use body::CredentialIds;
@@ -464,6 +464,8 @@ fn audit_detail(r: &RestoreReport, job: &str) -> String {
         n(RestoreAction::Delete),
         n(RestoreAction::Unchanged),
         failed,
-        r.commit.as_deref().map_or("none", |c| c.get(..12).unwrap_or(c)),
+        r.commit
+            .as_deref()
+            .map_or("none", |c| c.get(..12).unwrap_or(c)),
     )
 }

@@ -115,8 +115,10 @@ async fn a_recorded_environment_is_in_sync_and_each_hand_edit_is_found() {
     sim.edit_workflow(&cred_id, |body| {
         for node in body["nodes"].as_array_mut().unwrap() {
             if let Some(creds) = node.get_mut("credentials").and_then(Value::as_object_mut) {
+                // Another credential (n8n keeps a reference whose id and name it
+                // does not know as sent; a known id would get its own name back).
                 for reference in creds.values_mut() {
-                    reference["name"] = json!("Someone else's account");
+                    *reference = json!({"id": "n8nops-other", "name": "Someone else's account"});
                 }
             }
         }
@@ -445,4 +447,33 @@ async fn a_read_only_service_schedules_nothing() {
     )
     .await;
     assert!(ended.is_ok(), "the schedule returned at once");
+}
+
+#[tokio::test]
+#[ignore]
+async fn tmp_perf_measure() {
+    let mut b = Fixture::builder();
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        b = b.env(name, EnvClass::Production, generated(60 + i as u64, 10_000));
+    }
+    let mut f = b.build().await;
+    f.ops.settings.client.timeout = Duration::from_secs(120);
+    f.ops.settings.client.max_retries = 3;
+    let t = std::time::Instant::now();
+    let job = sync(&f.ops, SyncRequest { kinds: vec![crate::domain::sync::SyncKind::Workflows], ..Default::default() }).await;
+    assert!(job.error.is_none(), "{:?}", job.error);
+    eprintln!("sync {:?}", t.elapsed());
+    let t = std::time::Instant::now();
+    for name in ["a", "b", "c"] {
+        record(&f, name).await;
+    }
+    eprintln!("record {:?}", t.elapsed());
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let (job, report) = check(&f.ops, &[], false).await;
+        eprintln!("check {:?} {:?} {:?}", t.elapsed(), job.error, report.envs.iter().map(|e| e.counts).collect::<Vec<_>>());
+    }
+    let t = std::time::Instant::now();
+    let s = f.ops.canonical_at(None).await.unwrap();
+    eprintln!("canonical_at {:?} {}", t.elapsed(), s.mappings.len());
 }

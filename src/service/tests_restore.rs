@@ -74,7 +74,10 @@ async fn restore(f: &Fixture, req: RestoreRequest) -> (JobView, RestoreReport) {
         .result
         .clone()
         .unwrap_or_else(|| panic!("the restore has no report: {:?}", job.error));
-    (job, serde_json::from_value(value).expect("a restore report"))
+    (
+        job,
+        serde_json::from_value(value).expect("a restore report"),
+    )
 }
 
 fn seen(name: &str, fp: &str, active: bool, tags: &[String]) -> Seen {
@@ -183,11 +186,7 @@ fn hand_changes(sim: &SimHandle) -> HandChanges {
         .find(|w| w["active"] == json!(true) && w["tags"].as_array().is_some_and(|t| !t.is_empty()))
         .map(name)
         .expect("an active, tagged workflow");
-    let others: Vec<String> = all
-        .iter()
-        .map(name)
-        .filter(|n| *n != deleted)
-        .collect();
+    let others: Vec<String> = all.iter().map(name).filter(|n| *n != deleted).collect();
     let (changed, renamed_from) = (others[0].clone(), others[1].clone());
     let renamed_to = format!("{renamed_from} (renamed by hand)");
     change_parameter(sim, &named(sim, &changed).0, "by hand");
@@ -226,7 +225,11 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let sim = f.sim("prod");
     let taken = backup(&f, "prod").await;
     let at_backup = mapping_at(&f, Some(&taken.commit), "prod").await;
-    assert_eq!(recorded(&at_backup), live(sim), "a backup records the live state");
+    assert_eq!(
+        recorded(&at_backup),
+        live(sim),
+        "a backup records the live state"
+    );
     let hand = hand_changes(sim);
     let after_hand = live(sim);
 
@@ -246,8 +249,14 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let mut expected = vec![hand.changed.as_str(), hand.renamed_from.as_str()];
     expected.sort();
     assert_eq!(updated, expected);
-    assert_eq!(by_action(&plan.items, RestoreAction::Create), [hand.deleted.as_str()]);
-    assert_eq!(by_action(&plan.items, RestoreAction::Delete), [hand.added.as_str()]);
+    assert_eq!(
+        by_action(&plan.items, RestoreAction::Create),
+        [hand.deleted.as_str()]
+    );
+    assert_eq!(
+        by_action(&plan.items, RestoreAction::Delete),
+        [hand.added.as_str()]
+    );
     assert_eq!(
         by_action(&plan.items, RestoreAction::Unchanged).len(),
         12 - 3,
@@ -257,7 +266,11 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "sorted by name");
-    for item in plan.items.iter().filter(|i| i.action == RestoreAction::Update) {
+    for item in plan
+        .items
+        .iter()
+        .filter(|i| i.action == RestoreAction::Update)
+    {
         let diff = item.diff.as_ref().expect("an update shows its diff");
         assert!(!diff.is_empty(), "{}: an empty diff", item.name);
         assert!(item.n8n_id.is_some());
@@ -267,7 +280,13 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
         .iter()
         .find(|i| i.name == hand.renamed_from)
         .unwrap();
-    let renamed = rename.diff.as_ref().unwrap().name.as_ref().expect("a name change");
+    let renamed = rename
+        .diff
+        .as_ref()
+        .unwrap()
+        .name
+        .as_ref()
+        .expect("a name change");
     assert_eq!(renamed.before, json!(hand.renamed_to));
     assert_eq!(renamed.after, json!(hand.renamed_from));
 
@@ -300,7 +319,10 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let (job, report) = restore(&f, request("prod", Some(&taken.id), &[])).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     assert!(report.ok(), "{report:#?}");
-    assert!(report.items.iter().all(|i| i.ok && i.verified), "{report:#?}");
+    assert!(
+        report.items.iter().all(|i| i.ok && i.verified),
+        "{report:#?}"
+    );
     assert_eq!(live(sim), recorded(&at_backup));
     let trash = f.ops.trash_list(Some("prod".into())).await.unwrap();
     assert_eq!(
@@ -312,7 +334,9 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let now = mapping_at(&f, None, "prod").await;
     assert_eq!(now.workflows.len(), sim.workflow_count());
     for (id, m) in &now.workflows {
-        let w = sim.workflow(&m.n8n_id).unwrap_or_else(|| panic!("{id} is not live"));
+        let w = sim
+            .workflow(&m.n8n_id)
+            .unwrap_or_else(|| panic!("{id} is not live"));
         assert_eq!(fingerprint(&w), m.fingerprint, "{id}");
     }
     // Canonical ids survive: the re-created workflow keeps its id.
@@ -376,7 +400,11 @@ async fn a_partial_restore_touches_only_what_it_names() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Invalid);
-    assert!(err.message.contains("'No such workflow'"), "{}", err.message);
+    assert!(
+        err.message.contains("'No such workflow'"),
+        "{}",
+        err.message
+    );
 
     let plan = f
         .ops
@@ -405,7 +433,13 @@ async fn a_partial_restore_touches_only_what_it_names() {
     assert!(sim.workflow_id_by_name(&hand.renamed_from).is_none());
     assert!(sim.workflow_id_by_name(&hand.deleted).is_none());
     assert!(sim.workflow_id_by_name(&hand.added).is_some());
-    assert!(f.ops.trash_list(Some("prod".into())).await.unwrap().is_empty());
+    assert!(
+        f.ops
+            .trash_list(Some("prod".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // The restore commit changed only that workflow's mapping entry.
     let (restore_commit, auto) = last_two(&f).await;
     let before = mapping_at(&f, Some(&auto.id), "prod").await;
@@ -431,7 +465,11 @@ async fn another_environments_snapshot_fills_an_empty_one() {
     let taken = backup(&f, "dev").await;
     let dev = mapping_at(&f, Some(&taken.commit), "dev").await;
     // The empty environment has no snapshot: `latest` says so.
-    let err = f.ops.restore_plan(request("fresh", None, &[])).await.unwrap_err();
+    let err = f
+        .ops
+        .restore_plan(request("fresh", None, &[]))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::NotFound);
     assert!(err.message.contains("fresh"), "{}", err.message);
 
@@ -445,7 +483,10 @@ async fn another_environments_snapshot_fills_an_empty_one() {
 
     let (job, report) = restore(&f, request("fresh", Some(&taken.id), &[])).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
-    assert!(report.items.iter().all(|i| i.ok && i.verified), "{report:#?}");
+    assert!(
+        report.items.iter().all(|i| i.ok && i.verified),
+        "{report:#?}"
+    );
     assert_eq!(live(f.sim("fresh")), recorded(&dev));
     // The same canonical ids, now mapped to the new environment's n8n ids.
     let fresh = mapping_at(&f, None, "fresh").await;
@@ -510,7 +551,12 @@ async fn a_write_n8n_fails_is_that_workflows_error_and_nothing_else_is_lost() {
     let ids = sim.workflow_ids();
     let names: Vec<String> = ids
         .iter()
-        .map(|id| sim.workflow(id).unwrap()["name"].as_str().unwrap().to_owned())
+        .map(|id| {
+            sim.workflow(id).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     change_parameter(sim, &ids[0], "by hand");
     change_parameter(sim, &ids[1], "by hand");
@@ -527,20 +573,32 @@ async fn a_write_n8n_fails_is_that_workflows_error_and_nothing_else_is_lost() {
     let failed = report.items.iter().find(|i| i.name == names[0]).unwrap();
     assert!(!failed.ok && !failed.verified);
     let item_error = failed.error.as_deref().unwrap();
-    assert!(item_error.contains(&names[0]) && item_error.contains("prod"), "{item_error}");
+    assert!(
+        item_error.contains(&names[0]) && item_error.contains("prod"),
+        "{item_error}"
+    );
     for item in report.items.iter().filter(|i| i.name != names[0]) {
         assert!(item.ok && item.verified, "{item:#?}");
     }
     // The other change is restored; the failed workflow is as it was; nothing trashed.
     let restored = sim.workflow(&ids[1]).unwrap();
     let id1 = at_backup.by_n8n_id()[ids[1].as_str()].to_owned();
-    assert_eq!(fingerprint(&restored), at_backup.workflows[&id1].fingerprint);
+    assert_eq!(
+        fingerprint(&restored),
+        at_backup.workflows[&id1].fingerprint
+    );
     assert_eq!(
         fingerprint(&sim.workflow(&ids[0]).unwrap()),
         fingerprint(&broken)
     );
     assert_eq!(sim.workflow_count(), 8);
-    assert!(f.ops.trash_list(Some("prod".into())).await.unwrap().is_empty());
+    assert!(
+        f.ops
+            .trash_list(Some("prod".into()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // Recorded as it is: the failed workflow's entry holds its live state.
     let now = mapping_at(&f, None, "prod").await;
     let id0 = at_backup.by_n8n_id()[ids[0].as_str()].to_owned();

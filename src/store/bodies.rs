@@ -70,6 +70,31 @@ pub async fn get(conn: &mut AnyConnection, hash: &str) -> Result<Option<String>,
         .transpose()
 }
 
+/// The bodies with these hashes, by hash (absent ones are left out), in batches.
+pub async fn get_many(
+    conn: &mut AnyConnection,
+    hashes: &[String],
+) -> Result<std::collections::HashMap<String, String>, StoreError> {
+    let ctx = "reading workflow bodies";
+    let mut found = std::collections::HashMap::with_capacity(hashes.len());
+    for batch in hashes.chunks(500) {
+        let list: Vec<String> = (1..=batch.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT hash, body FROM workflow_bodies WHERE hash IN ({})",
+            list.join(", ")
+        );
+        // Only placeholders are generated; every value is bound.
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for hash in batch {
+            query = query.bind(hash.clone());
+        }
+        for row in query.fetch_all(&mut *conn).await.context(ctx)? {
+            found.insert(row.try_get("hash").context(ctx)?, row.try_get("body").context(ctx)?);
+        }
+    }
+    Ok(found)
+}
+
 /// Drops a sync's claims once its final transaction references what it wrote.
 pub async fn release(conn: &mut AnyConnection, by: Claimant<'_>) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM body_claims WHERE job_id = $1 AND env_id = $2")

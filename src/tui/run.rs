@@ -172,3 +172,58 @@ fn draw(terminal: &mut Term, app: &mut App) -> std::io::Result<()> {
     terminal.draw(|frame| app.draw(frame, chrono::Utc::now()))?;
     execute!(terminal.backend_mut(), EndSynchronizedUpdate)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::action::Action;
+    use std::collections::HashMap;
+
+    /// In every pane as it opens, no key means two things: the shell's keys (tried
+    /// first) and the pane's actions are all told apart by their default keys.
+    #[test]
+    fn no_default_key_means_two_actions_in_one_pane() {
+        let options = TuiOptions {
+            readonly: false,
+            theme: Theme::default(),
+            keymap: Keymap::default(),
+            heartbeat: Duration::from_secs(5),
+            executions_buffer: 100,
+            executions_poll: Duration::from_secs(2),
+        };
+        let panes = panes(&options);
+        let mut shell = vec![
+            Action::Quit,
+            Action::Help,
+            Action::Command,
+            Action::Filter,
+            Action::Back,
+            Action::NextPane,
+            Action::PrevPane,
+        ];
+        shell.extend(
+            Action::ALL
+                .iter()
+                .filter(|a| a.pane_index().is_some_and(|i| i < panes.len())),
+        );
+        for pane in &panes {
+            let mut seen: HashMap<&str, Action> = HashMap::new();
+            for action in shell.iter().copied().chain(pane.actions()) {
+                for key in action.default_keys() {
+                    if let Some(other) = seen.insert(key, action) {
+                        assert_eq!(
+                            other,
+                            action,
+                            "in {}, `{key}` is both {} and {}",
+                            pane.kind().title(),
+                            other.name(),
+                            action.name()
+                        );
+                    }
+                }
+            }
+        }
+        let kinds: Vec<_> = panes.iter().map(|p| p.kind()).collect();
+        assert!(kinds.contains(&crate::tui::pane::PaneKind::Snapshots));
+    }
+}

@@ -1,11 +1,11 @@
 //! Applying one planned step to the target instance, then re-fetching the workflow to
 //! verify it by fingerprint against the snapshot's version.
 
-use super::body::{CredentialIds, restore_body};
-use super::plan::{Step, same_tags};
 use super::super::local::LocalOps;
 use super::super::tagging::TagBook;
 use super::super::types::*;
+use super::body::{CredentialIds, restore_body};
+use super::plan::{Step, same_tags};
 use crate::domain::normalize::fingerprint;
 use crate::n8n::{N8nClient, N8nError, WorkflowRecord};
 use crate::store::environments::EnvRow;
@@ -124,7 +124,11 @@ impl Applier<'_> {
                 self.client.deactivate_workflow(&now.id).await
             };
             if let Err(e) = toggled {
-                let verb = if recorded.active { "activate" } else { "deactivate" };
+                let verb = if recorded.active {
+                    "activate"
+                } else {
+                    "deactivate"
+                };
                 problems.push(refusal(verb, e));
             }
         }

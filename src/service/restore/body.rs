@@ -76,7 +76,7 @@ pub(super) fn restore_body(document: &Value, creds: &CredentialIds, live: Option
             node.insert("id".into(), (*id).clone());
         }
         if let Some(Value::Object(refs)) = node.get_mut("credentials") {
-            let _ = (refs, creds);
+            with_ids(refs, creds);
         }
     }
     body
@@ -152,7 +152,8 @@ mod tests {
 
     #[test]
     fn an_update_keeps_the_live_node_ids() {
-        let live = json!({"nodes": [{"name": "Start", "id": "n-1"}, {"name": "Gone", "id": "n-2"}]});
+        let live =
+            json!({"nodes": [{"name": "Start", "id": "n-1"}, {"name": "Gone", "id": "n-2"}]});
         let body = restore_body(&document(), &CredentialIds::default(), Some(&live));
         assert_eq!(body["nodes"][1]["id"], "n-1");
         assert!(body["nodes"][0].get("id").is_none());

@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What a restore fetches of the target: its workflows, and the credentials and tags
 /// the writes refer to by name.
-pub(super) const FETCH: [SyncKind; 3] = [SyncKind::Workflows, SyncKind::Credentials, SyncKind::Tags];
+pub(super) const FETCH: [SyncKind; 3] =
+    [SyncKind::Workflows, SyncKind::Credentials, SyncKind::Tags];
 
 /// A live workflow of the target, as the fresh sync stored it.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +72,10 @@ impl Planned {
     }
 
     pub fn count(&self, action: RestoreAction) -> usize {
-        self.steps.iter().filter(|s| s.item.action == action).count()
+        self.steps
+            .iter()
+            .filter(|s| s.item.action == action)
+            .count()
     }
 }
 
@@ -461,13 +465,21 @@ mod tests {
         let some = select(&m, &["Orders".into(), "billing-2".into()], "prod/x").unwrap();
         let ids: Vec<&str> = some.iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(ids, ["billing-2", "orders"]);
-        let err = select(&m, &["nope".into(), "orders".into(), "Gone".into()], "prod/x")
-            .unwrap_err();
+        let err = select(
+            &m,
+            &["nope".into(), "orders".into(), "Gone".into()],
+            "prod/x",
+        )
+        .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Invalid);
         assert!(err.message.contains("'nope', 'Gone'"), "{}", err.message);
         assert!(err.message.contains("prod/x"), "{}", err.message);
         let err = select(&m, &["Billing".into()], "prod/x").unwrap_err();
-        assert!(err.message.contains("billing, billing-2"), "{}", err.message);
+        assert!(
+            err.message.contains("billing, billing-2"),
+            "{}",
+            err.message
+        );
         // Names are exact: case matters.
         assert!(select(&m, &["ORDERS".into()], "prod/x").is_err());
     }
@@ -539,7 +551,13 @@ mod tests {
         let all = steps(w.clone(), &l, &matches, &target, true, raws.clone());
         let got: Vec<(&str, RestoreAction, Option<&str>)> = all
             .iter()
-            .map(|s| (s.item.name.as_str(), s.item.action, s.item.n8n_id.as_deref()))
+            .map(|s| {
+                (
+                    s.item.name.as_str(),
+                    s.item.action,
+                    s.item.n8n_id.as_deref(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -552,14 +570,22 @@ mod tests {
             ]
         );
         let changed = &all[0];
-        let diff = changed.item.diff.as_ref().expect("a diff for a changed body");
+        let diff = changed
+            .item
+            .diff
+            .as_ref()
+            .expect("a diff for a changed body");
         assert!(!diff.is_empty());
         assert!(changed.live_raw.is_some());
         assert_eq!(all[1].item.canonical_id.as_deref(), Some("extra"));
         // Only the active state differs: an update without a diff.
         assert!(all[4].item.diff.is_none());
         let partial = steps(w, &l, &matches, &target, false, raws);
-        assert!(partial.iter().all(|s| s.item.action != RestoreAction::Delete));
+        assert!(
+            partial
+                .iter()
+                .all(|s| s.item.action != RestoreAction::Delete)
+        );
         assert_eq!(partial.len(), 4);
     }
 }

@@ -112,7 +112,11 @@ async fn onboarding_one_by_name_then_all_in_one_commit() {
     assert!(job.error.is_none());
     assert!(report.onboarded.is_empty() && report.commit.is_none());
     assert_eq!(commit_count(&f), commits + 1);
-    assert_eq!(audited(&f, "onboard").await.len(), 2, "nothing done, nothing audited");
+    assert_eq!(
+        audited(&f, "onboard").await.len(),
+        2,
+        "nothing done, nothing audited"
+    );
 }
 
 #[tokio::test]

@@ -68,7 +68,7 @@ async fn reconcile_reports_where_git_records_and_live_disagree() {
         .iter()
         .map(|r| (r.canonical_id.as_str(), r.problem.as_str()))
         .collect();
-    let mut expected = vec![
+    let mut expected = [
         (
             drifted.0.as_str(),
             drifted.1.name.as_str(),

@@ -27,7 +27,7 @@ fn snapshot(
     SnapshotView {
         id: id.into(),
         env,
-        commit: format!("{:040x}", minutes_ago * 0x9e37_79b9),
+        commit: format!("{:0<40}", format!("{:x}", minutes_ago * 0x9e37_79b9)),
         kind,
         message: message.into(),
         actor: actor.into(),
@@ -306,8 +306,10 @@ fn snapshot_list_of_one_environment_empty_loading_and_error() {
         narrow.contains("No snapshots of production yet. c takes one"),
         "{narrow}"
     );
-    let mut fixture = Fixture::default();
-    fixture.readonly = true;
+    let fixture = Fixture {
+        readonly: true,
+        ..Fixture::default()
+    };
     let screen = fixture.render(&mut pane, NARROW);
     assert!(!screen.contains("c takes one"), "{screen}");
 }
