@@ -67,6 +67,8 @@ async fn main() {
     let mut repo_bytes = 0;
     let mut export_bytes = 0;
     let mut last = None;
+    let mut syncs = Vec::new();
+    let (mut first_peak, mut second_peak) = (0.0f64, 0.0f64);
     for round in 0..ROUNDS {
         let export = match &n8n_dir {
             Some(dir) => {
@@ -78,20 +80,32 @@ async fn main() {
             }
             None => None,
         };
+        // Where a first snapshot's time goes: the same fetch into an empty store alone.
+        let sync_dir = tempfile::tempdir().expect("tempdir");
+        let sync_ops = open_ops(sync_dir.path(), &url, &key).await;
+        let (sync, _) = common::sync_all(&sync_ops).await;
+        drop(sync_ops);
+        syncs.push(sync);
+
         let data = tempfile::tempdir().expect("tempdir");
         let ops = open_ops(data.path(), &url, &key).await;
+        common::reset_peak_rss();
         let (first, view) = snapshot(&ops).await;
+        first_peak = first_peak.max(common::peak_rss_mib());
         assert_eq!(
             view.workflows, workflows,
             "the snapshot holds every workflow"
         );
         repo_bytes = dir_size(&data.path().join("canonical.git"));
+        common::reset_peak_rss();
         let (second, view) = snapshot(&ops).await;
+        second_peak = second_peak.max(common::peak_rss_mib());
         assert_eq!(view.workflows, workflows);
         eprintln!(
-            "round {}: n8n export {}, first snapshot {:.3} s, second {:.3} s",
+            "round {}: n8n export {}, first sync alone {:.3} s, first snapshot {:.3} s, second {:.3} s",
             round + 1,
             export.map_or("skipped".into(), |t| format!("{:.3} s", t.as_secs_f64())),
+            sync.as_secs_f64(),
             first.as_secs_f64(),
             second.as_secs_f64()
         );
@@ -107,6 +121,7 @@ async fn main() {
     let (_data, ops) = last.expect("a store");
 
     let http = reqwest::Client::new();
+    common::reset_peak_rss();
     let (mut raws, mut drifts, mut drift_ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..DRIFT_RUNS {
         let r = raw_fetch(&http, &url, &key).await;
@@ -149,8 +164,15 @@ async fn main() {
         repo_bytes as f64 / 1e6
     );
     println!(
+        "  of which the fetch: a first sync alone into a fresh store (median of {ROUNDS}): {:.3} s",
+        common::median(syncs).as_secs_f64()
+    );
+    println!(
         "second snapshot, same store and repository (median of {ROUNDS}): {:.3} s",
         common::median(seconds).as_secs_f64()
+    );
+    println!(
+        "peak RSS of this process during a first snapshot: {first_peak:.0} MiB; during a second: {second_peak:.0} MiB"
     );
     if !first_ratios.is_empty() {
         println!(
@@ -175,7 +197,7 @@ async fn main() {
         median_f(drift_ratios)
     );
     println!(
-        "peak RSS of this process ({ROUNDS} stores): {:.0} MiB",
+        "peak RSS of this process during the drift checks: {:.0} MiB",
         common::peak_rss_mib()
     );
 }

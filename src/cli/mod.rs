@@ -121,5 +121,12 @@ async fn tui(cli: &Cli) -> anyhow::Result<()> {
     let options = crate::tui::TuiOptions::from_config(&ctx.config, cli.readonly)
         .with_context(|| format!("config file {}", ctx.paths.config_file.display()))?;
     let ops = ctx.open_ops().await?;
-    crate::tui::run(std::sync::Arc::new(ops), options).await
+    // Scheduled drift checks run while the TUI does (not in read-only mode: a check
+    // fetches and stores).
+    let schedule = (!cli.readonly).then(|| ops.spawn_drift_schedule());
+    let result = crate::tui::run(std::sync::Arc::new(ops), options).await;
+    if let Some(schedule) = schedule {
+        schedule.abort();
+    }
+    result
 }

@@ -18,19 +18,26 @@ const MAX_AUTH_ATTEMPTS: u32 = 3;
 /// How long to wait for a remote to accept the connection.
 const CONNECT_TIMEOUT_MS: i32 = 10_000;
 
+/// How long one read or write may wait on a connected remote. It must be set along with
+/// the connect timeout: libgit2 1.9 leaves the socket non-blocking after a timed connect
+/// and only waits for data when this is set (else a slow server reads as EAGAIN).
+const IO_TIMEOUT_MS: i32 = 120_000;
+
 /// Where fetched refs land before `pull` decides what to take.
 pub(crate) const INCOMING: &str = "refs/n8nops/incoming";
 
-/// Sets libgit2's process-wide options (the server connect timeout). Idempotent; called
-/// when a store opens. Calling it early in `main`, before threads start, is best.
+/// Sets libgit2's process-wide options (server connect and I/O timeouts). Idempotent;
+/// called when a store opens. Calling it early in `main`, before threads start, is best.
 pub fn configure_libgit2() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: libgit2 keeps this option in a plain global int. `Once` makes this the
+        // SAFETY: libgit2 keeps these options in plain global ints. `Once` makes this the
         // only write; it happens when the first store opens, before any remote operation
-        // of this adapter can read it.
-        let _ =
-            unsafe { git2::opts::set_server_connect_timeout_in_milliseconds(CONNECT_TIMEOUT_MS) };
+        // of this adapter can read them.
+        unsafe {
+            let _ = git2::opts::set_server_timeout_in_milliseconds(IO_TIMEOUT_MS);
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(CONNECT_TIMEOUT_MS);
+        }
     });
 }
 

@@ -154,6 +154,17 @@ impl GitStore {
         RepoLock::acquire(&self.path)
     }
 
+    /// The configured author, now.
+    pub(crate) fn signature(&self) -> Result<Signature<'static>, GitError> {
+        Signature::now(&self.author_name, &self.author_email).ctx(
+            &self.path,
+            format!(
+                "making the author signature from `{}` <{}>",
+                self.author_name, self.author_email
+            ),
+        )
+    }
+
     /// The branch's commit id, None when the branch has no commit.
     pub(crate) fn branch_oid(&self, repo: &Repository) -> Result<Option<Oid>, GitError> {
         match repo.refname_to_id(&self.branch_ref) {
@@ -426,8 +437,7 @@ impl GitStore {
         let tree = repo
             .find_tree(new_tree_id)
             .ctx(&self.path, "reading the new tree")?;
-        let sig = Signature::now(&self.author_name, &self.author_email)
-            .ctx(&self.path, "making the commit author")?;
+        let sig = self.signature()?;
         let message = git2::message_prettify(&change.message, None)
             .ctx(&self.path, "cleaning up the commit message")?;
         let parents: Vec<&git2::Commit<'_>> = old_commit.iter().collect();

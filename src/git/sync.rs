@@ -1,7 +1,7 @@
 //! The store and its remotes: push (per remote, failures recorded and retried by the next
 //! push), the status of each remote, and pull (fetch origin, fast-forward only).
 
-use git2::{ErrorCode, Oid, Repository, Signature};
+use git2::{ErrorCode, Oid, Repository};
 
 use super::error::{GitContext, GitError, clean_message};
 use super::push_status::PushStatus;
@@ -234,7 +234,7 @@ impl GitStore {
             return Ok(());
         }
         let action = format!("taking the fetched state into branch {}", self.branch);
-        let sig = Signature::now("n8nops", "n8nops@localhost").ctx(&self.path, &action)?;
+        let sig = self.signature()?;
         let mut tx = repo.transaction().ctx(&self.path, &action)?;
         if let Some(new) = new_branch {
             tx.lock_ref(&self.branch_ref)

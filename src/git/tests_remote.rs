@@ -250,3 +250,76 @@ fn pull_from_an_unreachable_origin_is_an_error_naming_it() {
     );
     assert!(!text.contains("topsecret"), "{text}");
 }
+
+/// A tiny HTTP server answering 401 to every request; returns its port and the
+/// Authorization headers it received.
+fn refusing_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&seen);
+    // Left running: it blocks on accept once the test is done.
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut auth = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Authorization: ") {
+                    auth = v.trim().to_owned();
+                }
+            }
+            record.lock().unwrap().push(auth);
+            let _ = stream.write_all(
+                b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"git\"\r\n\
+                  Content-Length: 0\r\nConnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, seen)
+}
+
+#[test]
+fn an_https_remote_refusing_the_token_is_given_up_after_three_attempts() {
+    let (port, seen) = refusing_server();
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = options(
+        &dir.path().join("l.git"),
+        vec![RemoteSpec::new(
+            "origin",
+            format!("http://127.0.0.1:{port}/team.git"),
+        )],
+    );
+    opts.auth.username = "me".into();
+    opts.auth.token = Some("tok-secret-123".into());
+    // The first fetch at open is refused too: the repository starts empty.
+    let store = super::GitStore::open(opts).unwrap();
+    assert!(store.head().unwrap().is_none());
+    seen.lock().unwrap().clear();
+
+    store
+        .commit(&change(&[("a", "1")], &[], "m"))
+        .unwrap()
+        .unwrap();
+    let outcome = &store.push(None).unwrap()[0];
+    let error = outcome.error.as_deref().expect("refused");
+    eprintln!("push failed as expected: {error}");
+    assert!(
+        error.contains("remote origin") && error.contains("3 times"),
+        "{error}"
+    );
+    assert!(!error.contains("tok-secret-123"), "{error}");
+    let seen = seen.lock().unwrap().clone();
+    // One request without credentials, then one per attempt, then it stops.
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[0], "");
+    for auth in &seen[1..] {
+        assert_eq!(auth, "Basic bWU6dG9rLXNlY3JldC0xMjM=");
+    }
+    assert!(store.head().unwrap().is_some());
+}

@@ -80,7 +80,8 @@ impl fmt::Debug for GitAuth {
 pub struct Change {
     /// (path like "workflows/x.json", content); parent directories are created as needed.
     pub writes: Vec<(String, Vec<u8>)>,
-    /// Paths to remove; absent ones are ignored; directories left empty disappear.
+    /// Paths to remove (a directory path removes the whole directory); absent ones are
+    /// ignored; directories left empty disappear.
     pub deletes: Vec<String>,
     pub message: String,
     /// A lightweight tag (name under refs/tags/) made on the new commit.

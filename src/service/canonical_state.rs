@@ -107,11 +107,6 @@ pub(super) struct Recorded {
     /// None when nothing changed (and no snapshot was asked for).
     pub commit: Option<CommitInfo>,
     pub snapshot: Option<SnapshotView>,
-    /// Workflows mapped in the environment after it.
-    pub workflows: usize,
-    pub added: usize,
-    pub changed: usize,
-    pub removed: usize,
     /// Workflows that got a canonical id in this environment.
     pub onboarded: Vec<Onboarded>,
 }
@@ -550,10 +545,6 @@ fn commit_recording(
     Ok(Recorded {
         commit,
         snapshot,
-        workflows: count,
-        added,
-        changed,
-        removed,
         onboarded,
     })
 }

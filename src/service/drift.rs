@@ -25,6 +25,7 @@ use crate::store::{now_ms, workflows};
 use futures_util::StreamExt;
 use serde_json::Value;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::oneshot;
 
 /// Lines of a DRIFTED workflow's summary, at most.
@@ -140,6 +141,7 @@ impl LocalOps {
     ) -> (Option<DriftReport>, Option<String>) {
         let total = envs.len() as u64;
         ctx.progress("reading the canonical state", 0, total).await;
+        let t0 = std::time::Instant::now();
         let state = match self.canonical_at(None).await {
             Ok(state) => Arc::new(state),
             Err(e) => {
@@ -150,24 +152,28 @@ impl LocalOps {
                 return (None, Some(message));
             }
         };
+        eprintln!("TMP canonical {:?}", t0.elapsed());
+        // Progress is reported inside each environment's future, never by a stage
+        // after the buffer: a stage that waits (for SQLite's write lock) would stop
+        // the buffer from polling the environment whose transaction holds that lock.
+        let done = AtomicU64::new(0);
         let mut checked: Vec<(EnvDrift, Option<String>)> = futures_util::stream::iter(envs)
             .map(|env| {
                 let ctx = ctx.clone();
                 let state = state.clone();
-                async move { self.check_env(&ctx, &env, &state, fetch).await }
-            })
-            .buffer_unordered(self.settings.sync_concurrency.max(1))
-            .enumerate()
-            .then(|(i, checked)| {
-                let ctx = ctx.clone();
+                let done = &done;
                 async move {
-                    ctx.progress(&format!("{} checked", checked.0.env), i as u64 + 1, total)
+                    let checked = self.check_env(&ctx, &env, &state, fetch).await;
+                    let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                    ctx.progress(&format!("{} checked", env.name), n, total)
                         .await;
                     checked
                 }
             })
+            .buffer_unordered(self.settings.sync_concurrency.max(1))
             .collect()
             .await;
+        eprintln!("TMP all {:?}", t0.elapsed());
         checked.sort_by(|a, b| a.0.env.cmp(&b.0.env));
         let failed: Vec<String> = checked.iter().filter_map(|(_, e)| e.clone()).collect();
         let error = (!failed.is_empty()).then(|| failed.join("; "));
@@ -199,8 +205,10 @@ impl LocalOps {
         };
         // Syncs of this environment wait while its rows are read and the check stored,
         // so both see one state, and checks of one environment never interleave.
+        let t0 = std::time::Instant::now();
         let lock = self.sync_lock(env.id);
         let _serialized = lock.lock().await;
+        eprintln!("TMP {} lock {:?}", env.name, t0.elapsed());
         let checked_at = now_ms();
         let outcome = match fetched {
             Err(error) => {
@@ -217,6 +225,7 @@ impl LocalOps {
             Ok(outcome) => outcome,
             Err(e) => return self.not_checked(ctx, env, checked_at, e).await,
         };
+        eprintln!("TMP {} compared {:?}", env.name, t0.elapsed());
         let check = check_row(&env.name, checked_at, head, error, &compared);
         let results = result_rows(&compared, &summaries);
         let detail = detail_line(&check);
@@ -231,6 +240,7 @@ impl LocalOps {
             })
             .await
         };
+        eprintln!("TMP {} recorded {:?}", env.name, t0.elapsed());
         if let Err(e) = record {
             // `audited` has recorded the failure.
             let message = named(

@@ -468,7 +468,7 @@ async fn tmp_perf_measure() {
         record(&f, name).await;
     }
     eprintln!("record {:?}", t.elapsed());
-    for _ in 0..3 {
+    for _ in 0..5 {
         let t = std::time::Instant::now();
         let (job, report) = check(&f.ops, &[], false).await;
         eprintln!("check {:?} {:?} {:?}", t.elapsed(), job.error, report.envs.iter().map(|e| e.counts).collect::<Vec<_>>());

@@ -70,6 +70,12 @@ pub const SHELL_COMMANDS: &[ShellCommand] = &[
         verb: ShellVerb::Open(PaneKind::Diff),
     },
     ShellCommand {
+        name: "snapshots",
+        aliases: &["snap"],
+        help: "snapshots and restores (:snap ENV for one environment)",
+        verb: ShellVerb::Open(PaneKind::Snapshots),
+    },
+    ShellCommand {
         name: "help",
         aliases: &[],
         help: "every key and command",

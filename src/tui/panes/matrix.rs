@@ -156,7 +156,7 @@ impl MatrixPane {
         self.loaded = true;
         self.error = None;
         self.col = self.col.min(self.grid.columns.len().saturating_sub(1));
-        // Old indexes mean nothing in the new rows: the cursor is put back by name.
+        // Old indexes mean nothing in the new rows: the cursor is put back by identity.
         self.visible.clear();
         self.refilter();
         if let Some(id) = current

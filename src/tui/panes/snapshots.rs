@@ -188,7 +188,6 @@ pub struct SnapshotsPane {
     envs: Vec<EnvView>,
     picker: Option<Picker>,
     prompt: Option<MessagePrompt>,
-    readonly: bool,
 }
 
 impl SnapshotsPane {
@@ -487,7 +486,6 @@ impl Pane for SnapshotsPane {
         if self.envs != ui.envs {
             self.envs = ui.envs.to_vec();
         }
-        self.readonly = ui.readonly;
         match self.views.last_mut() {
             Some(view) => draw_views::draw(view, frame, area, ui),
             None => draw::draw_list(self, frame, area, ui),
@@ -576,7 +574,6 @@ impl Pane for SnapshotsPane {
     }
 
     fn on_open(&mut self, nav: Nav, cx: &mut Cx) {
-        self.readonly = cx.readonly;
         match nav {
             // `:snap all` shows every environment (unless one is called "all").
             Nav::Env(env) if env == "all" && !self.envs.iter().any(|e| e.name == env) => {

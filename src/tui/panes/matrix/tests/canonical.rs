@@ -420,7 +420,7 @@ async fn drift_and_onboarding_jobs_reload_the_matrix_when_they_finish() {
         )
     };
     for (job, kind, reloads) in [
-        ("job-1", "drift_check", true),
+        ("job-1", "drift", true),
         ("job-2", "onboard", true),
         ("job-3", "upload", false),
     ] {
