@@ -68,7 +68,9 @@ async fn main() {
     let mut export_bytes = 0;
     let mut last = None;
     let mut syncs = Vec::new();
-    let (mut first_peak, mut second_peak) = (0.0f64, 0.0f64);
+    // Memory in the first round only: freed memory stays with the process, so later
+    // rounds would read the first one's high-water mark.
+    let (mut rss_before, mut first_peak, mut second_peak) = (0.0f64, 0.0f64, 0.0f64);
     for round in 0..ROUNDS {
         let export = match &n8n_dir {
             Some(dir) => {
@@ -89,17 +91,26 @@ async fn main() {
 
         let data = tempfile::tempdir().expect("tempdir");
         let ops = open_ops(data.path(), &url, &key).await;
-        common::reset_peak_rss();
+        if round == 0 {
+            rss_before = current_rss_mib();
+            common::reset_peak_rss();
+        }
         let (first, view) = snapshot(&ops).await;
-        first_peak = first_peak.max(common::peak_rss_mib());
+        if round == 0 {
+            first_peak = common::peak_rss_mib();
+        }
         assert_eq!(
             view.workflows, workflows,
             "the snapshot holds every workflow"
         );
         repo_bytes = dir_size(&data.path().join("canonical.git"));
-        common::reset_peak_rss();
+        if round == 0 {
+            common::reset_peak_rss();
+        }
         let (second, view) = snapshot(&ops).await;
-        second_peak = second_peak.max(common::peak_rss_mib());
+        if round == 0 {
+            second_peak = common::peak_rss_mib();
+        }
         assert_eq!(view.workflows, workflows);
         eprintln!(
             "round {}: n8n export {}, first sync alone {:.3} s, first snapshot {:.3} s, second {:.3} s",
@@ -121,7 +132,6 @@ async fn main() {
     let (_data, ops) = last.expect("a store");
 
     let http = reqwest::Client::new();
-    common::reset_peak_rss();
     let (mut raws, mut drifts, mut drift_ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..DRIFT_RUNS {
         let r = raw_fetch(&http, &url, &key).await;
@@ -172,7 +182,7 @@ async fn main() {
         common::median(seconds).as_secs_f64()
     );
     println!(
-        "peak RSS of this process during a first snapshot: {first_peak:.0} MiB; during a second: {second_peak:.0} MiB"
+        "memory (first round): RSS {rss_before:.0} MiB before the first snapshot, peak {first_peak:.0} MiB during it, {second_peak:.0} MiB during the second"
     );
     if !first_ratios.is_empty() {
         println!(
@@ -197,7 +207,7 @@ async fn main() {
         median_f(drift_ratios)
     );
     println!(
-        "peak RSS of this process during the drift checks: {:.0} MiB",
+        "peak RSS of this process over the run: {:.0} MiB",
         common::peak_rss_mib()
     );
 }
@@ -321,6 +331,17 @@ fn find_next_cursor(body: &[u8]) -> Option<String> {
 fn median_f(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
+}
+
+/// Resident memory of this process now, in MiB (Linux: VmRSS).
+fn current_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
 }
 
 /// Bytes of the files under `dir`.

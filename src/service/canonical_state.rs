@@ -253,6 +253,9 @@ impl LocalOps {
 
     /// The in-scope live workflows of `env` with their documents, from the store.
     async fn live_documents(&self, env: &EnvRow, scope: &Scope) -> OpsResult<Vec<LiveDoc>> {
+        // No sync of this environment may commit between the reads below.
+        let lock = self.sync_lock(env.id);
+        let _serialized = lock.lock().await;
         let mut conn = self.store.conn().await?;
         let stored = workflows::stored(&mut conn, env.id).await?;
         let filter = workflows::Filter {

@@ -59,37 +59,9 @@ struct SummaryInput {
 
 impl LocalOps {
     pub(super) async fn start_drift_check(&self, req: DriftCheckRequest) -> OpsResult<JobStarted> {
-        let envs = self.drift_envs(&req.envs).await?;
+        let envs = self.pick_envs(&req.envs).await?;
         let job_id = self.spawn_drift_job(envs, req, "drift check", None).await?;
         Ok(JobStarted { job_id })
-    }
-
-    /// The environments `names` picks (all when empty), each once, in the order named.
-    async fn drift_envs(&self, names: &[String]) -> OpsResult<Vec<EnvRow>> {
-        let mut conn = self.store.conn().await?;
-        let all = environments::list(&mut conn).await?;
-        drop(conn);
-        let envs: Vec<EnvRow> = if names.is_empty() {
-            all
-        } else {
-            let mut picked: Vec<EnvRow> = Vec::new();
-            for name in names {
-                let env = all
-                    .iter()
-                    .find(|e| &e.name == name)
-                    .ok_or_else(|| OpsError::not_found(format!("no environment named '{name}'")))?;
-                if !picked.iter().any(|p| p.id == env.id) {
-                    picked.push(env.clone());
-                }
-            }
-            picked
-        };
-        if envs.is_empty() {
-            return Err(OpsError::invalid(
-                "no environment to check for drift: add one with `n8nops env add`",
-            ));
-        }
-        Ok(envs)
     }
 
     /// Starts a drift job over `envs` (titled `what` and the names); `done` hears how
@@ -141,7 +113,6 @@ impl LocalOps {
     ) -> (Option<DriftReport>, Option<String>) {
         let total = envs.len() as u64;
         ctx.progress("reading the canonical state", 0, total).await;
-        let t0 = std::time::Instant::now();
         let state = match self.canonical_at(None).await {
             Ok(state) => Arc::new(state),
             Err(e) => {
@@ -152,7 +123,6 @@ impl LocalOps {
                 return (None, Some(message));
             }
         };
-        eprintln!("TMP canonical {:?}", t0.elapsed());
         // Progress is reported inside each environment's future, never by a stage
         // after the buffer: a stage that waits (for SQLite's write lock) would stop
         // the buffer from polling the environment whose transaction holds that lock.
@@ -173,7 +143,6 @@ impl LocalOps {
             .buffer_unordered(self.settings.sync_concurrency.max(1))
             .collect()
             .await;
-        eprintln!("TMP all {:?}", t0.elapsed());
         checked.sort_by(|a, b| a.0.env.cmp(&b.0.env));
         let failed: Vec<String> = checked.iter().filter_map(|(_, e)| e.clone()).collect();
         let error = (!failed.is_empty()).then(|| failed.join("; "));
@@ -205,10 +174,8 @@ impl LocalOps {
         };
         // Syncs of this environment wait while its rows are read and the check stored,
         // so both see one state, and checks of one environment never interleave.
-        let t0 = std::time::Instant::now();
         let lock = self.sync_lock(env.id);
         let _serialized = lock.lock().await;
-        eprintln!("TMP {} lock {:?}", env.name, t0.elapsed());
         let checked_at = now_ms();
         let outcome = match fetched {
             Err(error) => {
@@ -225,7 +192,6 @@ impl LocalOps {
             Ok(outcome) => outcome,
             Err(e) => return self.not_checked(ctx, env, checked_at, e).await,
         };
-        eprintln!("TMP {} compared {:?}", env.name, t0.elapsed());
         let check = check_row(&env.name, checked_at, head, error, &compared);
         let results = result_rows(&compared, &summaries);
         let detail = detail_line(&check);
@@ -240,7 +206,6 @@ impl LocalOps {
             })
             .await
         };
-        eprintln!("TMP {} recorded {:?}", env.name, t0.elapsed());
         if let Err(e) = record {
             // `audited` has recorded the failure.
             let message = named(

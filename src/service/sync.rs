@@ -83,22 +83,23 @@ impl LocalOps {
     async fn run_sync(&self, ctx: JobCtx, envs: Vec<EnvRow>, kinds: Vec<SyncKind>) -> JobOutcome {
         let total = envs.len() as u64;
         ctx.progress("starting", 0, total).await;
+        // Progress is written inside each environment's future: written after
+        // `buffer_unordered`, it would stop polling the others while it waits for the
+        // store, and one of them may hold the store's write lock.
+        let done = std::sync::atomic::AtomicU64::new(0);
         let mut reports: Vec<EnvSyncReport> = futures_util::stream::iter(envs)
             .map(|env| {
                 let ctx = ctx.clone();
                 let kinds = kinds.clone();
-                async move { self.sync_env(&ctx, &env, &kinds).await }
-            })
-            .buffer_unordered(self.settings.sync_concurrency.max(1))
-            .enumerate()
-            .then(|(i, report)| {
-                let ctx = ctx.clone();
+                let done = &done;
                 async move {
-                    ctx.progress(&format!("{} done", report.env), i as u64 + 1, total)
-                        .await;
+                    let report = self.sync_env(&ctx, &env, &kinds).await;
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    ctx.progress(&format!("{} done", report.env), n, total).await;
                     report
                 }
             })
+            .buffer_unordered(self.settings.sync_concurrency.max(1))
             .collect()
             .await;
         reports.sort_by(|a, b| a.env.cmp(&b.env));

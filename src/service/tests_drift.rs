@@ -3,35 +3,35 @@
 //! it; an unreachable environment is UNKNOWN; results are stored; the whole corpus
 //! gives zero false drift; and the schedule runs checks on its own.
 
-use super::canonical_state::{Recording, Scope};
 use super::test_fixture::{Fixture, KEY, generated, sync};
 use super::*;
-use crate::domain::commit::CommitKind;
 use crate::domain::drift::DriftStatus;
 use crate::domain::environment::EnvClass;
 use crate::domain::job::JobState;
 use crate::domain::writable::writable_body;
 use crate::sim::{self, Fault, SimOptions};
 use crate::store::audit::Outcome;
-use crate::store::environments;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
 
-/// Records `env` as the store holds it now (what a backup commits after its sync).
+/// Backs `env` up (fetched fresh and recorded as a snapshot): after it, nothing drifts.
 async fn record(f: &Fixture, env: &str) {
-    let mut conn = f.ops.store.conn().await.unwrap();
-    let row = environments::get(&mut conn, env).await.unwrap();
-    drop(conn);
-    let recorded = f
+    let events = f.ops.subscribe();
+    let started = f
         .ops
-        .record_env(
-            &row,
-            Recording::new(CommitKind::Backup, "drift test", Scope::All),
-        )
+        .backup(BackupRequest {
+            envs: vec![env.to_owned()],
+        })
         .await
-        .unwrap();
-    assert!(recorded.commit.is_some(), "{env} was recorded");
+        .expect("start the backup");
+    let job = follow_job(&f.ops, events, &started.job_id, |_| {})
+        .await
+        .expect("follow the backup");
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    let report: BackupReport =
+        serde_json::from_value(job.result.expect("a backup report")).expect("a backup report");
+    assert_eq!(report.snapshots.len(), 1, "{env} was recorded: {report:?}");
 }
 
 /// Runs a drift check to its end: the job and its report.
@@ -450,30 +450,39 @@ async fn a_read_only_service_schedules_nothing() {
 }
 
 #[tokio::test]
-#[ignore]
-async fn tmp_perf_measure() {
-    let mut b = Fixture::builder();
-    for (i, name) in ["a", "b", "c"].iter().enumerate() {
-        b = b.env(name, EnvClass::Production, generated(60 + i as u64, 10_000));
-    }
-    let mut f = b.build().await;
-    f.ops.settings.client.timeout = Duration::from_secs(120);
-    f.ops.settings.client.max_retries = 3;
-    let t = std::time::Instant::now();
-    let job = sync(&f.ops, SyncRequest { kinds: vec![crate::domain::sync::SyncKind::Workflows], ..Default::default() }).await;
-    assert!(job.error.is_none(), "{:?}", job.error);
-    eprintln!("sync {:?}", t.elapsed());
-    let t = std::time::Instant::now();
-    for name in ["a", "b", "c"] {
-        record(&f, name).await;
-    }
-    eprintln!("record {:?}", t.elapsed());
-    for _ in 0..5 {
-        let t = std::time::Instant::now();
-        let (job, report) = check(&f.ops, &[], false).await;
-        eprintln!("check {:?} {:?} {:?}", t.elapsed(), job.error, report.envs.iter().map(|e| e.counts).collect::<Vec<_>>());
-    }
-    let t = std::time::Instant::now();
-    let s = f.ops.canonical_at(None).await.unwrap();
-    eprintln!("canonical_at {:?} {}", t.elapsed(), s.mappings.len());
+async fn an_unreadable_canonical_state_fails_the_job_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_repo = dir.path().join("canonical.git");
+    std::fs::write(&not_a_repo, "not a repository").unwrap();
+    let f = Fixture::builder()
+        .git(crate::config::GitConfig {
+            path: Some(not_a_repo),
+            ..Default::default()
+        })
+        .env("prod", EnvClass::Production, generated(49, 3))
+        .build()
+        .await;
+    let (job, report) = {
+        let events = f.ops.subscribe();
+        let started = f
+            .ops
+            .drift_check(DriftCheckRequest::default())
+            .await
+            .unwrap();
+        let job = follow_job(&f.ops, events, &started.job_id, |_| {})
+            .await
+            .unwrap();
+        (job.clone(), job.result)
+    };
+    assert_eq!(job.state, JobState::Failed);
+    let error = job.error.unwrap();
+    assert!(error.contains("canonical state"), "{error}");
+    assert!(report.is_none());
+    assert!(f.ops.drift_latest(None).await.unwrap().is_empty());
+    let audit = f.ops.audit_list(AuditQuery::default()).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.action == "drift.check" && a.outcome == Outcome::Error)
+    );
 }
