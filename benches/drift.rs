@@ -102,7 +102,7 @@ async fn main() {
         "right after a backup everything is in sync"
     );
     println!(
-        "drift compare, {total} workflows x 3 environments, all in sync (service, median of {RUNS}): {:.3} s (min {:.3}, max {:.3})",
+        "drift compare of {total} workflows in 3 environments, all in sync (service, median of {RUNS}): {:.3} s (min {:.3}, max {:.3})",
         median.as_secs_f64(),
         min.as_secs_f64(),
         max.as_secs_f64()
