@@ -13,8 +13,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 
-/// Below this width the URL column goes (it is in the details) and labels shorten.
-const WIDE: u16 = 110;
+/// Below this width the URL column goes (it is in the details) and labels shorten: the
+/// wide columns need about 135 cells besides the name and the URL.
+const WIDE: u16 = 160;
 /// Below this height there is no room for the details.
 const DETAILS_FROM_HEIGHT: u16 = 14;
 /// The drift column: the long form on wide screens, the short one otherwise.

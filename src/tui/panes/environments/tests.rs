@@ -86,6 +86,22 @@ async fn store_env(h: &Harness, name: &str, url: &str, class: EnvClass) -> EnvVi
 }
 
 #[test]
+fn every_width_between_narrow_and_wide_shows_the_names() {
+    let fixture = Fixture::default();
+    let mut pane = with_envs(&fixture.envs);
+    for width in [80, 100, 120, 140, 159, 160, 180, 200] {
+        let screen = fixture.render(&mut pane, (width, 30));
+        for name in ["development", "staging", "production"] {
+            assert!(
+                screen.lines().nth(2).is_some_and(|l| l.contains("development"))
+                    && screen.contains(name),
+                "at {width} columns the list lost '{name}':\n{screen}"
+            );
+        }
+    }
+}
+
+#[test]
 fn snapshot_populated() {
     let fixture = Fixture::default();
     let mut pane = with_envs(&fixture.envs);
