@@ -142,9 +142,6 @@ fn render_item(out: &mut String, item: &DriftItem, width: usize) {
         if let Some(risk) = s.risk {
             parts.push(format!("risk {risk}"));
         }
-        if let Some(from) = &s.renamed_from {
-            parts.push(format!("renamed from '{from}'"));
-        }
         head.push_str(&format!("  {}", parts.join(" · ")));
     }
     out.push_str(&head);
@@ -228,7 +225,7 @@ mod tests {
     fn each_environment_gives_counts_then_what_is_not_in_sync() {
         insta::assert_snapshot!(render(&sample()), @r"
         prod  checked 2026-03-01 10:15 UTC  40 in sync · 1 drifted · 1 missing · 1 untracked · 0 unknown
-          DRIFTED    Orders  (orders, n8n 12)  2 changes · risk HIGH · renamed from 'Order sync'
+          DRIFTED    Orders  (orders, n8n 12)  2 changes · risk HIGH
                        node 'HTTP' parameters.url changed
                        workflow renamed
           MISSING    Billing  (billing)
