@@ -295,8 +295,9 @@ fn all_in_sync(n: usize) -> DriftCounts {
     }
 }
 
-/// The five workflows changed by hand, picked among the corpus workflows whose name is
-/// unique in the instance.
+/// The workflows changed by hand, picked among the corpus workflows the instance holds
+/// as imported; those whose name is unique in the instance first (an instance other
+/// tests imported the corpus into twice has none).
 struct Picks {
     /// A parameter changed.
     a: Imported,
@@ -318,12 +319,16 @@ impl Picks {
             .into_iter()
             .filter(|i| {
                 i.outcome.as_ref().is_ok_and(|id| {
-                    live.get(id).is_some_and(|(name, fp)| {
-                        names.get(name.as_str()) == Some(&1) && *fp == fingerprint(&i.value)
-                    })
+                    live.get(id)
+                        .is_some_and(|(_, fp)| *fp == fingerprint(&i.value))
                 })
             })
             .collect();
+        let unique = |i: &Imported| {
+            let name = i.outcome.as_ref().ok().and_then(|id| live.get(id));
+            name.is_some_and(|(name, _)| names.get(name.as_str()) == Some(&1))
+        };
+        candidates.sort_by_key(|i| !unique(i));
         let mut take = |what: &str, fits: &dyn Fn(&Value) -> bool| -> Imported {
             let at = candidates
                 .iter()
