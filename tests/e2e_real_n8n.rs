@@ -4,47 +4,22 @@
 //! fingerprint of the file it was imported from, and that each invalid file got one
 //! clear error.
 
-use futures_util::StreamExt;
 use n8nops::domain::environment::EnvClass;
 use n8nops::domain::normalize::fingerprint;
-use n8nops::n8n::{ClientOptions, N8nClient, writable_body};
+use n8nops::n8n::{ClientOptions, N8nClient};
 use n8nops::service::{
     EnvAdd, LocalOps, Ops, Secret, Settings, SyncReport, SyncRequest, WorkflowQuery, follow_job,
 };
 use n8nops::store::{SecretBox, Store};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
+#[path = "support/corpus.rs"]
+mod corpus;
 #[path = "support/real_n8n.rs"]
 mod real_n8n;
+use corpus::{corpus_dir, corpus_files, ensure_corpus};
 use real_n8n::real_n8n;
-
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus/workflows");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!("SKIPPED (corpus): {} is absent", dir.display());
-        None
-    }
-}
-
-fn corpus_files(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = entry.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "json") {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn corpus_round_trips_through_a_real_n8n() {
@@ -54,23 +29,14 @@ async fn corpus_round_trips_through_a_real_n8n() {
     assert_eq!(files.len(), 2061, "the corpus should hold 2,061 workflows");
 
     let client = N8nClient::new("e2e", &url, &key, ClientOptions::default()).unwrap();
-    // Import through the public API one at a time: n8n 1.123.0 on SQLite fails
-    // concurrent creates ("no such savepoint", "cannot start a transaction within a transaction").
+    // Import through the public API, one at a time, what the instance does not hold
+    // yet (another test may have imported it already); refused files are sent again.
     let results: Vec<(PathBuf, serde_json::Value, Result<String, String>)> =
-        futures_util::stream::iter(files)
-            .map(|path| {
-                let client = client.clone();
-                async move {
-                    let text = std::fs::read_to_string(&path).unwrap();
-                    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-                    let created = client.create_workflow(&writable_body(&value)).await;
-                    let outcome = created.map(|w| w.id).map_err(|e| e.to_string());
-                    (path, value, outcome)
-                }
-            })
-            .buffered(1)
-            .collect()
-            .await;
+        ensure_corpus(&client, files)
+            .await
+            .into_iter()
+            .map(|i| (i.path, i.value, i.outcome))
+            .collect();
 
     let rejected: Vec<&(PathBuf, serde_json::Value, Result<String, String>)> =
         results.iter().filter(|r| r.2.is_err()).collect();

@@ -232,11 +232,19 @@ mod tests {
         let doc = document(&raw());
         let text = render(&doc);
         assert!(text.ends_with("}\n") && text.contains("\n  \"connections\": {"));
-        let keys: Vec<&str> = doc.as_object().unwrap().keys().map(String::as_str).collect();
+        let keys: Vec<&str> = doc
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut sorted = keys.clone();
         sorted.sort();
         assert_eq!(keys, sorted);
-        assert_eq!(parse_document(text.as_bytes(), "workflows/order-sync.json").unwrap(), doc);
+        assert_eq!(
+            parse_document(text.as_bytes(), "workflows/order-sync.json").unwrap(),
+            doc
+        );
         let err = parse_document(b"{\"nodes\": ", "workflows/x.json").unwrap_err();
         assert!(err.to_string().contains("workflows/x.json"), "{err}");
         let err = parse_document(b"[1]", "workflows/y.json").unwrap_err();
@@ -250,7 +258,10 @@ mod tests {
         assert_eq!(slugify("***"), "workflow");
         assert_eq!(slugify(&"x".repeat(200)).len(), MAX_SLUG);
         let taken = ["order-sync", "order-sync-2"];
-        assert_eq!(assign_id("Order Sync", |s| taken.contains(&s)), "order-sync-3");
+        assert_eq!(
+            assign_id("Order Sync", |s| taken.contains(&s)),
+            "order-sync-3"
+        );
         assert_eq!(assign_id("Invoices", |s| taken.contains(&s)), "invoices");
     }
 
@@ -270,9 +281,14 @@ mod tests {
         );
         let text = m.render();
         assert!(text.contains("\"n8nId\": \"17\""), "{text}");
-        assert_eq!(EnvMapping::parse(text.as_bytes(), "environments/prod.json", "prod").unwrap(), m);
+        assert_eq!(
+            EnvMapping::parse(text.as_bytes(), "environments/prod.json", "prod").unwrap(),
+            m
+        );
         let err = EnvMapping::parse(text.as_bytes(), "environments/dev.json", "dev").unwrap_err();
-        assert!(err.to_string().contains("environments/dev.json") && err.to_string().contains("'prod'"));
+        assert!(
+            err.to_string().contains("environments/dev.json") && err.to_string().contains("'prod'")
+        );
         let err = EnvMapping::parse(b"{}", "environments/prod.json", "prod").unwrap_err();
         assert!(err.to_string().contains("environments/prod.json"), "{err}");
         assert_eq!(m.by_n8n_id().get("17"), Some(&"order-sync"));

@@ -96,7 +96,8 @@ impl CommitMessage {
     }
 
     pub fn trailer(mut self, key: &str, value: impl std::fmt::Display) -> CommitMessage {
-        self.trailers.push((key.into(), one_line(&value.to_string())));
+        self.trailers
+            .push((key.into(), one_line(&value.to_string())));
         self
     }
 

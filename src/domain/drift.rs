@@ -55,7 +55,9 @@ pub fn compare(mapping: &EnvMapping, live: &[Live<'_>]) -> Vec<Compared> {
     for (id, m) in &mapping.workflows {
         mapped.insert(m.n8n_id.as_str());
         let (status, name, live_fp) = match by_id.get(m.n8n_id.as_str()) {
-            Some(l) if l.fingerprint == m.fingerprint => (DriftStatus::InSync, l.name, Some(l.fingerprint)),
+            Some(l) if l.fingerprint == m.fingerprint => {
+                (DriftStatus::InSync, l.name, Some(l.fingerprint))
+            }
             Some(l) => (DriftStatus::Drifted, l.name, Some(l.fingerprint)),
             None => (DriftStatus::Missing, m.name.as_str(), None),
         };
@@ -118,7 +120,11 @@ pub fn summarize(diff: &WorkflowDiff, max_lines: usize) -> Summary {
     let mut lines = Vec::new();
     let renamed_from = diff.name.as_ref().map(|n| text(&n.before));
     if let Some(n) = &diff.name {
-        lines.push(format!("renamed from {} to {}", text(&n.before), text(&n.after)));
+        lines.push(format!(
+            "renamed from {} to {}",
+            text(&n.before),
+            text(&n.after)
+        ));
     }
     for node in diff.visible_nodes(false) {
         let what = match node.kind {
@@ -162,7 +168,9 @@ pub fn summarize(diff: &WorkflowDiff, max_lines: usize) -> Summary {
 }
 
 fn text(v: &Value) -> String {
-    v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string())
+    v.as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// The wait before an environment's next scheduled check: `interval` moved by up to
@@ -225,7 +233,11 @@ mod tests {
     }
 
     fn live<'a>(n8n_id: &'a str, name: &'a str, fingerprint: &'a str) -> Live<'a> {
-        Live { n8n_id, name, fingerprint }
+        Live {
+            n8n_id,
+            name,
+            fingerprint,
+        }
     }
 
     #[test]
@@ -263,7 +275,11 @@ mod tests {
         );
         let unknown = unknown(&m);
         assert_eq!(unknown.len(), 5);
-        assert!(unknown.iter().all(|c| c.status == DriftStatus::Unknown && c.live.is_none()));
+        assert!(
+            unknown
+                .iter()
+                .all(|c| c.status == DriftStatus::Unknown && c.live.is_none())
+        );
     }
 
     #[test]
@@ -296,7 +312,10 @@ mod tests {
         );
         assert_eq!(s.changes, 3);
         let short = summarize(&diff(&old, &new), 2);
-        assert_eq!(short.lines, vec!["renamed from Orders to Orders v2", "and 2 more"]);
+        assert_eq!(
+            short.lines,
+            vec!["renamed from Orders to Orders v2", "and 2 more"]
+        );
         assert_eq!(short.changes, 3);
     }
 

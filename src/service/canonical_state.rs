@@ -268,7 +268,10 @@ impl LocalOps {
         };
         let mut rows = Vec::new();
         workflows::visit(&mut conn, &filter, |row| {
-            if wanted.as_ref().is_none_or(|w| w.contains(row.n8n_id.as_str())) {
+            if wanted
+                .as_ref()
+                .is_none_or(|w| w.contains(row.n8n_id.as_str()))
+            {
                 rows.push(row);
             }
         })
@@ -438,7 +441,11 @@ fn commit_recording(
     let mut ids: Vec<Option<String>> = vec![None; live.len()];
     let mut used: HashSet<String> = after.workflows.keys().cloned().collect();
     for (slot, doc) in ids.iter_mut().zip(&live) {
-        if let Some(id) = rec.hints.get(&doc.n8n_id).filter(|id| used.insert((*id).clone())) {
+        if let Some(id) = rec
+            .hints
+            .get(&doc.n8n_id)
+            .filter(|id| used.insert((*id).clone()))
+        {
             *slot = Some(id.clone());
         }
     }
@@ -515,7 +522,10 @@ fn commit_recording(
         writes.push(("README.md".into(), README.as_bytes().to_vec()));
     }
     let count = after.workflows.len();
-    let snapshot = rec.snapshot.then(|| unique_snapshot_id(git, env, at)).transpose()?;
+    let snapshot = rec
+        .snapshot
+        .then(|| unique_snapshot_id(git, env, at))
+        .transpose()?;
     let what = format!("{count} workflows (+{added} ~{changed} -{removed})");
     let mut message = CommitMessage::new(rec.kind, env, &what, &rec.why)
         .trailer(key::WORKFLOWS, count)
@@ -583,7 +593,11 @@ pub(super) fn snapshot_view(tag: &str, commit: &CommitInfo) -> SnapshotView {
         id,
         commit: commit.id.clone(),
         kind: m.kind().unwrap_or(CommitKind::Snapshot),
-        message: if m.why.is_empty() { m.subject.clone() } else { m.why.clone() },
+        message: if m.why.is_empty() {
+            m.subject.clone()
+        } else {
+            m.why.clone()
+        },
         actor: m
             .get(key::ACTOR)
             .map(str::to_owned)

@@ -197,7 +197,9 @@ pub struct RestoreReport {
 
 impl RestoreReport {
     pub fn ok(&self) -> bool {
-        self.items.iter().all(|i| i.ok && (i.verified || i.action == RestoreAction::Delete))
+        self.items
+            .iter()
+            .all(|i| i.ok && (i.verified || i.action == RestoreAction::Delete))
     }
 }
 

@@ -1,9 +1,9 @@
 //! `LocalOps`: the operations run in this process, over the store and n8n clients.
 
+use super::Secret;
 use super::events::{EventBus, EventStream};
 use super::jobs::Jobs;
 use super::ops::Ops;
-use super::Secret;
 use super::types::*;
 use super::{OpsError, OpsResult};
 use crate::config::Config;

@@ -3,8 +3,8 @@
 //! the caller shares a process with the implementation.
 
 use super::OpsResult;
-use super::events::EventStream;
 use super::Secret;
+use super::events::EventStream;
 use super::types::*;
 use async_trait::async_trait;
 

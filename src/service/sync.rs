@@ -95,7 +95,8 @@ impl LocalOps {
                 async move {
                     let report = self.sync_env(&ctx, &env, &kinds).await;
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    ctx.progress(&format!("{} done", report.env), n, total).await;
+                    ctx.progress(&format!("{} done", report.env), n, total)
+                        .await;
                     report
                 }
             })

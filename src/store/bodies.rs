@@ -89,7 +89,10 @@ pub async fn get_many(
             query = query.bind(hash.clone());
         }
         for row in query.fetch_all(&mut *conn).await.context(ctx)? {
-            found.insert(row.try_get("hash").context(ctx)?, row.try_get("body").context(ctx)?);
+            found.insert(
+                row.try_get("hash").context(ctx)?,
+                row.try_get("body").context(ctx)?,
+            );
         }
     }
     Ok(found)

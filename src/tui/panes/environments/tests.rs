@@ -93,7 +93,10 @@ fn every_width_between_narrow_and_wide_shows_the_names() {
         let screen = fixture.render(&mut pane, (width, 30));
         for name in ["development", "staging", "production"] {
             assert!(
-                screen.lines().nth(2).is_some_and(|l| l.contains("development"))
+                screen
+                    .lines()
+                    .nth(2)
+                    .is_some_and(|l| l.contains("development"))
                     && screen.contains(name),
                 "at {width} columns the list lost '{name}':\n{screen}"
             );
