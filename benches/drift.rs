@@ -15,11 +15,10 @@ mod common;
 use n8nops::domain::environment::EnvClass;
 use n8nops::service::{
     BackupReport, BackupRequest, DriftCheckRequest, DriftCounts, DriftReport, EnvAdd, LocalOps,
-    Ops, Secret, Settings, follow_job,
+    Ops, Secret, Settings,
 };
 use n8nops::sim::{self, SimHandle, SimOptions};
 use n8nops::store::{SecretBox, Store};
-use serde::de::DeserializeOwned;
 use serde_json::json;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -75,7 +74,7 @@ async fn main() {
     );
     let (sync, _) = common::sync_all(&ops).await;
     let t = Instant::now();
-    let backup: BackupReport = run_job(&ops, ops.backup(BackupRequest::default())).await;
+    let backup: BackupReport = common::run_job(&ops, ops.backup(BackupRequest::default())).await;
     let backup_time = t.elapsed();
     assert!(backup.failures.is_empty(), "{:?}", backup.failures);
     println!(
@@ -85,11 +84,11 @@ async fn main() {
     );
     println!(
         "canonical repository after the backup: {:.1} MB",
-        dir_size(&data.path().join("canonical.git")) as f64 / 1e6
+        common::dir_size(&data.path().join("canonical.git")) as f64 / 1e6
     );
 
     // All in sync.
-    let rss_before = current_rss_mib();
+    let rss_before = common::current_rss_mib();
     common::reset_peak_rss();
     let (median, min, max, counts) = time_checks(&ops).await;
     let peak = common::peak_rss_mib();
@@ -156,19 +155,6 @@ async fn open_ops(dir: &Path) -> LocalOps {
     LocalOps::new(store, settings).await.expect("ops")
 }
 
-async fn run_job<T: DeserializeOwned>(
-    ops: &LocalOps,
-    start: impl std::future::Future<Output = n8nops::service::OpsResult<n8nops::service::JobStarted>>,
-) -> T {
-    let events = ops.subscribe();
-    let started = start.await.expect("start the job");
-    let job = follow_job(ops, events, &started.job_id, |_| {})
-        .await
-        .expect("job");
-    assert!(job.error.is_none(), "job failed: {:?}", job.error);
-    serde_json::from_value(job.result.expect("a result")).expect("the job's result")
-}
-
 /// RUNS drift checks of every environment without fetching: median, min, max, and the
 /// counts summed over the environments (the same every run).
 async fn time_checks(ops: &LocalOps) -> (Duration, Duration, Duration, DriftCounts) {
@@ -176,7 +162,7 @@ async fn time_checks(ops: &LocalOps) -> (Duration, Duration, Duration, DriftCoun
     let mut counts = DriftCounts::default();
     for _ in 0..RUNS {
         let t = Instant::now();
-        let report: DriftReport = run_job(
+        let report: DriftReport = common::run_job(
             ops,
             ops.drift_check(DriftCheckRequest {
                 envs: Vec::new(),
@@ -242,31 +228,4 @@ fn measure(mut cmd: Command) -> (Duration, f64) {
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-}
-
-/// Resident memory of this process now, in MiB (Linux: VmRSS).
-fn current_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// Bytes of the files under `dir`.
-fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }

@@ -22,11 +22,10 @@ mod corpus;
 use n8nops::domain::environment::EnvClass;
 use n8nops::n8n::{ClientOptions, N8nClient};
 use n8nops::service::{
-    DriftCheckRequest, DriftReport, EnvAdd, JobStarted, LocalOps, Ops, OpsResult, Secret, Settings,
-    SnapshotCreate, SnapshotView, follow_job,
+    DriftCheckRequest, DriftReport, EnvAdd, LocalOps, Ops, Secret, Settings, SnapshotCreate,
+    SnapshotView,
 };
 use n8nops::store::{SecretBox, Store};
-use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -77,7 +76,7 @@ async fn main() {
                 let out = tempfile::tempdir().expect("tempdir");
                 let (t, files) = n8n_export(dir, out.path()).await;
                 assert_eq!(files, workflows, "n8n's export wrote one file per workflow");
-                export_bytes = dir_size(out.path());
+                export_bytes = common::dir_size(out.path());
                 Some(t)
             }
             None => None,
@@ -92,7 +91,7 @@ async fn main() {
         let data = tempfile::tempdir().expect("tempdir");
         let ops = open_ops(data.path(), &url, &key).await;
         if round == 0 {
-            rss_before = current_rss_mib();
+            rss_before = common::current_rss_mib();
             common::reset_peak_rss();
         }
         let (first, view) = snapshot(&ops).await;
@@ -103,7 +102,7 @@ async fn main() {
             view.workflows, workflows,
             "the snapshot holds every workflow"
         );
-        repo_bytes = dir_size(&data.path().join("canonical.git"));
+        repo_bytes = common::dir_size(&data.path().join("canonical.git"));
         if round == 0 {
             common::reset_peak_rss();
         }
@@ -134,9 +133,9 @@ async fn main() {
     let http = reqwest::Client::new();
     let (mut raws, mut drifts, mut drift_ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..DRIFT_RUNS {
-        let r = raw_fetch(&http, &url, &key).await;
+        let r = common::raw_fetch(&http, &url, &key).await.0;
         let t = Instant::now();
-        let report: DriftReport = run_job(
+        let report: DriftReport = common::run_job(
             &ops,
             ops.drift_check(DriftCheckRequest {
                 envs: vec![ENV.into()],
@@ -235,7 +234,7 @@ async fn open_ops(dir: &Path, url: &str, key: &str) -> LocalOps {
 
 async fn snapshot(ops: &LocalOps) -> (Duration, SnapshotView) {
     let t = Instant::now();
-    let view: SnapshotView = run_job(
+    let view: SnapshotView = common::run_job(
         ops,
         ops.snapshot_create(SnapshotCreate {
             env: ENV.into(),
@@ -244,19 +243,6 @@ async fn snapshot(ops: &LocalOps) -> (Duration, SnapshotView) {
     )
     .await;
     (t.elapsed(), view)
-}
-
-async fn run_job<T: DeserializeOwned>(
-    ops: &LocalOps,
-    start: impl std::future::Future<Output = OpsResult<JobStarted>>,
-) -> T {
-    let events = ops.subscribe();
-    let started = start.await.expect("start the job");
-    let job = follow_job(ops, events, &started.job_id, |_| {})
-        .await
-        .expect("job");
-    assert!(job.error.is_none(), "job failed: {:?}", job.error);
-    serde_json::from_value(job.result.expect("a result")).expect("the job's result")
 }
 
 /// `n8n export:workflow --all --separate --output=OUT` on the instance's data folder,
@@ -292,70 +278,7 @@ async fn n8n_export(n8n_dir: &Path, out: &Path) -> (Duration, usize) {
     .expect("the export")
 }
 
-/// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
-/// finding the cursor (as benches/sync_real.rs does).
-async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> Duration {
-    let start = Instant::now();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut req = http
-            .get(format!("{url}/api/v1/workflows"))
-            .header("X-N8N-API-KEY", key)
-            .query(&[("limit", "250")]);
-        if let Some(c) = &cursor {
-            req = req.query(&[("cursor", c)]);
-        }
-        let body = req
-            .send()
-            .await
-            .expect("raw fetch")
-            .bytes()
-            .await
-            .expect("raw body");
-        cursor = find_next_cursor(&body);
-        if cursor.is_none() {
-            return start.elapsed();
-        }
-    }
-}
-
-/// The `nextCursor` value: n8n writes it last, so look from the end.
-fn find_next_cursor(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let at = text.rfind("\"nextCursor\":")?;
-    let rest = text[at + 13..].trim_start();
-    let rest = rest.strip_prefix('"')?;
-    Some(rest[..rest.find('"')?].to_owned())
-}
-
 fn median_f(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
-}
-
-/// Resident memory of this process now, in MiB (Linux: VmRSS).
-fn current_rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|kb| kb.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
-/// Bytes of the files under `dir`.
-fn dir_size(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match entry.metadata() {
-                Ok(m) if m.is_dir() => stack.push(entry.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
 }

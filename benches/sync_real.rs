@@ -56,7 +56,7 @@ async fn main() {
         })
         .await
         .expect("env add");
-        let (r, b) = raw_fetch(&http, &url, &key).await;
+        let (r, b) = common::raw_fetch(&http, &url, &key).await;
         let (t, report) = common::sync_all(&ops).await;
         eprintln!(
             "first-sync pair: raw {:.3} s, sync {:.3} s",
@@ -86,7 +86,7 @@ async fn main() {
             "client fetch of {n} workflows, pages decoded, nothing else: {:.3} s",
             t.elapsed().as_secs_f64()
         );
-        let r = raw_fetch(&http, &url, &key).await.0;
+        let r = common::raw_fetch(&http, &url, &key).await.0;
         let s = common::sync_all(&ops).await.0;
         eprintln!(
             "pair: raw {:.3} s, sync {:.3} s",
@@ -130,36 +130,6 @@ async fn main() {
     );
 }
 
-/// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
-/// finding the cursor.
-async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, usize) {
-    let start = Instant::now();
-    let mut cursor: Option<String> = None;
-    let mut bytes = 0;
-    loop {
-        let mut req = http
-            .get(format!("{url}/api/v1/workflows"))
-            .header("X-N8N-API-KEY", key)
-            .query(&[("limit", "250")]);
-        if let Some(c) = &cursor {
-            req = req.query(&[("cursor", c)]);
-        }
-        let body = req
-            .send()
-            .await
-            .expect("raw fetch")
-            .bytes()
-            .await
-            .expect("raw body");
-        bytes += body.len();
-        cursor = find_next_cursor(&body);
-        if cursor.is_none() {
-            break;
-        }
-    }
-    (start.elapsed(), bytes)
-}
-
 /// What a full sync asks n8n for, fetched raw and concurrently as the sync does.
 async fn raw_fetch_everything(http: &reqwest::Client, url: &str, key: &str) -> Duration {
     let start = Instant::now();
@@ -178,22 +148,13 @@ async fn raw_fetch_everything(http: &reqwest::Client, url: &str, key: &str) -> D
         }
     };
     let _ = tokio::join!(
-        raw_fetch(http, url, key),
+        common::raw_fetch(http, url, key),
         get("executions?limit=250"),
         get("users?limit=250"),
         get("tags?limit=250"),
         get("credentials?limit=250"),
     );
     start.elapsed()
-}
-
-/// The `nextCursor` value: n8n writes it last, so look from the end.
-fn find_next_cursor(body: &[u8]) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
-    let at = text.rfind("\"nextCursor\":")?;
-    let rest = text[at + 13..].trim_start();
-    let rest = rest.strip_prefix('"')?;
-    Some(rest[..rest.find('"')?].to_owned())
 }
 
 async fn import_corpus_if_needed(client: &N8nClient) {

@@ -85,3 +85,83 @@ pub fn wait_ready(url: &str, key: &str) {
     }
     panic!("the simulator did not come up on {url}");
 }
+
+/// Starts a job with `start`, follows it to its end and returns its result.
+pub async fn run_job<T: serde::de::DeserializeOwned>(
+    ops: &LocalOps,
+    start: impl std::future::Future<Output = n8nops::service::OpsResult<n8nops::service::JobStarted>>,
+) -> T {
+    let events = ops.subscribe();
+    let started = start.await.expect("start the job");
+    let job = follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("job");
+    assert!(job.error.is_none(), "job failed: {:?}", job.error);
+    serde_json::from_value(job.result.expect("a result")).expect("the job's result")
+}
+
+/// GET every page of /workflows at limit 250 and read the bodies; no JSON work but
+/// finding the cursor: the time and the bytes read.
+pub async fn raw_fetch(http: &reqwest::Client, url: &str, key: &str) -> (Duration, usize) {
+    let start = Instant::now();
+    let mut cursor: Option<String> = None;
+    let mut bytes = 0;
+    loop {
+        let mut req = http
+            .get(format!("{url}/api/v1/workflows"))
+            .header("X-N8N-API-KEY", key)
+            .query(&[("limit", "250")]);
+        if let Some(c) = &cursor {
+            req = req.query(&[("cursor", c)]);
+        }
+        let body = req
+            .send()
+            .await
+            .expect("raw fetch")
+            .bytes()
+            .await
+            .expect("raw body");
+        bytes += body.len();
+        cursor = find_next_cursor(&body);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    (start.elapsed(), bytes)
+}
+
+/// The `nextCursor` value: n8n writes it last, so look from the end.
+fn find_next_cursor(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.rfind("\"nextCursor\":")?;
+    let rest = text[at + 13..].trim_start();
+    let rest = rest.strip_prefix('"')?;
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+/// Resident memory of this process now, in MiB (Linux: VmRSS).
+pub fn current_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Bytes of the files under `dir`.
+pub fn dir_size(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            match entry.metadata() {
+                Ok(m) if m.is_dir() => stack.push(entry.path()),
+                Ok(m) => total += m.len(),
+                Err(_) => {}
+            }
+        }
+    }
+    total
+}
