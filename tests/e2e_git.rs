@@ -18,6 +18,9 @@
 
 #[path = "support/corpus.rs"]
 mod corpus;
+#[path = "support/workflows.rs"]
+mod workflows;
+use workflows::manual_workflow;
 #[path = "support/real_n8n.rs"]
 mod real_n8n;
 
@@ -151,35 +154,6 @@ impl Api {
             }
         }
     }
-}
-
-/// A workflow n8n creates as it is: a manual trigger into a No-Op.
-fn manual_workflow(name: &str) -> Value {
-    json!({
-        "name": name,
-        "nodes": [
-            {
-                "name": "When clicking 'Execute workflow'",
-                "type": "n8n-nodes-base.manualTrigger",
-                "typeVersion": 1,
-                "position": [0, 0],
-                "parameters": {}
-            },
-            {
-                "name": "Done",
-                "type": "n8n-nodes-base.noOp",
-                "typeVersion": 1,
-                "position": [220, 0],
-                "parameters": {}
-            }
-        ],
-        "connections": {
-            "When clicking 'Execute workflow'": {
-                "main": [[{"node": "Done", "type": "main", "index": 0}]]
-            }
-        },
-        "settings": {}
-    })
 }
 
 /// A mark unique to this run, in the name of the workflow it creates.

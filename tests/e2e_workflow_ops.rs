@@ -9,6 +9,9 @@
 //! imports 2,053 into it): this test creates its own, under names carrying a mark unique
 //! to the run, touches only those, and deletes whatever it created at the end.
 
+#[path = "support/workflows.rs"]
+mod workflows;
+use workflows::manual_workflow;
 #[path = "support/real_n8n.rs"]
 mod real_n8n;
 
@@ -66,35 +69,6 @@ fn schedule_workflow(name: &str) -> Value {
             "Schedule Trigger": {"main": [[{"node": "Done", "type": "main", "index": 0}]]}
         },
         "settings": {"executionOrder": "v1"}
-    })
-}
-
-/// A workflow n8n creates but will not activate: only a manual trigger.
-fn manual_workflow(name: &str) -> Value {
-    json!({
-        "name": name,
-        "nodes": [
-            {
-                "name": "When clicking 'Execute workflow'",
-                "type": "n8n-nodes-base.manualTrigger",
-                "typeVersion": 1,
-                "position": [0, 0],
-                "parameters": {}
-            },
-            {
-                "name": "Done",
-                "type": "n8n-nodes-base.noOp",
-                "typeVersion": 1,
-                "position": [220, 0],
-                "parameters": {}
-            }
-        ],
-        "connections": {
-            "When clicking 'Execute workflow'": {
-                "main": [[{"node": "Done", "type": "main", "index": 0}]]
-            }
-        },
-        "settings": {}
     })
 }
 
