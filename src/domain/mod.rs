@@ -3,6 +3,8 @@
 pub mod analysis;
 pub mod canonical;
 pub mod commit;
+pub mod credential_map;
+pub mod deployment;
 pub mod diff;
 pub mod drift;
 pub mod encoding;
@@ -11,7 +13,9 @@ pub mod graph;
 pub mod job;
 pub mod matrix;
 pub mod normalize;
+pub mod pipeline;
 pub mod policy;
+pub mod promotion;
 pub mod sync;
 pub mod transfer;
 pub mod workflow;
