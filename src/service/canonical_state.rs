@@ -505,11 +505,25 @@ fn commit_recording(
             },
         );
     }
-    let removed = before
+    let gone: Vec<&String> = before
         .workflows
         .keys()
         .filter(|id| !after.workflows.contains_key(*id))
-        .count();
+        .collect();
+    let removed = gone.len();
+    // A document no environment maps any more leaves the branch (history keeps it, and
+    // mappings at older commits still find it by blob).
+    let deletes: Vec<String> = gone
+        .into_iter()
+        .filter(|id| {
+            state.documents.contains_key(*id)
+                && !state
+                    .mappings
+                    .iter()
+                    .any(|(other, m)| other != env && m.workflows.contains_key(*id))
+        })
+        .map(|id| workflow_path(id))
+        .collect();
     let mapping_text = after.render();
     let mapping_file = mapping_path(env);
     let mapping_changed = git
@@ -544,7 +558,7 @@ fn commit_recording(
     }
     let change = Change {
         writes,
-        deletes: Vec::new(),
+        deletes,
         message: message.render(),
         tag: snapshot.as_ref().map(|id| format!("{TAG_PREFIX}{id}")),
         expected_head: Some(state.commit.as_ref().map(|c| c.id.clone())),

@@ -323,3 +323,35 @@ async fn a_rename_keeps_the_canonical_id() {
     let doc: serde_json::Value = serde_json::from_slice(&doc).unwrap();
     assert_eq!(doc["name"], "Renamed by hand");
 }
+
+#[tokio::test]
+async fn a_document_leaves_the_branch_when_no_environment_maps_it_any_more() {
+    let f = fixture(&[
+        ("dev", EnvClass::Development, generated(34, 3)),
+        ("prod", EnvClass::Production, generated(34, 3)),
+    ])
+    .await;
+    snapshot(&f, "dev", None).await;
+    snapshot(&f, "prod", None).await;
+    let state = f.ops.canonical_at(None).await.unwrap();
+    let (id, entry) = state.mappings["dev"].workflows.iter().next().unwrap();
+    let (id, dev_n8n) = (id.clone(), entry.n8n_id.clone());
+    let prod_n8n = state.mappings["prod"].workflows[&id].n8n_id.clone();
+    async fn held(f: &Fixture, id: &str) -> bool {
+        let state = f.ops.canonical_at(None).await.unwrap();
+        state.documents.contains_key(id)
+    }
+
+    assert!(f.sim("dev").delete_workflow(&dev_n8n));
+    snapshot(&f, "dev", None).await;
+    assert!(held(&f, &id).await, "prod still maps {id}: its document stays");
+
+    assert!(f.sim("prod").delete_workflow(&prod_n8n));
+    let (second, _) = snapshot(&f, "prod", None).await;
+    assert_eq!(second.removed, 1);
+    assert!(!held(&f, &id).await, "nobody maps {id}: its document left the branch");
+    // The snapshot before still finds it.
+    let first_prod = &f.ops.snapshot_list(Some("prod".into())).await.unwrap()[1];
+    let detail = f.ops.snapshot_show(first_prod.id.clone()).await.unwrap();
+    assert!(detail.workflows.iter().any(|w| w.canonical_id == id));
+}
