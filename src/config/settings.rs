@@ -40,6 +40,8 @@ pub struct Config {
     pub keys: std::collections::BTreeMap<String, Vec<String>>,
     /// Per environment class: what workflow operations may do.
     pub policy: crate::domain::policy::Policy,
+    /// Promotion pipelines (`[[pipelines]]`); none by default.
+    pub pipelines: Vec<crate::domain::pipeline::Pipeline>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -253,6 +255,8 @@ impl Config {
         if self.git.branch.trim().is_empty() {
             return Err("git.branch must not be empty".into());
         }
+        crate::domain::pipeline::validate_pipelines(&self.pipelines)
+            .map_err(|e| format!("pipelines: {e}"))?;
         Ok(())
     }
 }
@@ -260,6 +264,7 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::pipeline::{Activation, Gates, Validation};
 
     #[test]
     fn the_example_config_parses_and_matches_the_defaults_it_documents() {
@@ -274,14 +279,25 @@ mod tests {
 
     #[test]
     fn every_commented_example_key_is_a_real_key() {
-        // `# key = value` lines are the optional keys; uncommented they must parse.
+        // `# key = value` lines are the optional keys, `# [table]` and `# [[table]]`
+        // lines the headers of commented examples; uncommented they must parse.
+        let is_header = |rest: &str| {
+            let name = rest.trim_start_matches('[').trim_end_matches(']');
+            rest.starts_with('[')
+                && rest.ends_with(']')
+                && !name.is_empty()
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
         let text: String = include_str!("../../config.example.toml")
             .lines()
             .map(|l| match l.strip_prefix("# ") {
                 Some(rest)
-                    if rest
-                        .split_once(" = ")
-                        .is_some_and(|(k, _)| !k.contains(' ')) =>
+                    if is_header(rest)
+                        || rest
+                            .split_once(" = ")
+                            .is_some_and(|(k, _)| !k.contains(' ')) =>
                 {
                     rest
                 }
@@ -294,6 +310,105 @@ mod tests {
         assert!(parsed.store.url.is_some() && parsed.store.sqlite_path.is_some());
         assert!(parsed.git.path.is_some() && parsed.git.remote.is_some());
         assert!(parsed.git.ssh_key.is_some());
+        // The commented pipeline example: every part of it present.
+        let release = parsed
+            .pipelines
+            .iter()
+            .find(|p| p.name == "release")
+            .expect("the example pipeline 'release'");
+        assert_eq!(release.stages.len(), 2);
+        let prod = &release.stages[1];
+        assert_eq!(prod.activation, Activation::FollowSource);
+        assert!(prod.gates.approvals > 0 && !prod.credentials.is_empty());
+        let windows = prod.gates.windows.as_ref().expect("windows");
+        assert!(!windows.allow.is_empty() && !windows.deny.is_empty());
+        assert!(matches!(
+            prod.gates.validation,
+            Some(Validation::Command { .. })
+        ));
+        let http = release.stages[0].gates.validation.as_ref();
+        assert!(matches!(http, Some(Validation::Http { .. })), "{http:?}");
+    }
+
+    #[test]
+    fn a_config_with_pipelines_round_trips_through_toml() {
+        let text = "[[pipelines]]
+name = \"release\"
+description = \"to production\"
+
+[[pipelines.stages]]
+from = \"staging\"
+to = \"production\"
+activation = \"follow_source\"
+
+[pipelines.stages.credentials]
+\"slackApi:dev-alerts\" = \"prod-alerts\"
+
+[pipelines.stages.gates]
+approvals = 1
+
+[pipelines.stages.gates.windows]
+timezone = \"UTC\"
+deny = [\"* * * * sat,sun\"]
+
+[pipelines.stages.gates.validation]
+kind = \"command\"
+command = [\"./smoke.sh\"]
+
+[[pipelines]]
+name = \"hotfix\"
+
+[[pipelines.stages]]
+from = \"development\"
+to = \"production\"
+";
+        let parsed = Config::parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(parsed.pipelines.len(), 2);
+        let stage = &parsed.pipelines[0].stages[0];
+        assert!(
+            stage.gates.drift && stage.gates.credentials,
+            "defaults kept"
+        );
+        assert_eq!(stage.gates.approvals, 1);
+        assert_eq!(parsed.pipelines[1].stages[0].gates, Gates::default());
+        let again = toml::to_string(&parsed).unwrap();
+        assert_eq!(Config::parse(&again, Path::new("c.toml")).unwrap(), parsed);
+    }
+
+    #[test]
+    fn invalid_pipelines_are_refused_naming_the_pipeline() {
+        let path = Path::new("/etc/n8nops.toml");
+        let err = Config::parse(
+            "[[pipelines]]\nname = \"release\"\n[[pipelines.stages]]\nfrom = \"prod\"\nto = \"prod\"\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("/etc/n8nops.toml")
+                && err.contains("pipeline 'release', stage 1 (prod -> prod)"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "[[pipelines]]\nname = \"r\"\n[[pipelines.stages]]\nfrom = \"a\"\nto = \"b\"\n[pipelines.stages.gates.windows]\ntimezone = \"UTC\"\nallow = [\"* * * *\"]\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("pipeline 'r'") && err.contains("'* * * *'"),
+            "{err}"
+        );
+        let err = Config::parse(
+            "[[pipelines]]\nname = \"r\"\n[[pipelines.stages]]\nfrom = \"a\"\nto = \"b\"\nactivation = \"always\"\n",
+            path,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("activation") || err.contains("always"),
+            "{err}"
+        );
     }
 
     #[test]

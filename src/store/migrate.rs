@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0003_canonical.sql"),
         postgres: include_str!("migrations/postgres/0003_canonical.sql"),
     },
+    Migration {
+        version: 4,
+        sqlite: include_str!("migrations/sqlite/0004_deployments.sql"),
+        postgres: include_str!("migrations/postgres/0004_deployments.sql"),
+    },
 ];
 
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {

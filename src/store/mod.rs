@@ -5,6 +5,7 @@
 pub mod approvals;
 pub mod audit;
 pub mod bodies;
+pub mod deployments;
 pub mod drift;
 pub mod environments;
 mod error;
@@ -12,6 +13,7 @@ pub mod history;
 pub mod inventory;
 pub mod jobs;
 mod migrate;
+pub mod pipelines;
 pub mod sealed;
 pub mod secrets;
 pub mod trash;
@@ -206,3 +208,5 @@ pub(crate) mod test_support;
 mod tests;
 #[cfg(test)]
 mod tests_canonical;
+#[cfg(test)]
+mod tests_deployments;
