@@ -544,13 +544,15 @@ pub async fn delete(conn: &mut AnyConnection, id: &str) -> Result<bool, StoreErr
     Ok(done.rows_affected() > 0)
 }
 
-/// Deployments left RUNNING (a process died running them: recovery rolls them back),
-/// oldest first.
+/// Deployments left RUNNING or ROLLING_BACK (a process died in them: recovery rolls
+/// them back, see `DeploymentState::on_startup`), oldest first.
 pub async fn running(conn: &mut AnyConnection) -> Result<Vec<DeploymentRow>, StoreError> {
-    let sql =
-        format!("SELECT {COLUMNS} FROM deployments WHERE state = $1 ORDER BY requested_at, id");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM deployments WHERE state IN ($1, $2) ORDER BY requested_at, id"
+    );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(state_text(DeploymentState::Running))
+        .bind(state_text(DeploymentState::RollingBack))
         .fetch_all(&mut *conn)
         .await
         .context("listing running deployments")?;

@@ -469,6 +469,8 @@ async fn running_and_due_find_what_recovery_and_the_scheduler_need() {
         };
         add("run-1", Running, None).await;
         add("run-2", Running, Some(1)).await;
+        add("rolling-back", RollingBack, None).await;
+        add("rollback-failed", RollbackFailed, None).await;
         add("due-pending", Pending, Some(9_000)).await;
         add("due-approved", Approved, Some(8_000)).await;
         add("later", Approved, Some(20_000)).await;
@@ -479,7 +481,7 @@ async fn running_and_due_find_what_recovery_and_the_scheduler_need() {
 
         let running = deployments::running(&mut conn).await.unwrap();
         let running: Vec<&str> = running.iter().map(|d| d.id.as_str()).collect();
-        assert_eq!(running, ["run-1", "run-2"], "{}", t.label);
+        assert_eq!(running, ["run-1", "run-2", "rolling-back"], "{}", t.label);
 
         let due = deployments::due(&mut conn, 10_000).await.unwrap();
         let due: Vec<&str> = due.iter().map(|d| d.id.as_str()).collect();

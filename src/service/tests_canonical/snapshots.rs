@@ -344,12 +344,18 @@ async fn a_document_leaves_the_branch_when_no_environment_maps_it_any_more() {
 
     assert!(f.sim("dev").delete_workflow(&dev_n8n));
     snapshot(&f, "dev", None).await;
-    assert!(held(&f, &id).await, "prod still maps {id}: its document stays");
+    assert!(
+        held(&f, &id).await,
+        "prod still maps {id}: its document stays"
+    );
 
     assert!(f.sim("prod").delete_workflow(&prod_n8n));
     let (second, _) = snapshot(&f, "prod", None).await;
     assert_eq!(second.removed, 1);
-    assert!(!held(&f, &id).await, "nobody maps {id}: its document left the branch");
+    assert!(
+        !held(&f, &id).await,
+        "nobody maps {id}: its document left the branch"
+    );
     // The snapshot before still finds it.
     let first_prod = &f.ops.snapshot_list(Some("prod".into())).await.unwrap()[1];
     let detail = f.ops.snapshot_show(first_prod.id.clone()).await.unwrap();
