@@ -33,6 +33,8 @@ pub struct Settings {
     pub git: crate::config::GitConfig,
     /// Scheduled drift checks.
     pub drift: crate::config::DriftConfig,
+    /// Promotion pipelines from the config (the store may hold more).
+    pub pipelines: Vec<crate::domain::pipeline::Pipeline>,
 }
 
 impl Settings {
@@ -63,6 +65,7 @@ impl Settings {
             readonly: false,
             git: config.git.clone(),
             drift: config.drift.clone(),
+            pipelines: config.pipelines.clone(),
         }
     }
 }
@@ -422,6 +425,35 @@ impl Ops for LocalOps {
 
     async fn drift_latest(&self, env: Option<String>) -> OpsResult<Vec<EnvDrift>> {
         self.latest_drift(env.as_deref()).await
+    }
+
+    async fn pipelines_list(&self) -> OpsResult<Vec<PipelineView>> {
+        self.list_pipelines().await
+    }
+
+    async fn pipeline_show(&self, name: String) -> OpsResult<PipelineView> {
+        self.show_pipeline(&name).await
+    }
+
+    async fn pipeline_put(
+        &self,
+        pipeline: crate::domain::pipeline::Pipeline,
+    ) -> OpsResult<PipelineView> {
+        self.writable("saving a pipeline")?;
+        self.put_pipeline(pipeline).await
+    }
+
+    async fn pipeline_delete(&self, name: String) -> OpsResult<()> {
+        self.writable("deleting a pipeline")?;
+        self.delete_pipeline(&name).await
+    }
+
+    async fn promotion_preflight(&self, req: PromoteRequest) -> OpsResult<Preflight> {
+        self.preflight(req).await
+    }
+
+    async fn credentials_matrix(&self) -> OpsResult<CredentialsMatrix> {
+        self.build_credentials_matrix().await
     }
 
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>> {

@@ -94,6 +94,23 @@ pub trait Ops: Send + Sync {
     /// The latest stored check of each environment (or the one named).
     async fn drift_latest(&self, env: Option<String>) -> OpsResult<Vec<EnvDrift>>;
 
+    // ---- pipelines and promotions ----
+    /// Pipelines of the config and of the store, by name.
+    async fn pipelines_list(&self) -> OpsResult<Vec<PipelineView>>;
+    async fn pipeline_show(&self, name: String) -> OpsResult<PipelineView>;
+    /// Creates or replaces a pipeline kept in the store (config ones cannot be).
+    async fn pipeline_put(
+        &self,
+        pipeline: crate::domain::pipeline::Pipeline,
+    ) -> OpsResult<PipelineView>;
+    async fn pipeline_delete(&self, name: String) -> OpsResult<()>;
+    /// The plan, gates, credential mapping and diffs of a promotion, changing nothing.
+    async fn promotion_preflight(&self, req: PromoteRequest) -> OpsResult<Preflight>;
+
+    // ---- credentials ----
+    /// Which credentials exist in which environment, and which workflows use each.
+    async fn credentials_matrix(&self) -> OpsResult<CredentialsMatrix>;
+
     // ---- jobs, audit, events ----
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>>;
     async fn job_get(&self, id: String) -> OpsResult<JobDetail>;
