@@ -68,6 +68,12 @@ pub enum Command {
     /// Drift between the canonical state and the live environments
     #[command(subcommand)]
     Drift(super::drift::DriftCommand),
+    /// Promotion pipelines (from the config and the store): list, show
+    #[command(subcommand)]
+    Pipelines(super::pipelines::PipelinesCommand),
+    /// Credentials per environment and across them: list, matrix
+    #[command(subcommand, alias = "creds")]
+    Credentials(super::credentials::CredentialsCommand),
     /// Where Git, the recorded mappings and the live environments disagree
     Reconcile(super::canonical::ReconcileArgs),
     /// The canonical Git repository: status, push, token
@@ -506,6 +512,52 @@ mod tests {
         // The token is never an argument: it would show in `ps`.
         assert_eq!(
             refused(&["git", "token", "ghp_secret"]),
+            clap::error::ErrorKind::UnknownArgument
+        );
+    }
+
+    #[test]
+    fn pipelines_list_and_show() {
+        use crate::cli::pipelines::PipelinesCommand;
+        assert!(matches!(
+            parses(&["pipelines", "list"]),
+            Command::Pipelines(PipelinesCommand::List)
+        ));
+        assert!(matches!(
+            parses(&["pipelines", "ls"]),
+            Command::Pipelines(PipelinesCommand::List)
+        ));
+        let Command::Pipelines(PipelinesCommand::Show { name }) =
+            parses(&["pipelines", "show", "main", "--json"])
+        else {
+            panic!("pipelines show")
+        };
+        assert_eq!(name, "main");
+        assert_eq!(
+            refused(&["pipelines", "show"]),
+            clap::error::ErrorKind::MissingRequiredArgument
+        );
+    }
+
+    #[test]
+    fn credentials_matrix_and_list() {
+        use crate::cli::credentials::CredentialsCommand;
+        assert!(matches!(
+            parses(&["credentials", "matrix"]),
+            Command::Credentials(CredentialsCommand::Matrix)
+        ));
+        assert!(matches!(
+            parses(&["creds", "list"]),
+            Command::Credentials(CredentialsCommand::List { env: None })
+        ));
+        let Command::Credentials(CredentialsCommand::List { env }) =
+            parses(&["credentials", "list", "--env", "prod"])
+        else {
+            panic!("credentials list --env")
+        };
+        assert_eq!(env.as_deref(), Some("prod"));
+        assert_eq!(
+            refused(&["credentials", "list", "prod"]),
             clap::error::ErrorKind::UnknownArgument
         );
     }

@@ -5,6 +5,7 @@ mod approvals;
 mod args;
 mod canonical;
 mod context;
+mod credentials;
 mod demo;
 mod diff;
 mod drift;
@@ -16,6 +17,7 @@ mod info;
 mod jobs;
 mod logging;
 mod output;
+mod pipelines;
 mod restore;
 mod sim;
 mod snapshot;
@@ -99,6 +101,8 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Drift(cmd) => drift::run(&ctx, &ops, cmd).await,
         Command::Reconcile(args) => canonical::run_reconcile(&ctx, &ops, args).await,
         Command::Git(cmd) => git::run(&ctx, &ops, cmd).await,
+        Command::Pipelines(cmd) => pipelines::run(&ctx, &ops, cmd).await,
+        Command::Credentials(cmd) => credentials::run(&ctx, &ops, cmd).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }

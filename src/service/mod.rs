@@ -55,6 +55,10 @@ mod tests_drift;
 #[cfg(test)]
 mod tests_executions;
 #[cfg(test)]
+mod tests_pipelines;
+#[cfg(test)]
+mod tests_preflight;
+#[cfg(test)]
 mod tests_restore;
 #[cfg(test)]
 mod tests_workflow_ops;

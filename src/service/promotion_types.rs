@@ -55,4 +55,8 @@ pub struct Preflight {
     pub policy: Vec<String>,
     /// Per workflow that writes: what changes in the target.
     pub diffs: BTreeMap<String, WorkflowDiff>,
+    /// What the preflight was computed from and what it could not judge (the synced
+    /// state it read, a target never checked for drift, a validation not run).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }

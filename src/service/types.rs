@@ -10,7 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use super::canonical_types::*;
-pub use super::credentials_matrix::{CredentialsMatrix, CredentialsMatrixRow};
+pub use super::credentials_matrix::{
+    CredentialCell, CredentialSource, CredentialsMatrix, CredentialsMatrixRow,
+};
 pub use super::diff::{DiffDocument, DiffEntry, DiffReport, DiffRequest};
 pub use super::promotion_types::*;
 

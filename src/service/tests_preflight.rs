@@ -1,0 +1,456 @@
+//! Promotion preflights against simulated instances: statuses and actions per kind of
+//! hand edit, hotfixes held unless overridden, credentials resolved (same name, mapped,
+//! missing), the drift gate, pipeline stages from the config and the store, refusals,
+//! and that a preflight changes nothing.
+
+use super::test_fixture::{Fixture, generated, sync};
+use super::*;
+use crate::domain::credential_map::Resolution;
+use crate::domain::diff::DiffStatus;
+use crate::domain::environment::EnvClass;
+use crate::domain::job::JobState;
+use crate::domain::pipeline::{GateKind, GateResult, Gates, Pipeline, Stage};
+use crate::domain::promotion::{PlanAction, PlanItem};
+use crate::domain::writable::writable_body;
+use crate::store::{audit, inventory, workflows};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// dev and prod serving the same generated workflows, synced.
+async fn twins() -> Fixture {
+    let f = Fixture::builder()
+        .env("dev", EnvClass::Development, generated(73, 12))
+        .env("prod", EnvClass::Production, generated(73, 12))
+        .build()
+        .await;
+    resync(&f).await;
+    f
+}
+
+async fn resync(f: &Fixture) {
+    let job = sync(&f.ops, SyncRequest::default()).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+}
+
+fn request(workflows: &[&str]) -> PromoteRequest {
+    PromoteRequest {
+        from: "dev".into(),
+        to: "prod".into(),
+        workflows: workflows.iter().map(|w| w.to_string()).collect(),
+        ..PromoteRequest::default()
+    }
+}
+
+fn has_credentials(w: &Value) -> bool {
+    w["nodes"].as_array().into_iter().flatten().any(|n| {
+        n.get("credentials")
+            .and_then(Value::as_object)
+            .is_some_and(|c| !c.is_empty())
+    })
+}
+
+/// Names of the sim's workflows, in list order, with whether each uses credentials.
+fn names(f: &Fixture, env: &str) -> Vec<(String, bool)> {
+    let sim = f.sim(env);
+    sim.workflow_ids()
+        .into_iter()
+        .map(|id| {
+            let w = sim.workflow(&id).unwrap();
+            (w["name"].as_str().unwrap().to_owned(), has_credentials(&w))
+        })
+        .collect()
+}
+
+/// Adds a parameter to the first node of `name` in `env`'s simulator.
+fn edit_param(f: &Fixture, env: &str, name: &str, value: &str) {
+    let sim = f.sim(env);
+    let id = sim.workflow_id_by_name(name).unwrap();
+    sim.edit_workflow(&id, |body| {
+        body["nodes"][0]["parameters"]["n8nopsProbe"] = json!(value);
+    })
+    .unwrap();
+}
+
+fn item<'a>(p: &'a Preflight, name: &str) -> &'a PlanItem {
+    p.plan
+        .items
+        .iter()
+        .find(|i| i.name == name)
+        .unwrap_or_else(|| panic!("no item {name} in {:?}", p.plan.items))
+}
+
+fn gate(p: &Preflight, kind: GateKind) -> &GateResult {
+    p.gates
+        .iter()
+        .find(|g| g.gate == kind)
+        .unwrap_or_else(|| panic!("no {kind} gate in {:?}", p.gates))
+}
+
+#[tokio::test]
+async fn statuses_and_actions_follow_each_kind_of_edit() {
+    let f = twins().await;
+    // Identical sides: nothing differs.
+    let p = f.ops.promotion_preflight(request(&[])).await.unwrap();
+    assert!(p.plan.items.is_empty(), "{:?}", p.plan.items);
+    assert!(p.diffs.is_empty() && p.credentials.is_empty());
+    assert!(p.stage.is_none());
+    assert!(
+        p.notes[0].contains("nothing was fetched") && p.notes[0].contains("'prod' as last synced"),
+        "{:?}",
+        p.notes
+    );
+
+    let all = names(&f, "dev");
+    let (changed, hotfixed, same) = (&all[0].0, &all[1].0, &all[2].0);
+    edit_param(&f, "dev", changed, "new in dev");
+    edit_param(&f, "prod", hotfixed, "fixed in prod");
+    let sim = f.sim("dev");
+    let mut body = writable_body(&sim.workflow(&sim.workflow_ids()[3]).unwrap());
+    body["name"] = json!("Brand new");
+    sim.create_workflow(&body).unwrap();
+    resync(&f).await;
+
+    let p = f.ops.promotion_preflight(request(&[])).await.unwrap();
+    let got: Vec<(&str, DiffStatus, PlanAction)> = p
+        .plan
+        .items
+        .iter()
+        .map(|i| (i.name.as_str(), i.status, i.action))
+        .collect();
+    let mut want = vec![
+        ("Brand new", DiffStatus::Added, PlanAction::Create),
+        (changed.as_str(), DiffStatus::Modified, PlanAction::Update),
+        (
+            hotfixed.as_str(),
+            DiffStatus::TargetHotfix,
+            PlanAction::Hold,
+        ),
+    ];
+    want.sort_by_key(|w| w.0);
+    assert_eq!(got, want);
+    assert!(item(&p, changed).risk.is_some());
+    assert!(item(&p, changed).target_id.is_some());
+    // Diffs and credentials only for what writes; the diff runs target -> source.
+    let keys: Vec<&String> = p.diffs.keys().collect();
+    let mut want_keys = vec!["Brand new", changed.as_str()];
+    want_keys.sort();
+    assert_eq!(keys, want_keys);
+    let d = &p.diffs[changed];
+    let modified = d
+        .nodes
+        .iter()
+        .find(|n| !n.is_layout_only())
+        .expect("the edited node");
+    assert!(
+        format!("{modified:?}").contains("new in dev"),
+        "{modified:?}"
+    );
+    assert!(p.credentials.keys().all(|k| p.diffs.contains_key(k)));
+    // The target was never checked for drift: what is overwritten is UNKNOWN.
+    let drift = gate(&p, GateKind::Drift);
+    assert!(
+        !drift.passed && drift.detail.contains(changed.as_str()),
+        "{drift:?}"
+    );
+    assert!(
+        p.notes
+            .iter()
+            .any(|n| n.contains("no drift check of 'prod'"))
+    );
+    // Production's policy, in words.
+    assert!(
+        p.policy
+            .iter()
+            .any(|l| l == "direct edits in prod (production) are blocked by policy: promotion is the way to change workflows there"),
+        "{:?}",
+        p.policy
+    );
+
+    // The hotfix is overwritten only when asked for it, by name or canonical id.
+    let mut req = request(&[]);
+    req.hotfix_overrides = vec![hotfixed.clone()];
+    let over = f.ops.promotion_preflight(req).await.unwrap();
+    let h = item(&over, hotfixed);
+    assert_eq!(
+        (h.status, h.action, h.hotfix_override),
+        (DiffStatus::TargetHotfix, PlanAction::Update, true)
+    );
+    assert!(over.diffs.contains_key(hotfixed.as_str()));
+    assert_ne!(over.plan.hash, p.plan.hash);
+
+    // Named explicitly, an unchanged workflow is planned as a skip.
+    let only = f.ops.promotion_preflight(request(&[same])).await.unwrap();
+    assert_eq!(only.plan.items.len(), 1);
+    let s = item(&only, same);
+    assert_eq!(
+        (s.status, s.action),
+        (DiffStatus::Unchanged, PlanAction::Skip)
+    );
+    assert!(only.diffs.is_empty());
+}
+
+#[tokio::test]
+async fn credentials_resolve_and_a_missing_one_fails_the_gate() {
+    let mut f = twins().await;
+    let (name, _) = names(&f, "dev")
+        .into_iter()
+        .find(|(_, creds)| *creds)
+        .expect("a workflow with credentials");
+    let sim = f.sim("dev");
+    let id = sim.workflow_id_by_name(&name).unwrap();
+    let mut cred_type = String::new();
+    sim.edit_workflow(&id, |body| {
+        for node in body["nodes"].as_array_mut().unwrap() {
+            if let Some(creds) = node.get_mut("credentials").and_then(Value::as_object_mut) {
+                let (t, reference) = creds.iter_mut().next().unwrap();
+                cred_type = t.clone();
+                *reference = json!({"id": "n8nops-dev-only", "name": "Only in dev"});
+                break;
+            }
+        }
+    })
+    .unwrap();
+    resync(&f).await;
+
+    let p = f.ops.promotion_preflight(request(&[&name])).await.unwrap();
+    assert_eq!(item(&p, &name).action, PlanAction::Update);
+    let res = &p.credentials[&name];
+    let missing: Vec<_> = res
+        .iter()
+        .filter(|r| r.resolution.target().is_none())
+        .collect();
+    assert_eq!(missing.len(), 1, "{res:?}");
+    assert_eq!(missing[0].source.name, "Only in dev");
+    assert_eq!(missing[0].source.cred_type, cred_type);
+    assert_eq!(missing[0].resolution, Resolution::Missing { wanted: None });
+    // The others exist in prod under the same name, with prod's ids.
+    for r in res.iter().filter(|r| r.source.name != "Only in dev") {
+        match &r.resolution {
+            Resolution::SameName { target } => {
+                assert_eq!(target.name, r.source.name);
+                assert!(target.id.is_some(), "{r:?}");
+            }
+            other => panic!("{r:?}: {other:?}"),
+        }
+    }
+    let creds = gate(&p, GateKind::Credentials);
+    assert!(!creds.passed);
+    assert!(
+        creds.detail.contains(&format!("{cred_type} 'Only in dev'")),
+        "{creds:?}"
+    );
+
+    // A config pipeline whose stage maps it to a credential prod has.
+    let mut conn = f.ops.store.conn().await.unwrap();
+    let prod = crate::store::environments::get(&mut conn, "prod")
+        .await
+        .unwrap();
+    let prod_creds = inventory::credentials(&mut conn, prod.id).await.unwrap();
+    drop(conn);
+    let there = prod_creds
+        .iter()
+        .find(|c| c.cred_type == cred_type)
+        .expect("prod has a credential of that type");
+    let stage = Stage {
+        from: "dev".into(),
+        to: "prod".into(),
+        gates: Gates {
+            drift: false,
+            approvals: 1,
+            ..Gates::default()
+        },
+        activation: Default::default(),
+        credentials: BTreeMap::from([(format!("{cred_type}:Only in dev"), there.name.clone())]),
+    };
+    f.ops.settings.pipelines.push(Pipeline {
+        name: "release".into(),
+        description: String::new(),
+        stages: vec![stage.clone()],
+    });
+    let mut req = request(&[&name]);
+    req.pipeline = Some("release".into());
+    let p = f.ops.promotion_preflight(req).await.unwrap();
+    assert_eq!(p.stage.as_ref(), Some(&stage));
+    assert_eq!(p.plan.stage.as_deref(), Some("release: dev -> prod"));
+    let mapped = p.credentials[&name]
+        .iter()
+        .find(|r| r.source.name == "Only in dev")
+        .unwrap();
+    match &mapped.resolution {
+        Resolution::Mapped { target } => {
+            assert_eq!(target.name, there.name);
+            assert_eq!(target.id, there.n8n_id);
+        }
+        other => panic!("{other:?}"),
+    }
+    let kinds: Vec<GateKind> = p.gates.iter().map(|g| g.gate).collect();
+    assert_eq!(kinds, [GateKind::Credentials, GateKind::Approvals]);
+    assert!(gate(&p, GateKind::Credentials).passed, "{:?}", p.gates);
+    let approvals = gate(&p, GateKind::Approvals);
+    assert!(!approvals.passed && approvals.detail == "0 of 1 approval(s)");
+    assert!(p.policy.iter().any(|l| l.contains("needs 1 approval(s)")));
+}
+
+#[tokio::test]
+async fn a_drifted_target_fails_the_drift_gate_unless_acknowledged() {
+    let f = twins().await;
+    // Record prod, then change it by hand: the drift check finds it DRIFTED.
+    let events = f.ops.subscribe();
+    let started = f
+        .ops
+        .backup(BackupRequest {
+            envs: vec!["prod".into()],
+        })
+        .await
+        .unwrap();
+    let job = follow_job(&f.ops, events, &started.job_id, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+    let all = names(&f, "dev");
+    let (drifted, clean) = (&all[0].0, &all[1].0);
+    edit_param(&f, "prod", drifted, "hot in prod");
+    edit_param(&f, "dev", clean, "new in dev");
+    resync(&f).await;
+    let events = f.ops.subscribe();
+    let started = f
+        .ops
+        .drift_check(DriftCheckRequest {
+            envs: vec!["prod".into()],
+            fetch: false,
+        })
+        .await
+        .unwrap();
+    let job = follow_job(&f.ops, events, &started.job_id, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
+
+    // Only the clean one written: in sync.
+    let p = f.ops.promotion_preflight(request(&[clean])).await.unwrap();
+    assert!(gate(&p, GateKind::Drift).passed, "{:?}", p.gates);
+    assert!(!p.notes.iter().any(|n| n.contains("no drift check")));
+
+    // The drifted one overwritten (its hotfix overridden): blocked, then acknowledged.
+    let mut req = request(&[clean, drifted]);
+    req.hotfix_overrides = vec![drifted.clone()];
+    let p = f.ops.promotion_preflight(req.clone()).await.unwrap();
+    assert_eq!(item(&p, drifted).action, PlanAction::Update);
+    let g = gate(&p, GateKind::Drift);
+    assert!(!g.passed, "{g:?}");
+    assert!(g.detail.contains(&format!("{drifted} (DRIFTED)")), "{g:?}");
+    req.acknowledged_drift = vec![drifted.clone()];
+    let p = f.ops.promotion_preflight(req).await.unwrap();
+    let g = gate(&p, GateKind::Drift);
+    assert!(g.passed, "{g:?}");
+    assert_eq!(g.detail, "in sync, 1 drifted workflow(s) acknowledged");
+}
+
+#[tokio::test]
+async fn refusals_name_what_is_wrong() {
+    let f = twins().await;
+    let err = f
+        .ops
+        .promotion_preflight(request(&["No such flow", "Nor this"]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid);
+    assert!(
+        err.message.contains("'No such flow', 'Nor this'"),
+        "{}",
+        err.message
+    );
+    let mut req = request(&[]);
+    req.to = "dev".into();
+    assert_eq!(
+        f.ops.promotion_preflight(req).await.unwrap_err().kind,
+        ErrorKind::Invalid
+    );
+    let mut req = request(&[]);
+    req.to = "qa".into();
+    let err = f.ops.promotion_preflight(req).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("qa"), "{}", err.message);
+    let mut req = request(&[]);
+    req.pipeline = Some("nightly".into());
+    let err = f.ops.promotion_preflight(req).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert!(err.message.contains("'nightly'"), "{}", err.message);
+
+    // A stored pipeline without that stage.
+    let stored = Pipeline {
+        name: "nightly".into(),
+        description: String::new(),
+        stages: vec![Stage {
+            from: "prod".into(),
+            to: "dev".into(),
+            gates: Gates::default(),
+            activation: Default::default(),
+            credentials: BTreeMap::new(),
+        }],
+    };
+    let mut conn = f.ops.store.conn().await.unwrap();
+    crate::store::pipelines::put(
+        &mut conn,
+        "nightly",
+        &serde_json::to_string(&stored).unwrap(),
+        "tester",
+        1,
+    )
+    .await
+    .unwrap();
+    drop(conn);
+    let mut req = request(&[]);
+    req.pipeline = Some("nightly".into());
+    let err = f.ops.promotion_preflight(req).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::NotFound);
+    assert_eq!(err.message, "pipeline 'nightly' has no stage dev -> prod");
+    // Its stage the other way is found.
+    let req = PromoteRequest {
+        pipeline: Some("nightly".into()),
+        from: "prod".into(),
+        to: "dev".into(),
+        ..PromoteRequest::default()
+    };
+    let p = f.ops.promotion_preflight(req).await.unwrap();
+    assert_eq!(p.stage, Some(stored.stages[0].clone()));
+}
+
+#[tokio::test]
+async fn a_preflight_changes_nothing() {
+    let f = twins().await;
+    let all = names(&f, "dev");
+    edit_param(&f, "dev", &all[0].0, "new in dev");
+    edit_param(&f, "prod", &all[1].0, "fixed in prod");
+    resync(&f).await;
+
+    async fn state(f: &Fixture) -> (Vec<workflows::WorkflowRow>, usize, Vec<Option<Value>>) {
+        let mut conn = f.ops.store.conn().await.unwrap();
+        let rows = workflows::list(
+            &mut conn,
+            &workflows::Filter {
+                env: None,
+                active: None,
+            },
+        )
+        .await
+        .unwrap();
+        let audit = audit::list(&mut conn, None, 10_000).await.unwrap().len();
+        let bodies = f
+            .sims
+            .iter()
+            .flat_map(|s| s.workflow_ids().into_iter().map(move |id| s.workflow(&id)))
+            .collect();
+        (rows, audit, bodies)
+    }
+    let before = state(&f).await;
+    let requests: Vec<u64> = f.sims.iter().map(|s| s.request_count()).collect();
+    let mut req = request(&[]);
+    req.hotfix_overrides = vec![all[1].0.clone()];
+    req.delete_missing = true;
+    let p = f.ops.promotion_preflight(req).await.unwrap();
+    assert_eq!(p.plan.writes().count(), 2);
+    assert_eq!(state(&f).await, before);
+    let after: Vec<u64> = f.sims.iter().map(|s| s.request_count()).collect();
+    assert_eq!(after, requests, "a preflight reaches no instance");
+}
