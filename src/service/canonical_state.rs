@@ -190,6 +190,17 @@ impl LocalOps {
             .await
     }
 
+    /// The canonical state at the branch head for reading only: empty when no
+    /// repository exists yet, because opening one creates it (and may fetch a remote),
+    /// which a read must not do.
+    pub(super) async fn canonical_if_any(&self) -> OpsResult<CanonicalState> {
+        let exists = self.settings.git.path.as_ref().is_some_and(|p| p.exists());
+        if !exists {
+            return Ok(CanonicalState::default());
+        }
+        self.canonical_at(None).await
+    }
+
     /// The documents of these blob ids, parsed, in order.
     pub(super) async fn documents(&self, blobs: Vec<String>) -> OpsResult<Vec<Value>> {
         self.with_git(move |git| {

@@ -12,10 +12,22 @@ use std::collections::HashMap;
 const DEFAULT_LIMIT: usize = 100;
 
 impl LocalOps {
+    /// The catalog: stored workflows with their canonical ids and drift.
     pub(super) async fn list_workflows(
         &self,
         q: &WorkflowQuery,
     ) -> OpsResult<Vec<WorkflowSummary>> {
+        let mut summaries = self.stored_summaries(q).await?;
+        let mut conn = self.store.conn().await?;
+        let checks = drift::latest(&mut conn, q.env.as_deref()).await?;
+        drop(conn);
+        fill_drift(&mut summaries, checks);
+        self.fill_canonical_ids(&mut summaries).await;
+        Ok(summaries)
+    }
+
+    /// Stored workflows as the store holds them (no canonical ids, no drift).
+    async fn stored_summaries(&self, q: &WorkflowQuery) -> OpsResult<Vec<WorkflowSummary>> {
         let mut conn = self.store.conn().await?;
         if let Some(env) = &q.env {
             environments::get(&mut conn, env).await?;
@@ -48,10 +60,6 @@ impl LocalOps {
         summaries.sort_by(|a, b| {
             (&a.name, classes.get(&a.env), &a.env).cmp(&(&b.name, classes.get(&b.env), &b.env))
         });
-        let checks = drift::latest(&mut conn, q.env.as_deref()).await?;
-        drop(conn);
-        fill_drift(&mut summaries, checks);
-        self.fill_canonical_ids(&mut summaries).await;
         Ok(summaries)
     }
 
@@ -61,7 +69,7 @@ impl LocalOps {
         if summaries.is_empty() {
             return;
         }
-        let state = match self.canonical_at(None).await {
+        let state = match self.canonical_if_any().await {
             Ok(state) => state,
             Err(e) => {
                 tracing::warn!(error = %e, "the catalog shows no canonical ids: the canonical state cannot be read");
@@ -87,7 +95,7 @@ impl LocalOps {
         given: &[String],
     ) -> OpsResult<Vec<WorkflowRef>> {
         let held = self
-            .list_workflows(&WorkflowQuery {
+            .stored_summaries(&WorkflowQuery {
                 env: Some(env.to_owned()),
                 ..Default::default()
             })

@@ -32,7 +32,7 @@ impl LocalOps {
             let mut conn = self.store.conn().await?;
             environments::get(&mut conn, env).await?;
         }
-        let state = self.canonical_at(None).await?;
+        let state = self.canonical_if_any().await?;
         let tracked: HashMap<&str, HashSet<&str>> = state
             .mappings
             .iter()

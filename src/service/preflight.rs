@@ -27,11 +27,11 @@ use crate::domain::credential_map::{
 use crate::domain::diff::{DiffStatus, Side, WorkflowDiff, diff, last_common_fingerprint, status};
 use crate::domain::drift::DriftStatus;
 use crate::domain::normalize::normalize;
-use crate::domain::pipeline::{DriftFact, GateFacts, Gates, Pipeline, Stage, evaluate_all};
+use crate::domain::pipeline::{DriftFact, GateFacts, Gates, Stage, evaluate_all};
 use crate::domain::promotion::{Plan, PlanAction, PlanItem, PlanRequest, WorkflowFacts};
 use crate::domain::workflow::CredentialRef;
 use crate::store::environments::{self, EnvRow};
-use crate::store::{drift as drift_store, history, inventory, pipelines, workflows};
+use crate::store::{drift as drift_store, history, inventory, workflows};
 use chrono::{TimeZone, Utc};
 use pairing::Paired;
 use serde_json::Value;
@@ -68,7 +68,7 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         let source_env = environments::get(&mut conn, &req.from).await?;
         let target_env = environments::get(&mut conn, &req.to).await?;
-        let (stage, named_stage) = self.stage_of(&mut conn, &req).await?;
+        let (stage, named_stage) = self.stage_of(&req).await?;
         drop(conn);
 
         let (source_ids, target_ids) = self.canonical_ids(&req.from, &req.to).await?;
@@ -249,11 +249,7 @@ impl LocalOps {
 
     /// The stage to promote through: the named pipeline's (config first, then store)
     /// `from -> to` stage, with the pipeline's name; else a default stage.
-    async fn stage_of(
-        &self,
-        conn: &mut AnyConnection,
-        req: &PromoteRequest,
-    ) -> OpsResult<(Stage, Option<(String, Stage)>)> {
+    async fn stage_of(&self, req: &PromoteRequest) -> OpsResult<(Stage, Option<(String, Stage)>)> {
         let Some(name) = &req.pipeline else {
             let stage = Stage {
                 from: req.from.clone(),
@@ -264,20 +260,7 @@ impl LocalOps {
             };
             return Ok((stage, None));
         };
-        let pipeline = match self.settings.pipelines.iter().find(|p| &p.name == name) {
-            Some(p) => p.clone(),
-            None => {
-                let row = pipelines::get(conn, name)
-                    .await?
-                    .ok_or_else(|| OpsError::not_found(format!("no pipeline named '{name}'")))?;
-                serde_json::from_str::<Pipeline>(&row.definition).map_err(|e| {
-                    OpsError::new(
-                        ErrorKind::Store,
-                        format!("the stored pipeline '{name}' is damaged: {e}"),
-                    )
-                })?
-            }
-        };
+        let pipeline = self.show_pipeline(name).await?.pipeline;
         let stage = pipeline.stage(&req.from, &req.to).cloned().ok_or_else(|| {
             OpsError::not_found(format!(
                 "pipeline '{name}' has no stage {} -> {}",
@@ -295,11 +278,7 @@ impl LocalOps {
         source: &str,
         target: &str,
     ) -> OpsResult<(HashMap<String, String>, HashMap<String, String>)> {
-        let exists = self.settings.git.path.as_ref().is_some_and(|p| p.exists());
-        if !exists {
-            return Ok((HashMap::new(), HashMap::new()));
-        }
-        let state = self.canonical_at(None).await?;
+        let state = self.canonical_if_any().await?;
         let ids = |env: &str| -> HashMap<String, String> {
             state
                 .mapping(env)
