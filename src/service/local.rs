@@ -452,6 +452,52 @@ impl Ops for LocalOps {
         self.preflight(req).await
     }
 
+    async fn promote(&self, req: DeploymentCreate) -> OpsResult<DeploymentCreated> {
+        self.writable("promoting")?;
+        self.create_deployment(req).await
+    }
+
+    async fn deployments_list(&self, query: DeploymentQuery) -> OpsResult<Vec<DeploymentView>> {
+        self.list_deployments(&query).await
+    }
+
+    async fn deployment_show(&self, id: String) -> OpsResult<DeploymentDetail> {
+        self.show_deployment(&id).await
+    }
+
+    async fn deployment_decide(
+        &self,
+        decision: DeploymentDecision,
+    ) -> OpsResult<DeploymentDecided> {
+        self.writable("deciding on a deployment")?;
+        self.decide_deployment(decision).await
+    }
+
+    async fn deployment_cancel(&self, id: String) -> OpsResult<DeploymentView> {
+        self.writable("cancelling a deployment")?;
+        self.cancel_deployment(&id).await
+    }
+
+    async fn deployment_replan(&self, id: String) -> OpsResult<DeploymentCreated> {
+        self.writable("replanning a deployment")?;
+        self.replan_deployment(&id).await
+    }
+
+    async fn deployment_rollback(&self, id: String) -> OpsResult<DeploymentStarted> {
+        self.writable("rolling a deployment back")?;
+        self.rollback_deployment(&id).await
+    }
+
+    async fn deployments_recover(&self) -> OpsResult<Vec<DeploymentStarted>> {
+        self.writable("recovering interrupted deployments")?;
+        self.recover_deployments().await
+    }
+
+    async fn deployments_run_due(&self) -> OpsResult<Vec<DeploymentStarted>> {
+        self.writable("running scheduled deployments")?;
+        self.run_due_deployments().await
+    }
+
     async fn credentials_matrix(&self) -> OpsResult<CredentialsMatrix> {
         self.build_credentials_matrix().await
     }

@@ -106,6 +106,29 @@ pub trait Ops: Send + Sync {
     async fn pipeline_delete(&self, name: String) -> OpsResult<()>;
     /// The plan, gates, credential mapping and diffs of a promotion, changing nothing.
     async fn promotion_preflight(&self, req: PromoteRequest) -> OpsResult<Preflight>;
+    /// Fetches both environments, plans, records a deployment (PENDING_APPROVAL when the
+    /// stage wants approvals, else APPROVED) and runs it at once when approved and not
+    /// scheduled. Refused when a drift or credentials gate fails, or nothing writes.
+    async fn promote(&self, req: DeploymentCreate) -> OpsResult<DeploymentCreated>;
+    /// Deployments, newest first.
+    async fn deployments_list(&self, query: DeploymentQuery) -> OpsResult<Vec<DeploymentView>>;
+    async fn deployment_show(&self, id: String) -> OpsResult<DeploymentDetail>;
+    /// Approves or rejects the current plan; the requester's own approval is refused.
+    async fn deployment_decide(&self, decision: DeploymentDecision)
+    -> OpsResult<DeploymentDecided>;
+    /// Cancels a deployment that has not started.
+    async fn deployment_cancel(&self, id: String) -> OpsResult<DeploymentView>;
+    /// Fetches both sides and recomputes a pending deployment's plan (a stale one): the
+    /// approvals given on the old plan no longer count.
+    async fn deployment_replan(&self, id: String) -> OpsResult<DeploymentCreated>;
+    /// Rolls a COMPLETED deployment back: a new deployment putting the workflows it
+    /// wrote back as its snapshot holds them (and trashing those it created).
+    async fn deployment_rollback(&self, id: String) -> OpsResult<DeploymentStarted>;
+    /// Finds deployments a dead process left RUNNING or ROLLING_BACK and starts their
+    /// rollback to the snapshot.
+    async fn deployments_recover(&self) -> OpsResult<Vec<DeploymentStarted>>;
+    /// Starts scheduled deployments whose time has come (through the gates again).
+    async fn deployments_run_due(&self) -> OpsResult<Vec<DeploymentStarted>>;
 
     // ---- credentials ----
     /// Which credentials exist in which environment, and which workflows use each.

@@ -82,6 +82,19 @@ pub enum Action {
     Compare,
     /// Restore an environment from the selected snapshot, after a preview.
     Restore,
+    // ---- promotions ----
+    /// Open the promotion wizard with the marked (or selected) workflows.
+    Promote,
+    /// Approve the selected deployment's current plan.
+    Approve,
+    /// Reject the selected deployment.
+    Reject,
+    /// Cancel a deployment that has not started.
+    CancelDeployment,
+    /// Roll a completed deployment back to its snapshot.
+    Rollback,
+    /// Recompute a pending deployment's plan (when it went stale).
+    Replan,
     // ---- executions ----
     Pause,
     Retry,
@@ -153,6 +166,12 @@ impl Action {
         Action::SnapshotCreate,
         Action::Compare,
         Action::Restore,
+        Action::Promote,
+        Action::Approve,
+        Action::Reject,
+        Action::CancelDeployment,
+        Action::Rollback,
+        Action::Replan,
         Action::Pause,
         Action::Retry,
         Action::NextHunk,
@@ -219,6 +238,12 @@ impl Action {
             Action::SnapshotCreate => "snapshot_create",
             Action::Compare => "compare",
             Action::Restore => "restore",
+            Action::Promote => "promote",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::CancelDeployment => "cancel_deployment",
+            Action::Rollback => "rollback",
+            Action::Replan => "replan",
             Action::Pause => "pause",
             Action::Retry => "retry",
             Action::NextHunk => "next_hunk",
@@ -290,6 +315,12 @@ impl Action {
             Action::SnapshotCreate => "new snapshot",
             Action::Compare => "compare marked",
             Action::Restore => "restore",
+            Action::Promote => "promote",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::CancelDeployment => "cancel",
+            Action::Rollback => "roll back",
+            Action::Replan => "replan",
             Action::Pause => "pause/follow",
             Action::Retry => "retry",
             Action::NextHunk => "next hunk",
@@ -322,6 +353,11 @@ impl Action {
                 | Action::OnboardAll
                 | Action::SnapshotCreate
                 | Action::Restore
+                | Action::Approve
+                | Action::Reject
+                | Action::CancelDeployment
+                | Action::Rollback
+                | Action::Replan
         )
     }
 
@@ -398,6 +434,12 @@ impl Action {
             Action::SnapshotCreate => &["c"],
             Action::Compare => &["d", "="],
             Action::Restore => &["r"],
+            Action::Promote => &["p"],
+            Action::Approve => &["A"],
+            Action::Reject => &["X"],
+            Action::CancelDeployment => &["x"],
+            Action::Rollback => &["r"],
+            Action::Replan => &["P"],
             Action::Pause => &["p"],
             Action::Retry => &["R"],
             Action::NextHunk => &["n"],

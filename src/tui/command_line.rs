@@ -76,6 +76,24 @@ pub const SHELL_COMMANDS: &[ShellCommand] = &[
         verb: ShellVerb::Open(PaneKind::Snapshots),
     },
     ShellCommand {
+        name: "deployments",
+        aliases: &["deploy", "dep"],
+        help: "promotions: approve, cancel, roll back",
+        verb: ShellVerb::Open(PaneKind::Deployments),
+    },
+    ShellCommand {
+        name: "promote",
+        aliases: &["wizard"],
+        help: "the promotion wizard",
+        verb: ShellVerb::Open(PaneKind::Promote),
+    },
+    ShellCommand {
+        name: "pipelines",
+        aliases: &["pipe"],
+        help: "promotion pipelines, their stages and gates",
+        verb: ShellVerb::Open(PaneKind::Pipelines),
+    },
+    ShellCommand {
         name: "help",
         aliases: &[],
         help: "every key and command",

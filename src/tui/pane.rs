@@ -24,6 +24,10 @@ pub enum PaneKind {
     Audit,
     Diff,
     Snapshots,
+    Deployments,
+    /// The promotion wizard.
+    Promote,
+    Pipelines,
 }
 
 impl PaneKind {
@@ -37,6 +41,9 @@ impl PaneKind {
             PaneKind::Audit => "Audit",
             PaneKind::Diff => "Diff",
             PaneKind::Snapshots => "Snapshots",
+            PaneKind::Deployments => "Deployments",
+            PaneKind::Promote => "Promote",
+            PaneKind::Pipelines => "Pipelines",
         }
     }
 }
@@ -60,6 +67,15 @@ pub enum Nav {
         a: Option<WorkflowRef>,
         b: Option<WorkflowRef>,
     },
+    /// The promotion wizard, started from a source (and maybe a target) with the
+    /// workflows (names or canonical ids) marked where it was opened.
+    Promote {
+        from: Option<String>,
+        to: Option<String>,
+        workflows: Vec<String>,
+    },
+    /// The deployments pane, on one deployment's detail.
+    Deployment(String),
 }
 
 /// A modal question; on "yes" the `payload` comes back to the pane as a message.

@@ -6,8 +6,10 @@ use super::app::{App, AppOptions, Spawned, Target};
 use super::keymap::Keymap;
 use super::pane::{Pane, PaneMsg};
 use super::panes::{
-    audit::AuditPane, diff::DiffPane, environments::EnvironmentsPane, executions::ExecutionsPane,
-    jobs::JobsPane, matrix::MatrixPane, snapshots::SnapshotsPane, workflows::WorkflowsPane,
+    audit::AuditPane, deployments::DeploymentsPane, diff::DiffPane,
+    environments::EnvironmentsPane, executions::ExecutionsPane, jobs::JobsPane,
+    matrix::MatrixPane, pipelines::PipelinesPane, promote::PromotePane,
+    snapshots::SnapshotsPane, workflows::WorkflowsPane,
 };
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};
@@ -73,6 +75,9 @@ pub fn panes(options: &TuiOptions) -> Vec<Box<dyn Pane>> {
         Box::new(AuditPane::new()),
         Box::new(DiffPane::new()),
         Box::new(SnapshotsPane::new()),
+        Box::new(DeploymentsPane::new()),
+        Box::new(PromotePane::new()),
+        Box::new(PipelinesPane::new()),
     ]
 }
 

@@ -505,7 +505,7 @@ impl Pane for WorkflowsPane {
                 let all = env == "all" && !self.env_names.contains(&env);
                 self.set_env((!all).then_some(env), cx);
             }
-            Nav::Show | Nav::Diff { .. } => {}
+            Nav::Show | Nav::Diff { .. } | Nav::Promote { .. } | Nav::Deployment(_) => {}
         }
         if !self.loading {
             self.request_load(cx);
