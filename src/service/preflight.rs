@@ -250,6 +250,17 @@ impl LocalOps {
     /// The stage to promote through: the named pipeline's (config first, then store)
     /// `from -> to` stage, with the pipeline's name; else a default stage.
     async fn stage_of(&self, req: &PromoteRequest) -> OpsResult<(Stage, Option<(String, Stage)>)> {
+        let (mut stage, named) = self.pipeline_stage(req).await?;
+        // The request's own mappings win over the stage's table.
+        stage.credentials.extend(req.credentials.clone());
+        Ok((stage, named))
+    }
+
+    /// The named pipeline's stage as configured, or a default one.
+    async fn pipeline_stage(
+        &self,
+        req: &PromoteRequest,
+    ) -> OpsResult<(Stage, Option<(String, Stage)>)> {
         let Some(name) = &req.pipeline else {
             let stage = Stage {
                 from: req.from.clone(),

@@ -41,6 +41,10 @@ pub struct PromoteRequest {
     pub acknowledged_drift: Vec<String>,
     /// Delete target workflows the source no longer has.
     pub delete_missing: bool,
+    /// Credential mappings for this promotion, over the stage's table: `"type:name"` or
+    /// `"name"` of a source credential -> the target credential's name.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, String>,
 }
 
 /// Everything a person needs before promoting: the plan, the gates, the credentials.
