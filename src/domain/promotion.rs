@@ -56,6 +56,19 @@ impl PlanAction {
         }
     }
 
+    /// The action named by [`PlanAction::as_str`]'s text.
+    pub fn parse(text: &str) -> Option<PlanAction> {
+        [
+            PlanAction::Create,
+            PlanAction::Update,
+            PlanAction::Delete,
+            PlanAction::Skip,
+            PlanAction::Hold,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == text)
+    }
+
     /// Whether the action writes to the target.
     pub fn writes(self) -> bool {
         matches!(
@@ -84,6 +97,9 @@ pub struct WorkflowFacts {
     pub last_common_fingerprint: Option<String>,
     /// The target's n8n id, where it has the workflow.
     pub target_id: Option<String>,
+    /// The source's n8n id, where it has the workflow.
+    #[serde(default)]
+    pub source_id: Option<String>,
     /// The diff's overall risk, where there is a diff.
     pub risk: Option<Risk>,
 }
@@ -112,6 +128,9 @@ pub struct PlanItem {
     pub source_fingerprint: Option<String>,
     pub target_fingerprint: Option<String>,
     pub target_id: Option<String>,
+    /// The source's n8n id (not part of the hash: ids are not what an approval judges).
+    #[serde(default)]
+    pub source_id: Option<String>,
     pub action: PlanAction,
     /// The target's hotfix is overwritten by an explicit override (only ever true on a
     /// TARGET_HOTFIX item).
@@ -237,6 +256,7 @@ impl Plan {
                     source_fingerprint: f.source_fingerprint.clone(),
                     target_fingerprint: f.target_fingerprint.clone(),
                     target_id: f.target_id.clone(),
+                    source_id: f.source_id.clone(),
                     action,
                     hotfix_override,
                 };
@@ -362,6 +382,7 @@ mod tests {
             target_fingerprint: t.map(str::to_owned),
             last_common_fingerprint: common.map(str::to_owned),
             target_id: t.map(|_| format!("t-{name}")),
+            source_id: s.map(|_| format!("s-{name}")),
             risk: Some(Risk::Medium),
         }
     }

@@ -19,7 +19,7 @@ const UNREADABLE_GRACE: Duration = Duration::from_secs(30);
 
 /// Who holds the lock, as written in the lock file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct LockInfo {
+pub struct LockInfo {
     pub pid: u32,
     pub host: String,
     /// RFC 3339 time the lock was taken.
@@ -27,7 +27,8 @@ pub(crate) struct LockInfo {
 }
 
 impl LockInfo {
-    fn ours() -> LockInfo {
+    /// This process, now.
+    pub fn ours() -> LockInfo {
         LockInfo {
             pid: std::process::id(),
             host: host_name(),
@@ -35,8 +36,14 @@ impl LockInfo {
         }
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         format!("process {} on {} since {}", self.pid, self.host, self.since)
+    }
+
+    /// A process of this host that is no longer running (what a lock or a deployment
+    /// it left behind may be taken over from). A process elsewhere cannot be checked.
+    pub fn is_dead_here(&self) -> bool {
+        self.host == host_name() && proc_available() && !process_alive(self.pid)
     }
 }
 
@@ -124,7 +131,7 @@ impl Drop for RepoLock {
 fn stale(file: &Path, body: &[u8]) -> Option<String> {
     match serde_json::from_slice::<LockInfo>(body) {
         Ok(info) => {
-            if info.host == host_name() && proc_available() && !process_alive(info.pid) {
+            if info.is_dead_here() {
                 None
             } else {
                 Some(info.describe())

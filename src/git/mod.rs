@@ -21,7 +21,7 @@ mod tests_faults;
 mod tests_remote;
 
 pub use error::GitError;
-pub use lock::RepoLock;
+pub use lock::{LockInfo, RepoLock};
 pub use remote::{configure_libgit2, display_url};
 pub use store::GitStore;
 pub use sync::RemoteState;

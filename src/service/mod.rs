@@ -23,6 +23,7 @@ mod onboarding;
 mod ops;
 mod pipelines;
 mod preflight;
+mod promotion;
 mod promotion_types;
 mod reconcile;
 mod redact;
@@ -60,6 +61,8 @@ mod tests_executions;
 mod tests_pipelines;
 #[cfg(test)]
 mod tests_preflight;
+#[cfg(test)]
+mod tests_promotion;
 #[cfg(test)]
 mod tests_restore;
 #[cfg(test)]

@@ -27,7 +27,9 @@ use crate::domain::credential_map::{
 use crate::domain::diff::{DiffStatus, Side, WorkflowDiff, diff, last_common_fingerprint, status};
 use crate::domain::drift::DriftStatus;
 use crate::domain::normalize::normalize;
-use crate::domain::pipeline::{DriftFact, GateFacts, Gates, Stage, evaluate_all};
+use crate::domain::pipeline::{
+    DriftFact, GateFacts, Gates, Stage, ValidationOutcome, evaluate_all,
+};
 use crate::domain::promotion::{Plan, PlanAction, PlanItem, PlanRequest, WorkflowFacts};
 use crate::domain::workflow::CredentialRef;
 use crate::store::environments::{self, EnvRow};
@@ -57,8 +59,28 @@ fn item_key(i: &PlanItem) -> ItemKey {
     )
 }
 
+/// What the gates are judged on beyond the store: known at execution, not at preflight.
+#[derive(Debug, Clone, Default)]
+pub(super) struct GateInputs {
+    /// Who asked for the promotion (default: this service's actor).
+    pub requester: Option<String>,
+    /// Who approved the current plan.
+    pub approvers: Vec<String>,
+    /// The custom validation's outcome, once run.
+    pub validation: Option<ValidationOutcome>,
+}
+
 impl LocalOps {
     pub(super) async fn preflight(&self, req: PromoteRequest) -> OpsResult<Preflight> {
+        self.preflight_with(req, GateInputs::default()).await
+    }
+
+    /// The preflight with the gates judged on `inputs` too.
+    pub(super) async fn preflight_with(
+        &self,
+        req: PromoteRequest,
+        inputs: GateInputs,
+    ) -> OpsResult<Preflight> {
         if req.from == req.to {
             return Err(OpsError::invalid(format!(
                 "cannot promote from '{}' to itself",
@@ -215,13 +237,18 @@ impl LocalOps {
             acknowledged: &acknowledged,
             required_credentials: &required,
             target_credentials: &target_refs,
-            approvers: &[],
-            requester: &self.settings.actor,
+            approvers: &inputs.approvers,
+            requester: inputs.requester.as_deref().unwrap_or(&self.settings.actor),
             now: Utc::now(),
-            validation: None,
+            validation: inputs.validation.as_ref(),
         };
         let gates = evaluate_all(&stage, &gate_facts);
-        if let Some(v) = &stage.gates.validation {
+        if let Some(v) = stage
+            .gates
+            .validation
+            .as_ref()
+            .filter(|_| inputs.validation.is_none())
+        {
             notes.push(format!(
                 "the custom validation ({}) runs before execution, not at preflight",
                 v.describe()
@@ -249,7 +276,10 @@ impl LocalOps {
 
     /// The stage to promote through: the named pipeline's (config first, then store)
     /// `from -> to` stage, with the pipeline's name; else a default stage.
-    async fn stage_of(&self, req: &PromoteRequest) -> OpsResult<(Stage, Option<(String, Stage)>)> {
+    pub(super) async fn stage_of(
+        &self,
+        req: &PromoteRequest,
+    ) -> OpsResult<(Stage, Option<(String, Stage)>)> {
         let (mut stage, named) = self.pipeline_stage(req).await?;
         // The request's own mappings win over the stage's table.
         stage.credentials.extend(req.credentials.clone());
@@ -325,6 +355,7 @@ fn facts_of(
         target_fingerprint: p.target.as_ref().map(|r| r.fingerprint.clone()),
         last_common_fingerprint: last_common_fingerprint(&s, &t).map(str::to_owned),
         target_id: p.target.as_ref().map(|r| r.n8n_id.clone()),
+        source_id: p.source.as_ref().map(|r| r.n8n_id.clone()),
         risk: None,
     }
 }
@@ -372,7 +403,7 @@ fn select(
 
 /// The key of each plan item in the preflight's maps: its name, or where two items share
 /// a name, the name with the canonical id (else the target's id) in brackets.
-fn map_keys(plan: &Plan) -> Vec<String> {
+pub(super) fn map_keys(plan: &Plan) -> Vec<String> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for i in &plan.items {
         *count.entry(i.name.as_str()).or_default() += 1;

@@ -16,7 +16,7 @@
 //! fails when any item did.
 
 mod apply;
-mod body;
+pub(super) mod body;
 mod plan;
 
 use super::canonical_state::{Recording, Scope};
@@ -33,7 +33,8 @@ use crate::store::inventory;
 use apply::Applier;
 use body::CredentialIds;
 use futures_util::StreamExt;
-use plan::{FETCH, Planned};
+pub(super) use plan::{FETCH, same_tags};
+use plan::Planned;
 use std::collections::HashMap;
 
 /// The audit action of a restore.
@@ -160,7 +161,7 @@ impl LocalOps {
 
     /// Plans, snapshots, applies and records. An error means nothing was changed;
     /// once applying started, the report comes back with the job's error beside it.
-    async fn restore_into(
+    pub(super) async fn restore_into(
         &self,
         ctx: &JobCtx,
         env: &EnvRow,

@@ -160,7 +160,7 @@ impl LocalOps {
 
 /// The tag names a workflow file carries, as n8n exports them (`[{"name": ...}]`) or
 /// as plain strings; trimmed as n8n trims them, blanks and repeats dropped.
-fn file_tag_names(workflow: &serde_json::Value) -> Vec<String> {
+pub(super) fn file_tag_names(workflow: &serde_json::Value) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let listed = workflow.get("tags").and_then(|t| t.as_array());
     for tag in listed.into_iter().flatten() {

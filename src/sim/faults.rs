@@ -53,6 +53,8 @@ pub struct Fault {
     pub kind: FaultKind,
     /// Requests whose path starts with this, e.g. `/api/v1/workflows`; `None` is every request.
     pub path_prefix: Option<String>,
+    /// Only requests of this method (`POST`); `None` is every method.
+    pub method: Option<String>,
     pub when: When,
 }
 
@@ -95,6 +97,7 @@ impl Fault {
         Fault {
             kind,
             path_prefix: None,
+            method: None,
             when: When::Always,
         }
     }
@@ -125,6 +128,12 @@ impl Fault {
         self
     }
 
+    /// Only requests of this method (`"POST"`, `"PUT"`).
+    pub fn method(mut self, method: &str) -> Self {
+        self.method = Some(method.to_ascii_uppercase());
+        self
+    }
+
     /// Only the Nth matching request (1-based).
     pub fn nth(mut self, n: u64) -> Self {
         self.when = When::Nth(n);
@@ -137,10 +146,11 @@ impl Fault {
         self
     }
 
-    fn applies_to(&self, path: &str) -> bool {
+    fn applies_to(&self, method: &str, path: &str) -> bool {
         self.path_prefix
             .as_deref()
             .is_none_or(|p| path.starts_with(p))
+            && self.method.as_deref().is_none_or(|m| m == method)
     }
 }
 
@@ -204,12 +214,12 @@ impl FaultState {
             .clone()
     }
 
-    fn decide(&self, path: &str) -> Decision {
+    fn decide(&self, method: &str, path: &str) -> Decision {
         let active = self.current();
         let mut decision = Decision::default();
         for (i, (fault, _)) in active.rules.iter().enumerate() {
             if matches!(fault.kind, FaultKind::FailAtPage { .. })
-                || !fault.applies_to(path)
+                || !fault.applies_to(method, path)
                 || !active.fires(i)
             {
                 continue;
@@ -235,7 +245,7 @@ impl FaultState {
         for (i, (fault, _)) in active.rules.iter().enumerate() {
             if let FaultKind::FailAtPage { page: k, how } = fault.kind
                 && u64::from(k) == page
-                && fault.applies_to(path)
+                && fault.applies_to("GET", path)
                 && active.fires(i)
             {
                 failure.get_or_insert(how);
@@ -248,7 +258,9 @@ impl FaultState {
 /// The middleware in front of every route: counts requests and applies faults.
 pub async fn layer(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Response {
     sim.requests.fetch_add(1, Ordering::Relaxed);
-    let decision = sim.faults.decide(request.uri().path());
+    let decision = sim
+        .faults
+        .decide(request.method().as_str(), request.uri().path());
     if !decision.latency.is_zero() {
         tokio::time::sleep(decision.latency).await;
     }
@@ -326,7 +338,7 @@ mod tests {
         );
         let statuses = |path: &str| {
             (0..3)
-                .map(|_| state.decide(path).status)
+                .map(|_| state.decide("GET", path).status)
                 .collect::<Vec<_>>()
         };
         assert_eq!(statuses("/api/v1/workflows"), [None, Some(503), None]);
@@ -334,8 +346,8 @@ mod tests {
         assert_eq!(statuses("/api/v1/users"), [None, None, None]);
         // Replacing faults resets the counters.
         state.set(Fault::status(503).nth(1).into());
-        assert_eq!(state.decide("/x").status, Some(503));
-        assert_eq!(state.decide("/x").status, None);
+        assert_eq!(state.decide("GET", "/x").status, Some(503));
+        assert_eq!(state.decide("GET", "/x").status, None);
     }
 
     #[test]
@@ -354,6 +366,6 @@ mod tests {
         );
         // Only the first time page 2 is fetched: a retry gets through.
         assert_eq!(state.page_failure("/api/v1/workflows", 2), None);
-        assert_eq!(state.decide("/api/v1/workflows").status, None);
+        assert_eq!(state.decide("GET", "/api/v1/workflows").status, None);
     }
 }

@@ -57,6 +57,10 @@ pub struct DeploymentRow {
     pub finished_at: Option<i64>,
     pub error: Option<String>,
     pub rollback_of: Option<String>,
+    /// The process running it, as JSON (`{pid, host, since}`), while it runs.
+    pub runner: Option<String>,
+    /// The canonical-state commit recording what it deployed.
+    pub commit_id: Option<String>,
 }
 
 /// One workflow of a deployment. `pos` is its place in the plan, unique within the
@@ -156,7 +160,7 @@ pub fn parse_state(text: &str) -> Option<DeploymentState> {
 
 const COLUMNS: &str = "id, pipeline, stage, source_env, target_env, state, requested_by, \
      requested_at, scheduled_for, plan, plan_hash, snapshot, job_id, started_at, finished_at, \
-     error, rollback_of";
+     error, rollback_of, runner, commit_id";
 
 const ITEM_COLUMNS: &str =
     "pos, name, canonical_id, source_id, target_id, action, status, result, error, diff";
@@ -190,6 +194,8 @@ fn from_row(row: &AnyRow) -> Result<DeploymentRow, StoreError> {
         finished_at: row.try_get("finished_at").context(&ctx)?,
         error: row.try_get("error").context(&ctx)?,
         rollback_of: row.try_get("rollback_of").context(&ctx)?,
+        runner: row.try_get("runner").context(&ctx)?,
+        commit_id: row.try_get("commit_id").context(&ctx)?,
         id,
     })
 }
@@ -430,6 +436,26 @@ pub async fn set_snapshot(
 ) -> Result<(), StoreError> {
     let sql = "UPDATE deployments SET snapshot = $1 WHERE id = $2";
     update_one(conn, id, sql, Some(snapshot), "snapshot").await
+}
+
+/// Records (or, with None, clears) the process running the deployment.
+pub async fn set_runner(
+    conn: &mut AnyConnection,
+    id: &str,
+    runner: Option<&str>,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE deployments SET runner = $1 WHERE id = $2";
+    update_one(conn, id, sql, runner, "runner").await
+}
+
+/// Records the canonical-state commit of a completed deployment.
+pub async fn set_commit(
+    conn: &mut AnyConnection,
+    id: &str,
+    commit: &str,
+) -> Result<(), StoreError> {
+    let sql = "UPDATE deployments SET commit_id = $1 WHERE id = $2";
+    update_one(conn, id, sql, Some(commit), "commit").await
 }
 
 /// Records the job running the deployment.

@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0004_deployments.sql"),
         postgres: include_str!("migrations/postgres/0004_deployments.sql"),
     },
+    Migration {
+        version: 5,
+        sqlite: include_str!("migrations/sqlite/0005_deployment_runs.sql"),
+        postgres: include_str!("migrations/postgres/0005_deployment_runs.sql"),
+    },
 ];
 
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {

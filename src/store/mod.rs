@@ -136,8 +136,16 @@ impl Store {
         &self.secrets
     }
 
+    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`): a deferred one that reads first and writes later fails with
+    /// SQLITE_BUSY_SNAPSHOT when another connection committed meanwhile, which no busy
+    /// timeout waits out.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        self.pool.begin().await.context("starting a transaction")
+        match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.pool.begin().await,
+        }
+        .context("starting a transaction")
     }
 
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<Any>, StoreError> {

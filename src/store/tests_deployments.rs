@@ -73,6 +73,8 @@ fn row_of(n: &NewDeployment) -> DeploymentRow {
         finished_at: None,
         error: None,
         rollback_of: n.rollback_of.clone(),
+        runner: None,
+        commit_id: None,
     }
 }
 
@@ -166,6 +168,12 @@ async fn a_deployment_round_trips_with_items_and_results() {
         deployments::set_error(&mut conn, "d1", Some("prod: 502 on 'Workflow 1'"))
             .await
             .unwrap();
+        deployments::set_runner(&mut conn, "d1", Some(r#"{"pid":7}"#))
+            .await
+            .unwrap();
+        deployments::set_commit(&mut conn, "d1", "c0ffee")
+            .await
+            .unwrap();
         let ok = ItemResult {
             result: "ok",
             target_id: Some("tgt-new-0"),
@@ -187,6 +195,8 @@ async fn a_deployment_round_trips_with_items_and_results() {
         assert_eq!(row.snapshot.as_deref(), Some("snap-9"), "{}", t.label);
         assert_eq!(row.job_id.as_deref(), Some("job-3"));
         assert_eq!(row.error.as_deref(), Some("prod: 502 on 'Workflow 1'"));
+        assert_eq!(row.runner.as_deref(), Some(r#"{"pid":7}"#));
+        assert_eq!(row.commit_id.as_deref(), Some("c0ffee"));
         let mut expected = items.clone();
         expected[0].result = Some("ok".into());
         expected[0].target_id = Some("tgt-new-0".into());

@@ -31,6 +31,19 @@ impl DiffStatus {
         }
     }
 
+    /// The status named by [`DiffStatus::as_str`]'s text.
+    pub fn parse(text: &str) -> Option<DiffStatus> {
+        [
+            DiffStatus::Added,
+            DiffStatus::Deleted,
+            DiffStatus::Unchanged,
+            DiffStatus::Modified,
+            DiffStatus::TargetHotfix,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     /// Whether the two sides differ (anything but UNCHANGED).
     pub fn differs(self) -> bool {
         self != DiffStatus::Unchanged

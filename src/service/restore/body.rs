@@ -15,14 +15,14 @@ use std::collections::HashMap;
 
 /// An environment's credential ids by (type, name), where exactly one id is known.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(super) struct CredentialIds {
+pub(in crate::service) struct CredentialIds {
     ids: HashMap<(String, String), String>,
 }
 
 impl CredentialIds {
     /// From the credentials a sync stored (listed by the API, or referenced by nodes).
     /// A type and name with two different ids is left out: n8n then decides by name.
-    pub(super) fn from_rows(rows: &[CredentialRow]) -> CredentialIds {
+    pub(in crate::service) fn from_rows(rows: &[CredentialRow]) -> CredentialIds {
         let mut seen: HashMap<(String, String), Option<String>> = HashMap::new();
         for row in rows {
             let Some(id) = row.n8n_id.as_ref().filter(|id| !id.is_empty()) else {
@@ -56,7 +56,7 @@ impl CredentialIds {
 /// the module's doc), and, for an update, each node the id its namesake has in the
 /// live workflow (`live`), so n8n keeps its node identities. Neither changes the
 /// fingerprint: normalization drops node and credential ids.
-pub(super) fn restore_body(document: &Value, creds: &CredentialIds, live: Option<&Value>) -> Value {
+pub(in crate::service) fn restore_body(document: &Value, creds: &CredentialIds, live: Option<&Value>) -> Value {
     let live_ids: HashMap<&str, &Value> = live
         .and_then(|l| l.get("nodes"))
         .and_then(Value::as_array)

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// What a restore fetches of the target: its workflows, and the credentials and tags
 /// the writes refer to by name.
-pub(super) const FETCH: [SyncKind; 3] =
+pub(in crate::service) const FETCH: [SyncKind; 3] =
     [SyncKind::Workflows, SyncKind::Credentials, SyncKind::Tags];
 
 /// A live workflow of the target, as the fresh sync stored it.
@@ -402,7 +402,7 @@ pub(super) fn steps(
 }
 
 /// Tag lists equal as sets (n8n keeps no order).
-pub(super) fn same_tags(a: &[String], b: &[String]) -> bool {
+pub(in crate::service) fn same_tags(a: &[String], b: &[String]) -> bool {
     let a: HashSet<&str> = a.iter().map(String::as_str).collect();
     let b: HashSet<&str> = b.iter().map(String::as_str).collect();
     a == b
