@@ -45,7 +45,7 @@ pub enum Command {
     /// The audit log
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Operations the policy holds for approval: list, approve, reject
+    /// Operations the policy holds and deployments waiting for approval: list, approve, reject
     #[command(subcommand)]
     Approvals(super::approvals::ApprovalsCommand),
     /// Executions, polled live from the environments
@@ -71,6 +71,11 @@ pub enum Command {
     /// Promotion pipelines (from the config and the store): list, show
     #[command(subcommand)]
     Pipelines(super::pipelines::PipelinesCommand),
+    /// Promote workflows from one environment to another (--dry-run shows the plan)
+    Promote(super::promote::PromoteArgs),
+    /// Promotions recorded: list, show, cancel, rollback, replan, run-due, recover
+    #[command(subcommand, alias = "deploys")]
+    Deployments(super::deployments::DeploymentsCommand),
     /// Credentials per environment and across them: list, matrix
     #[command(subcommand, alias = "creds")]
     Credentials(super::credentials::CredentialsCommand),

@@ -7,6 +7,7 @@ mod canonical;
 mod context;
 mod credentials;
 mod demo;
+mod deployments;
 mod diff;
 mod drift;
 mod env;
@@ -18,6 +19,7 @@ mod jobs;
 mod logging;
 mod output;
 mod pipelines;
+mod promote;
 mod restore;
 mod sim;
 mod snapshot;
@@ -103,6 +105,8 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Git(cmd) => git::run(&ctx, &ops, cmd).await,
         Command::Pipelines(cmd) => pipelines::run(&ctx, &ops, cmd).await,
         Command::Credentials(cmd) => credentials::run(&ctx, &ops, cmd).await,
+        Command::Promote(args) => promote::run(&ctx, &ops, args).await,
+        Command::Deployments(cmd) => deployments::run(&ctx, &ops, cmd).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }
@@ -127,9 +131,11 @@ async fn tui(cli: &Cli) -> anyhow::Result<()> {
     let ops = ctx.open_ops().await?;
     // Scheduled drift checks run while the TUI does (not in read-only mode: a check
     // fetches and stores).
-    let schedule = (!cli.readonly).then(|| ops.spawn_drift_schedule());
+    // So do interrupted deployments' rollbacks and scheduled deployments.
+    let schedules = (!cli.readonly)
+        .then(|| [ops.spawn_drift_schedule(), ops.spawn_deployment_schedule()]);
     let result = crate::tui::run(std::sync::Arc::new(ops), options).await;
-    if let Some(schedule) = schedule {
+    for schedule in schedules.into_iter().flatten() {
         schedule.abort();
     }
     result

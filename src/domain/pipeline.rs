@@ -139,7 +139,7 @@ impl Validation {
     pub fn describe(&self) -> String {
         match self {
             Validation::Command { command, .. } => format!("command '{}'", command.join(" ")),
-            Validation::Http { url, method, .. } => format!("{method} {url}"),
+            Validation::Http { url, method, .. } => format!("{method} {}", without_userinfo(url)),
         }
     }
 
@@ -180,6 +180,18 @@ impl Validation {
             }
         }
         Ok(())
+    }
+}
+
+/// `url` without its `user:password@`, so a description never shows a secret.
+pub fn without_userinfo(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 

@@ -7,6 +7,7 @@ mod canonical_state;
 mod canonical_types;
 mod catalog;
 mod credentials_matrix;
+mod deployment_schedule;
 mod deployments;
 mod diff;
 mod drift;

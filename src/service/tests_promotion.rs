@@ -739,3 +739,47 @@ async fn every_gate_kind_passes_and_fails() {
     );
     // Approvals pass and fail in `approvals_are_bound_to_the_plan_and_never_the_requesters`.
 }
+
+#[tokio::test]
+async fn a_scheduled_deployment_runs_at_its_time_through_the_gates() {
+    let f = twins().await;
+    let all = names(&f, "dev");
+    edit_param(&f, "dev", &all[0], "scheduled");
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(600);
+    let created = f
+        .ops
+        .promote(DeploymentCreate {
+            request: request(&[]),
+            scheduled_for: Some(at),
+            note: Some("after hours".into()),
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.deployment.state, DeploymentState::Approved);
+    assert!(created.job_id.is_none(), "not before its time");
+    assert!(f.ops.deployments_run_due().await.unwrap().is_empty());
+
+    // The schedule (as the TUI runs it) starts it once due.
+    let schedule = tokio::spawn(
+        f.ops
+            .clone()
+            .run_deployment_schedule(std::time::Duration::from_millis(100)),
+    );
+    let id = created.deployment.id;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let job_id = loop {
+        let d = f.ops.deployment_show(id.clone()).await.unwrap().deployment;
+        if let Some(job) = d.job_id {
+            break job;
+        }
+        assert!(std::time::Instant::now() < deadline, "it never started");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    let (job, report) = finish(&f.ops, &job_id).await;
+    schedule.abort();
+    assert_eq!(report.state, DeploymentState::Completed, "{:?}", job.error);
+    assert_eq!(
+        fingerprint_of(&f, "prod", &all[0]),
+        fingerprint_of(&f, "dev", &all[0])
+    );
+}

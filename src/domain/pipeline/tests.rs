@@ -495,3 +495,19 @@ fn evaluate_all_runs_the_stages_gates_in_order() {
     assert!(evaluate_all(&open, &facts).is_empty());
     assert!(all_passed(&[]));
 }
+
+#[test]
+fn an_http_check_is_described_without_its_password() {
+    let v = Validation::Http {
+        url: "https://ops:s3cret@health.example/ready?x=a@b".into(),
+        method: "GET".into(),
+        expect_status: 200,
+        timeout_secs: 5,
+    };
+    assert_eq!(v.describe(), "GET https://health.example/ready?x=a@b");
+    assert_eq!(
+        super::without_userinfo("http://host/path@x"),
+        "http://host/path@x"
+    );
+    assert_eq!(super::without_userinfo("not a url"), "not a url");
+}
