@@ -117,7 +117,17 @@ impl LocalOps {
     /// own, awaited, then computes the preflight from what was fetched.
     pub(super) async fn fresh_preflight(&self, req: &PromoteRequest) -> OpsResult<Preflight> {
         self.fetch_pair(&req.from, &req.to).await?;
-        self.preflight(req.clone()).await
+        let mut preflight = self.preflight(req.clone()).await?;
+        // The preflight's note about its source said the store was not refreshed.
+        if let Some(first) = preflight.notes.first_mut()
+            && first.starts_with("computed from the store")
+        {
+            *first = format!(
+                "computed from '{}' and '{}' fetched just now",
+                req.from, req.to
+            );
+        }
+        Ok(preflight)
     }
 
     /// Fetches both environments of a promotion, in a job ("promote-fetch") awaited here.

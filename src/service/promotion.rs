@@ -36,7 +36,6 @@ use crate::domain::pipeline::all_passed;
 use crate::git::LockInfo;
 use crate::store::deployments::{self as store, Decision, DeploymentRow};
 use crate::store::environments::{self, EnvRow};
-use crate::store::now_ms;
 use std::collections::HashMap;
 use write::{Writer, Written};
 
@@ -475,10 +474,4 @@ fn failed_outcome(message: String) -> JobOutcome {
         result: None,
         error: Some(message),
     }
-}
-
-/// Unix ms now, as a time (for messages).
-#[allow(dead_code)]
-fn now() -> Time {
-    time_from_ms(now_ms())
 }
