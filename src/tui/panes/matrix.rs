@@ -328,6 +328,48 @@ impl MatrixPane {
         self.marks.clear();
     }
 
+    /// `p`: the promotion wizard from the cursor's environment with the marked cells'
+    /// workflows (or the cursor's); marks in exactly one other environment name the
+    /// target.
+    fn promote(&self, cx: &mut Cx) {
+        let Some(from) = self.current_env().map(str::to_owned) else {
+            return;
+        };
+        let mut workflows: Vec<String> = Vec::new();
+        for mark in &self.marks {
+            let name = self
+                .grid
+                .rows
+                .iter()
+                .find(|r| r.id == mark.row)
+                .map_or_else(|| row_id_name(&mark.row).to_owned(), |r| r.name.clone());
+            if !workflows.contains(&name) {
+                workflows.push(name);
+            }
+        }
+        if workflows.is_empty() {
+            workflows.extend(self.current_row().map(|r| r.name.clone()));
+        }
+        let others: std::collections::BTreeSet<&str> = self
+            .marks
+            .iter()
+            .map(|m| m.env.as_str())
+            .filter(|env| *env != from)
+            .collect();
+        let to = match others.into_iter().collect::<Vec<_>>().as_slice() {
+            [only] => Some((*only).to_owned()),
+            _ => None,
+        };
+        cx.open(
+            PaneKind::Promote,
+            Nav::Promote {
+                from: Some(from),
+                to,
+                workflows,
+            },
+        );
+    }
+
     fn set_filters(&mut self, differs: bool, missing: bool) {
         self.differs_only = differs;
         self.missing_only = missing;
@@ -368,6 +410,7 @@ impl Pane for MatrixPane {
             Action::Enter,
             Action::Mark,
             Action::Diff,
+            Action::Promote,
             Action::ToggleDiffers,
             Action::ToggleMissing,
             Action::ToggleUntracked,
@@ -394,6 +437,7 @@ impl Pane for MatrixPane {
             Action::Enter => self.open_cell(cx),
             Action::Mark => self.toggle_mark(),
             Action::Diff => self.open_diff(cx),
+            Action::Promote => self.promote(cx),
             Action::ToggleDiffers => self.set_filters(!self.differs_only, self.missing_only),
             Action::ToggleMissing => self.set_filters(self.differs_only, !self.missing_only),
             Action::ToggleUntracked => {
@@ -488,3 +532,64 @@ impl Pane for MatrixPane {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod promote_tests {
+    use super::tests::summary;
+    use super::*;
+    use crate::tui::pane::Effect;
+    use crate::tui::testing::{self, Harness};
+
+    fn opened(effects: &[Effect]) -> Vec<Nav> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Open(PaneKind::Promote, nav) => Some(nav.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn p_opens_the_wizard_from_the_cursors_environment_with_the_marked_workflows() {
+        let mut h = Harness::new().await;
+        let mut pane = MatrixPane::new();
+        let workflows = [
+            summary("development", "d1", "Alpha sync", "f1", true),
+            summary("production", "p1", "Alpha sync", "f0", true),
+            summary("development", "d2", "Billing export", "f2", true),
+            summary("production", "p2", "Billing export", "f3", true),
+        ];
+        pane.show(Grid::build(&testing::envs(), &workflows));
+        // Nothing marked: the cursor's cell.
+        pane.select(1, 0);
+        pane.on_action(Action::Promote, &mut h.cx());
+        assert_eq!(
+            opened(&h.effects),
+            [Nav::Promote {
+                from: Some("development".into()),
+                to: None,
+                workflows: vec!["Billing export".into()],
+            }]
+        );
+        h.effects.clear();
+        // Both rows marked in development, one in production: the target is production.
+        pane.select(0, 0);
+        pane.on_action(Action::Mark, &mut h.cx());
+        pane.select(1, 0);
+        pane.on_action(Action::Mark, &mut h.cx());
+        pane.select(1, 2);
+        pane.on_action(Action::Mark, &mut h.cx());
+        pane.select(0, 0);
+        pane.on_action(Action::Promote, &mut h.cx());
+        assert_eq!(
+            opened(&h.effects),
+            [Nav::Promote {
+                from: Some("development".into()),
+                to: Some("production".into()),
+                workflows: vec!["Alpha sync".into(), "Billing export".into()],
+            }]
+        );
+        assert!(pane.actions().contains(&Action::Promote));
+    }
+}

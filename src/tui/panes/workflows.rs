@@ -239,6 +239,37 @@ impl WorkflowsPane {
         cx.focus_env(env);
     }
 
+    /// `p`: the promotion wizard from the open detail's environment (or the one the
+    /// catalog is narrowed to, or the cursor row's) with the marked (or selected)
+    /// workflows' names.
+    fn promote(&self, cx: &mut Cx) {
+        let from = match &self.detail {
+            Some(view) => Some(view.target.env.clone()),
+            None => self
+                .catalog
+                .env
+                .clone()
+                .or_else(|| self.catalog.current().map(|w| w.env.clone())),
+        };
+        let Some(from) = from else {
+            return;
+        };
+        let mut workflows: Vec<String> = Vec::new();
+        for (_, name) in self.targets() {
+            if !workflows.contains(&name) {
+                workflows.push(name);
+            }
+        }
+        cx.open(
+            PaneKind::Promote,
+            Nav::Promote {
+                from: Some(from),
+                to: None,
+                workflows,
+            },
+        );
+    }
+
     fn detail_action(&mut self, action: Action, cx: &mut Cx) -> bool {
         let Some(view) = &mut self.detail else {
             return false;
@@ -279,6 +310,7 @@ impl Pane for WorkflowsPane {
                 actions.extend([
                     Action::Graph,
                     Action::Diff,
+                    Action::Promote,
                     Action::Refresh,
                     Action::Activate,
                     Action::Deactivate,
@@ -293,6 +325,7 @@ impl Pane for WorkflowsPane {
                 Action::Mark,
                 Action::MarkAll,
                 Action::Diff,
+                Action::Promote,
                 Action::Refresh,
                 Action::Activate,
                 Action::Deactivate,
@@ -379,6 +412,7 @@ impl Pane for WorkflowsPane {
             Action::HardDelete => self.confirm_delete(true, cx),
             Action::Tag | Action::Upload | Action::Download => self.open_prompt(action, cx),
             Action::Diff => self.open_diff(cx),
+            Action::Promote => self.promote(cx),
             _ => {}
         }
     }
@@ -599,3 +633,80 @@ impl Pane for WorkflowsPane {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod promote_tests {
+    use super::*;
+    use crate::domain::sync::Change;
+    use crate::tui::pane::Effect;
+    use crate::tui::testing::{self, Harness};
+
+    fn summary(env: &str, id: &str, name: &str) -> WorkflowSummary {
+        WorkflowSummary {
+            env: env.into(),
+            id: id.into(),
+            name: name.into(),
+            active: true,
+            tags: Vec::new(),
+            nodes: 3,
+            fingerprint: format!("fp-{id}"),
+            updated_at: None,
+            stored_at: testing::now(),
+            change: Change::Unchanged,
+            canonical_id: None,
+            drift: None,
+        }
+    }
+
+    fn opened(effects: &[Effect]) -> Vec<Nav> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Open(PaneKind::Promote, nav) => Some(nav.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn p_opens_the_wizard_with_the_marked_or_selected_workflows() {
+        let mut h = Harness::new().await;
+        let mut pane = WorkflowsPane::new();
+        pane.show(vec![
+            summary("development", "d1", "Alpha sync"),
+            summary("development", "d2", "Billing export"),
+            summary("staging", "s1", "Alpha sync"),
+        ]);
+        pane.on_command("env", "development", &mut h.cx());
+        h.effects.clear();
+        assert!(pane.actions().contains(&Action::Promote));
+        // Nothing marked: the selected workflow, from the environment in focus.
+        let selected = pane.catalog.current().map(|w| w.name.clone()).unwrap();
+        pane.on_action(Action::Promote, &mut h.cx());
+        assert_eq!(
+            opened(&h.effects),
+            [Nav::Promote {
+                from: Some("development".into()),
+                to: None,
+                workflows: vec![selected],
+            }]
+        );
+        h.effects.clear();
+        // Everything marked: every name, once.
+        pane.on_action(Action::MarkAll, &mut h.cx());
+        pane.on_action(Action::Promote, &mut h.cx());
+        let navs = opened(&h.effects);
+        let [
+            Nav::Promote {
+                from, workflows, ..
+            },
+        ] = navs.as_slice()
+        else {
+            panic!("the wizard opened");
+        };
+        assert_eq!(from.as_deref(), Some("development"));
+        let mut names = workflows.clone();
+        names.sort();
+        assert_eq!(names, ["Alpha sync", "Billing export"]);
+    }
+}
