@@ -38,7 +38,15 @@ pub(super) struct StoredPlan {
     pub approvals_required: usize,
     #[serde(default)]
     pub note: Option<String>,
+    /// When both environments were fetched for this plan (unix ms).
+    #[serde(default)]
+    pub planned_at: Option<i64>,
 }
+
+/// A run that needs no approval and starts this soon after its plan's fetch uses that
+/// fetch instead of fetching both environments again: nobody had time to judge the
+/// plan, so there is nothing a change could make stale.
+pub(super) const FRESH_PLAN_MS: i64 = 30_000;
 
 impl LocalOps {
     pub(super) async fn create_deployment(
@@ -81,6 +89,7 @@ impl LocalOps {
             plan: preflight.plan.clone(),
             approvals_required: stage.gates.approvals as usize,
             note: req.note.clone(),
+            planned_at: Some(now_ms()),
         };
         let new = NewDeployment {
             id: id.clone(),
@@ -428,6 +437,7 @@ impl LocalOps {
         let preflight = self.fresh_preflight(&stored.request).await?;
         refuse_blocked(&preflight, row.scheduled_for.is_some())?;
         stored.plan = preflight.plan.clone();
+        stored.planned_at = Some(now_ms());
         let items = item_rows(&preflight)?;
         let plan = to_json(&stored)?;
         let hash = preflight.plan.hash.clone();

@@ -36,6 +36,7 @@ use crate::domain::pipeline::all_passed;
 use crate::git::LockInfo;
 use crate::store::deployments::{self as store, Decision, DeploymentRow};
 use crate::store::environments::{self, EnvRow};
+use crate::store::now_ms;
 use std::collections::HashMap;
 use write::{Writer, Written};
 
@@ -119,8 +120,22 @@ impl LocalOps {
         let (source, target) = envs
             .await
             .map_err(|e| NotStarted(format!("deployment {id} cannot run: {}", e.message)))?;
-        ctx.progress("fetching", 0, 2).await;
-        for (n, env) in [&source, &target].into_iter().enumerate() {
+        let fresh = stored.approvals_required == 0
+            && stored
+                .planned_at
+                .is_some_and(|at| now_ms() - at < super::deployments::FRESH_PLAN_MS);
+        let to_fetch: &[&EnvRow] = if fresh {
+            ctx.log(
+                LogLevel::Info,
+                "using the fetch its plan was made from, moments ago",
+            )
+            .await;
+            &[]
+        } else {
+            &[&source, &target]
+        };
+        ctx.progress("fetching", 0, to_fetch.len() as u64).await;
+        for (n, env) in to_fetch.iter().enumerate() {
             let report = self.sync_env(ctx, env, &FETCH).await;
             if let Some(e) = report.error {
                 return Err(NotStarted(format!(
@@ -128,7 +143,8 @@ impl LocalOps {
                     env.name
                 )));
             }
-            ctx.progress("fetching", n as u64 + 1, 2).await;
+            ctx.progress("fetching", n as u64 + 1, to_fetch.len() as u64)
+                .await;
         }
 
         ctx.progress("checking the plan and gates", 0, 0).await;

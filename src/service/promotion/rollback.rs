@@ -287,6 +287,7 @@ impl LocalOps {
             note: Some(format!(
                 "rollback of deployment {id} to snapshot {snapshot}"
             )),
+            planned_at: None,
         };
         let new = NewDeployment {
             id: new_id.clone(),
