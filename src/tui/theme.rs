@@ -97,6 +97,16 @@ impl Default for Theme {
 macro_rules! styles {
     ($($field:ident),* $(,)?) => {
         impl Theme {
+    /// The style of a risk level.
+    pub fn risk(&self, risk: crate::domain::diff::Risk) -> ratatui::style::Style {
+        use crate::domain::diff::Risk;
+        match risk {
+            Risk::Low => self.risk_low,
+            Risk::Medium => self.risk_medium,
+            Risk::High => self.risk_high,
+        }
+    }
+
             /// Every style's name, as written in theme files.
             pub const STYLES: &'static [&'static str] = &[$(stringify!($field)),*];
 

@@ -284,6 +284,38 @@ impl WorkflowDiff {
             && self.nodes.iter().all(NodeDiff::is_layout_only)
     }
 
+    /// "renamed · 3 nodes · 2 links · 1 setting" (or "layout only"), for a row in a
+    /// list; cosmetic node changes are not counted.
+    pub fn brief(&self) -> String {
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        let mut parts = Vec::new();
+        if self.name.is_some() {
+            parts.push("renamed".to_owned());
+        }
+        let nodes = self.visible_nodes(false).count();
+        if nodes > 0 {
+            parts.push(plural(nodes, "node"));
+        }
+        if !self.connections.is_empty() {
+            parts.push(plural(self.connections.len(), "link"));
+        }
+        if !self.settings.is_empty() {
+            parts.push(plural(self.settings.len(), "setting"));
+        }
+        if parts.is_empty() {
+            parts.push("layout only".to_owned());
+        }
+        parts.join(" · ")
+    }
+
+    /// [`WorkflowDiff::brief`] with the overall risk: "3 nodes · 2 links · HIGH".
+    pub fn brief_with_risk(&self) -> String {
+        match self.risk {
+            Some(risk) => format!("{} · {}", self.brief(), risk.as_str()),
+            None => self.brief(),
+        }
+    }
+
     /// Node diffs a person sees: cosmetic ones only when asked for.
     pub fn visible_nodes(&self, cosmetic: bool) -> impl Iterator<Item = &NodeDiff> {
         self.nodes.iter().filter(move |n| cosmetic || !n.cosmetic)

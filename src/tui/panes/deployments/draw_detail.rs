@@ -7,7 +7,7 @@ use super::detail::{DetailState, DetailView};
 use super::draw::{clock, progress_text, route, state_style};
 use super::progress::JobProgress;
 use crate::domain::deployment::DeploymentState;
-use crate::domain::diff::{NodeChangeKind, Risk, WorkflowDiff};
+use crate::domain::diff::NodeChangeKind;
 use crate::service::{DeploymentDetail, DeploymentItemView, ItemOutcome};
 use crate::tui::action::Action;
 use crate::tui::theme::Theme;
@@ -277,14 +277,6 @@ fn outcome_style(outcome: Option<ItemOutcome>, theme: &Theme) -> Style {
     }
 }
 
-fn risk_style(risk: Risk, theme: &Theme) -> Style {
-    match risk {
-        Risk::Low => theme.risk_low,
-        Risk::Medium => theme.risk_medium,
-        Risk::High => theme.risk_high,
-    }
-}
-
 /// The workflows under a header, scrolled to the cursor.
 fn items(
     detail: &DeploymentDetail,
@@ -346,7 +338,7 @@ fn items(
             ),
             (
                 risk.map_or("", |r| r.as_str()).to_owned(),
-                risk.map_or(theme.muted, |r| risk_style(r, theme)),
+                risk.map_or(theme.muted, |r| theme.risk(r)),
             ),
             (item.name.clone(), theme.base),
         ];
@@ -360,32 +352,6 @@ fn items(
         lines.push(row);
     }
     lines
-}
-
-/// "3 nodes · 2 links · HIGH", what a stored diff changes.
-pub(super) fn brief(diff: &WorkflowDiff) -> String {
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    let mut parts = Vec::new();
-    if diff.name.is_some() {
-        parts.push("renamed".to_owned());
-    }
-    let nodes = diff.visible_nodes(false).count();
-    if nodes > 0 {
-        parts.push(plural(nodes, "node"));
-    }
-    if !diff.connections.is_empty() {
-        parts.push(plural(diff.connections.len(), "link"));
-    }
-    if !diff.settings.is_empty() {
-        parts.push(plural(diff.settings.len(), "setting"));
-    }
-    if parts.is_empty() {
-        parts.push("layout only".to_owned());
-    }
-    if let Some(risk) = diff.risk {
-        parts.push(risk.as_str().to_owned());
-    }
-    parts.join(" · ")
 }
 
 /// The selected workflow: who it is on both sides, its error, and what the
@@ -420,7 +386,7 @@ fn item_lines_of(
         Some(diff) => {
             lines.push(Line::from(vec![
                 Span::styled("applied: ", theme.muted),
-                Span::raw(brief(diff)),
+                Span::raw(diff.brief_with_risk()),
             ]));
             for node in diff.visible_nodes(false).take(2) {
                 let (mark, style) = match node.kind {
@@ -432,7 +398,7 @@ fn item_lines_of(
                 let paths: Vec<&str> = node.changes.iter().map(|c| c.path.as_str()).collect();
                 lines.push(Line::from(vec![
                     Span::styled(format!("  {mark} {}  ", node.name), style),
-                    Span::styled(node.risk.as_str(), risk_style(node.risk, theme)),
+                    Span::styled(node.risk.as_str(), theme.risk(node.risk)),
                     Span::styled(format!("  {}", shorten(&paths.join(", "), 60)), theme.muted),
                 ]));
             }

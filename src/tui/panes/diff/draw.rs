@@ -112,7 +112,7 @@ fn title<'a>(pane: &'a DiffPane, theme: &Theme) -> Line<'a> {
         ));
         if let Some(risk) = view.diff.risk {
             spans.push(Span::styled("risk ", theme.muted));
-            spans.push(Span::styled(format!("{risk} "), risk_style(risk, theme)));
+            spans.push(Span::styled(format!("{risk} "), theme.risk(risk)));
         }
     }
     Line::from(spans)
@@ -125,14 +125,6 @@ fn status_style(status: DiffStatus, theme: &Theme) -> Style {
         DiffStatus::Unchanged => theme.ok,
         DiffStatus::Modified => theme.changed,
         DiffStatus::TargetHotfix => theme.error.add_modifier(Modifier::BOLD),
-    }
-}
-
-fn risk_style(risk: Risk, theme: &Theme) -> Style {
-    match risk {
-        Risk::Low => theme.risk_low,
-        Risk::Medium => theme.risk_medium,
-        Risk::High => theme.risk_high,
     }
 }
 
@@ -256,7 +248,7 @@ fn item_line<'a>(view: &View, item: Item, width: usize, theme: &Theme) -> Line<'
     Line::from(vec![
         Span::styled(format!("{mark} "), mark_style),
         Span::styled(format!("{name:<width$}  "), mark_style),
-        Span::styled(format!("{:<6} ", risk.as_str()), risk_style(risk, theme)),
+        Span::styled(format!("{:<6} ", risk.as_str()), theme.risk(risk)),
         Span::styled(detail, theme.muted),
     ])
 }

@@ -165,29 +165,6 @@ pub(super) fn diff_of<'a>(preflight: &'a Preflight, item: &PlanItem) -> Option<&
     })
 }
 
-/// "3 nodes · 2 links · HIGH", what changes in the target.
-pub(super) fn brief(diff: &WorkflowDiff) -> String {
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    let mut parts = Vec::new();
-    if diff.name.is_some() {
-        parts.push("renamed".to_owned());
-    }
-    let nodes = diff.visible_nodes(false).count();
-    if nodes > 0 {
-        parts.push(plural(nodes, "node"));
-    }
-    if !diff.connections.is_empty() {
-        parts.push(plural(diff.connections.len(), "link"));
-    }
-    if !diff.settings.is_empty() {
-        parts.push(plural(diff.settings.len(), "setting"));
-    }
-    if parts.is_empty() {
-        parts.push("layout only".to_owned());
-    }
-    parts.join(" · ")
-}
-
 pub(super) fn review(pane: &mut PromotePane, frame: &mut Frame, area: Rect, ui: &Ui) {
     let theme = ui.theme;
     if let Some(lines) = pending(
@@ -266,7 +243,7 @@ pub(super) fn review(pane: &mut PromotePane, frame: &mut Frame, area: Rect, ui: 
             ];
             if wide {
                 let changes = match (item.action.writes(), diff_of(preflight, item)) {
-                    (true, Some(d)) => brief(d),
+                    (true, Some(d)) => d.brief(),
                     (true, None) => "-".to_owned(),
                     (false, _) => "not written".to_owned(),
                 };

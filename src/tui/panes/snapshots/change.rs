@@ -4,12 +4,11 @@
 //! links and settings.
 
 use super::ChangeView;
-use crate::domain::diff::{ConnectionChange, NodeChangeKind, Risk, WorkflowDiff};
+use crate::domain::diff::{ConnectionChange, NodeChangeKind, WorkflowDiff};
 use crate::service::{RestoreAction, RestoreItem, SnapshotDiffEntry};
 use crate::tui::list_cursor::ListCursor;
 use crate::tui::theme::Theme;
 use crate::tui::ui::shorten;
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use serde_json::Value;
 
@@ -52,40 +51,6 @@ fn view(title: String, note: String, diff: Option<WorkflowDiff>) -> ChangeView {
     }
 }
 
-/// "3 nodes · 2 links · HIGH", for a row in a list.
-pub(super) fn brief(diff: &WorkflowDiff) -> String {
-    let mut parts = Vec::new();
-    let nodes = diff.visible_nodes(false).count();
-    if diff.name.is_some() {
-        parts.push("renamed".to_owned());
-    }
-    let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
-    if nodes > 0 {
-        parts.push(plural(nodes, "node"));
-    }
-    if !diff.connections.is_empty() {
-        parts.push(plural(diff.connections.len(), "link"));
-    }
-    if !diff.settings.is_empty() {
-        parts.push(plural(diff.settings.len(), "setting"));
-    }
-    if parts.is_empty() {
-        parts.push("layout only".to_owned());
-    }
-    if let Some(risk) = diff.risk {
-        parts.push(risk.as_str().to_owned());
-    }
-    parts.join(" · ")
-}
-
-pub(super) fn risk_style(risk: Risk, theme: &Theme) -> Style {
-    match risk {
-        Risk::Low => theme.risk_low,
-        Risk::Medium => theme.risk_medium,
-        Risk::High => theme.risk_high,
-    }
-}
-
 /// Every line of the view: the note, then what changed.
 pub(super) fn lines(view: &ChangeView, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = vec![
@@ -124,7 +89,7 @@ pub(super) fn lines(view: &ChangeView, theme: &Theme) -> Vec<Line<'static>> {
             Span::styled(format!("{mark} "), style),
             Span::styled(node.name.clone(), style),
             Span::raw("  "),
-            Span::styled(node.risk.as_str(), risk_style(node.risk, theme)),
+            Span::styled(node.risk.as_str(), theme.risk(node.risk)),
             Span::styled(
                 format!("  {} · {}", node.why.label(), node.node_type),
                 theme.muted,

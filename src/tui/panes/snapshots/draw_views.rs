@@ -332,7 +332,10 @@ fn diff(v: &mut DiffView, frame: &mut Frame, area: Rect, ui: &Ui) {
                 (w.name.clone(), theme.base),
                 (w.canonical_id.clone(), theme.muted),
                 (
-                    w.diff.as_ref().map(change::brief).unwrap_or_default(),
+                    w.diff
+                        .as_ref()
+                        .map(|d| d.brief_with_risk())
+                        .unwrap_or_default(),
                     theme.muted,
                 ),
             ];
@@ -500,7 +503,10 @@ fn restore(v: &mut RestoreView, frame: &mut Frame, area: Rect, ui: &Ui) {
                 (item.canonical_id.clone().unwrap_or_default(), theme.muted),
                 (item.n8n_id.clone().unwrap_or_default(), theme.muted),
                 (
-                    item.diff.as_ref().map(change::brief).unwrap_or_default(),
+                    item.diff
+                        .as_ref()
+                        .map(|d| d.brief_with_risk())
+                        .unwrap_or_default(),
                     theme.muted,
                 ),
             ];
