@@ -100,6 +100,7 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, args: PromoteArgs) -> Result<()> 
             request: args.request(),
             scheduled_for: args.at,
             note: args.note.clone(),
+            reviewed_hash: None,
         })
         .await?;
     if !ctx.json {

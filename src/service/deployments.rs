@@ -70,6 +70,19 @@ impl LocalOps {
     /// Fetches, plans, refuses what the gates block, and records a PENDING deployment.
     async fn plan_and_record(&self, req: DeploymentCreate) -> OpsResult<(String, Preflight)> {
         let preflight = self.fresh_preflight(&req.request).await?;
+        if let Some(reviewed) = &req.reviewed_hash
+            && *reviewed != preflight.plan.hash
+        {
+            return Err(OpsError::new(
+                ErrorKind::Conflict,
+                format!(
+                    "the plan changed since it was reviewed: '{}' or '{}' is not as the review saw it (fetched now: {}); review it again",
+                    req.request.from,
+                    req.request.to,
+                    summary_line(&preflight.plan)
+                ),
+            ));
+        }
         refuse_blocked(&preflight, req.scheduled_for.is_some())?;
         let (stage, named) = self.stage_of(&req.request).await?;
         let stage_index = match &named {

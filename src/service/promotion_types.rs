@@ -75,6 +75,10 @@ pub struct DeploymentCreate {
     pub scheduled_for: Option<Time>,
     /// Why, for the audit log and the deployment's record.
     pub note: Option<String>,
+    /// The hash of the plan the person reviewed: when the plan made from the fresh
+    /// fetch differs, nothing is recorded and the promotion is refused (review again).
+    #[serde(default)]
+    pub reviewed_hash: Option<String>,
 }
 
 /// A deployment just recorded (or replanned): its view, the preflight it was planned

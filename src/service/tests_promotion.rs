@@ -449,6 +449,7 @@ async fn a_run_left_by_a_dead_process_is_rolled_back_at_startup() {
             request: request(&[]),
             scheduled_for: Some(later),
             note: None,
+            reviewed_hash: None,
         })
         .await
         .unwrap();
@@ -752,6 +753,7 @@ async fn a_scheduled_deployment_runs_at_its_time_through_the_gates() {
             request: request(&[]),
             scheduled_for: Some(at),
             note: Some("after hours".into()),
+            reviewed_hash: None,
         })
         .await
         .unwrap();
@@ -782,4 +784,51 @@ async fn a_scheduled_deployment_runs_at_its_time_through_the_gates() {
         fingerprint_of(&f, "prod", &all[0]),
         fingerprint_of(&f, "dev", &all[0])
     );
+}
+
+#[tokio::test]
+async fn a_promotion_is_refused_when_the_fresh_plan_is_not_the_one_reviewed() {
+    let f = twins().await;
+    let all = names(&f, "dev");
+    edit_param(&f, "dev", &all[0], "reviewed");
+    let job = sync(&f.ops, SyncRequest::default()).await;
+    assert_eq!(job.state, JobState::Succeeded);
+    let reviewed = f.ops.promotion_preflight(request(&[])).await.unwrap();
+    // dev moves on after the review.
+    edit_param(&f, "dev", &all[1], "not reviewed");
+    let refused = f
+        .ops
+        .promote(DeploymentCreate {
+            request: request(&[]),
+            reviewed_hash: Some(reviewed.plan.hash.clone()),
+            ..DeploymentCreate::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Conflict);
+    assert!(refused.message.contains("review it again"), "{refused}");
+    assert!(
+        f.ops
+            .deployments_list(DeploymentQuery::default())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_ne!(
+        fingerprint_of(&f, "prod", &all[0]),
+        fingerprint_of(&f, "dev", &all[0])
+    );
+    // Reviewed again, it goes.
+    let fresh = f.ops.promotion_preflight(request(&[])).await.unwrap();
+    let created = f
+        .ops
+        .promote(DeploymentCreate {
+            request: request(&[]),
+            reviewed_hash: Some(fresh.plan.hash.clone()),
+            ..DeploymentCreate::default()
+        })
+        .await
+        .unwrap();
+    let (_, report) = finish(&f.ops, &created.job_id.unwrap()).await;
+    assert_eq!(report.state, DeploymentState::Completed);
 }

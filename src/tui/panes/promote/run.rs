@@ -286,6 +286,7 @@ impl PromotePane {
                     request: req,
                     scheduled_for: None,
                     note: None,
+                    reviewed_hash: Some(preflight.plan.hash.clone()),
                 },
             }),
         });

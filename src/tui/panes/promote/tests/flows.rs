@@ -479,6 +479,7 @@ async fn production_asks_for_its_name_and_a_yes_promotes_exactly_what_was_review
         request: pane.choices.request().unwrap(),
         scheduled_for: None,
         note: None,
+        reviewed_hash: pane.chosen.ready().map(|p| p.plan.hash.clone()),
     };
     pane.on_msg(confirm.payload, &mut h.cx());
     assert!(pane.run.is_some());
