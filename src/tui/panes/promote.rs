@@ -42,8 +42,8 @@ mod stage;
 mod steps;
 
 use crate::service::{
-    DeploymentCreate, DeploymentCreated, DeploymentDetail, EnvView, Event, JobDetail, OpsResult,
-    PipelineView, Preflight, PromoteRequest, WorkflowRef,
+    DeploymentCreate, DeploymentCreated, DeploymentDetail, EnvView, Event, EventBody, JobDetail,
+    JobStarted, OpsResult, PipelineView, Preflight, PromoteRequest, WorkflowRef,
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
@@ -98,6 +98,8 @@ enum Msg {
         run: u64,
         result: OpsResult<DeploymentDetail>,
     },
+    /// A drift check of the target started from the gates step.
+    DriftStarted { result: OpsResult<JobStarted> },
 }
 
 /// Which preflight an answer is for.
@@ -147,6 +149,8 @@ pub struct PromotePane {
     /// The service refused the last promotion (shown on the confirm step).
     promote_error: Option<String>,
     result_cursor: ListCursor,
+    /// The drift check of the target the gates step started, until it finishes.
+    drift_job: Option<String>,
 }
 
 impl PromotePane {
@@ -255,7 +259,12 @@ impl Pane for PromotePane {
             }
             Step::Gates => {
                 actions = moves;
-                actions.extend([Action::Mark, Action::Promote, Action::Refresh]);
+                actions.extend([
+                    Action::Mark,
+                    Action::DriftCheck,
+                    Action::Promote,
+                    Action::Refresh,
+                ]);
             }
             Step::Confirm => actions.extend([Action::Promote, Action::Refresh]),
             Step::Progress => actions.extend([Action::Enter, Action::Refresh]),
@@ -295,6 +304,7 @@ impl Pane for PromotePane {
             (Step::Workflows | Step::Review, Action::Enter) => self.open_diff(cx),
             (Step::Credentials, Action::Edit) => self.start_edit(cx),
             (Step::Gates, Action::Mark) => self.toggle_ack(cx),
+            (Step::Gates, Action::DriftCheck) => self.check_drift(cx),
             (Step::Confirm, Action::Enter) => self.ask(cx),
             (Step::Progress | Step::Result, Action::Enter) => self.open_deployment(cx),
             _ => {}
@@ -326,6 +336,10 @@ impl Pane for PromotePane {
             Msg::Promoted { run, result } => self.promoted(run, result, cx),
             Msg::Job { run, result } => self.job_read(run, result, cx),
             Msg::Finished { run, result } => self.finished(run, result, cx),
+            Msg::DriftStarted { result } => match result {
+                Ok(started) => self.drift_job = Some(started.job_id),
+                Err(e) => cx.error(format!("the drift check did not start: {e}")),
+            },
         }
     }
 
@@ -357,6 +371,17 @@ impl Pane for PromotePane {
     }
 
     fn on_event(&mut self, event: &Event, cx: &mut Cx) {
+        if self.drift_job.as_deref() == Some(event.job_id.as_str())
+            && let EventBody::Finished { error, .. } = &event.body
+        {
+            self.drift_job = None;
+            match error {
+                None => cx.info("Drift checked: the gates are judged again."),
+                Some(e) => cx.error(format!("the drift check failed: {e}")),
+            }
+            self.load_chosen(true, cx);
+            return;
+        }
         self.job_event(event, cx);
     }
 

@@ -2,11 +2,11 @@
 //! gates (drift acknowledged per workflow). Each change asks the preflight again.
 
 use super::choices::{Choices, item_id};
-use super::{PromotePane, Step};
+use super::{Msg, PromotePane, Step};
 use crate::domain::credential_map::{CredentialKey, CredentialResolution, Resolution, mapping_key};
 use crate::domain::pipeline::GateKind;
 use crate::domain::promotion::{PlanAction, PlanItem};
-use crate::service::Preflight;
+use crate::service::{DriftCheckRequest, Preflight};
 use crate::tui::input_line::InputLine;
 use crate::tui::pane::Cx;
 use crossterm::event::{KeyCode, KeyEvent};
@@ -127,5 +127,33 @@ impl PromotePane {
         };
         Choices::toggle(&mut self.choices.acks, item_id(item));
         self.load_chosen(true, cx);
+    }
+
+    /// `c` on the gates step: checks the target for drift now (fetching it); the gates
+    /// are judged again when the check ends.
+    pub(super) fn check_drift(&mut self, cx: &mut Cx) {
+        if cx.readonly {
+            cx.error("read-only: a drift check fetches and stores, so it is refused");
+            return;
+        }
+        let Some(route) = self.choices.route.clone() else {
+            return;
+        };
+        if self.drift_job.is_some() {
+            cx.info(format!("A drift check of {} is already running.", route.to));
+            return;
+        }
+        cx.info(format!("Checking {} for drift…", route.to));
+        let env = route.to.clone();
+        cx.spawn(move |ops| async move {
+            Msg::DriftStarted {
+                result: ops
+                    .drift_check(DriftCheckRequest {
+                        envs: vec![env],
+                        fetch: true,
+                    })
+                    .await,
+            }
+        });
     }
 }

@@ -165,6 +165,7 @@ fn hints(pane: &PromotePane, ui: &Ui) -> String {
         }
         Step::Gates => vec![
             format!("{} acknowledges drift", key(Action::Mark)),
+            format!("{} checks drift", key(Action::DriftCheck)),
             next(pane.step),
             back,
         ],

@@ -991,3 +991,50 @@ async fn opening_anew_while_a_promotion_runs_says_it_goes_on() {
     assert_eq!(pane.step, Step::Stage);
     assert!(pane.stages.loading, "the stages load again");
 }
+
+#[tokio::test]
+async fn c_on_the_gates_checks_the_targets_drift_then_judges_the_gates_again() {
+    let mut h = Harness::new().await;
+    let mut pane = at(Step::Gates);
+    assert!(pane.actions().contains(&Action::DriftCheck));
+    act(&mut pane, &mut h, Action::DriftCheck);
+    // The harness's service has no environment: the check is asked for, and refused.
+    let msgs = run(&mut h).await;
+    assert_eq!(msgs.len(), 1);
+    assert!(matches!(&msgs[0], Msg::DriftStarted { result: Err(_) }));
+    // Started: the gates wait for the check's end, then ask again.
+    send(
+        &mut pane,
+        &mut h,
+        Msg::DriftStarted {
+            result: Ok(JobStarted {
+                job_id: "job-drift".into(),
+            }),
+        },
+    );
+    let other = Event {
+        seq: 1,
+        at: now(),
+        job_id: "job-other".into(),
+        body: EventBody::Finished {
+            state: JobState::Succeeded,
+            result: None,
+            error: None,
+        },
+    };
+    pane.on_event(&other, &mut h.cx());
+    assert!(preflights(&run(&mut h).await, Slot::Chosen).is_empty());
+    let done = Event {
+        job_id: "job-drift".into(),
+        ..other
+    };
+    pane.on_event(&done, &mut h.cx());
+    let req = asked(&mut h, Slot::Chosen).await;
+    assert_eq!(Some(&req), pane.chosen_req.as_ref());
+    // Read-only: refused before asking.
+    let ops = h.ops.clone();
+    let mut effects = Vec::new();
+    let mut cx = Cx::new(&ops, true, &mut effects);
+    pane.on_action(Action::DriftCheck, &mut cx);
+    assert!(!effects.iter().any(|e| matches!(e, Effect::Spawn(_))));
+}
