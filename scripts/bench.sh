@@ -5,6 +5,9 @@
 #   scripts/bench.sh snapshot  a snapshot of a real n8n 1.123.0 holding the corpus, against
 #                           n8n's own `export:workflow --all --separate` on the same instance, and
 #                           a drift check against a raw fetch (starts a throw-away n8n; imports the corpus)
+#   scripts/bench.sh promotion  a promotion of the corpus from a real n8n 1.123.0 holding it into
+#                           an empty one, against a plain sequential import of the same workflows
+#                           (starts two throw-away n8n; imports the corpus into the first)
 #   scripts/bench.sh drift  drift compare of 10,000 workflows x 3 environments already in the store
 #   scripts/bench.sh sim    sync of 10,000 simulated workflows: throughput and peak memory
 #   scripts/bench.sh diff   the semantic diff over the corpus against mutated copies, against
@@ -30,6 +33,17 @@ case "${1:-}" in
     # n8n's own export runs on this data folder (scripts/n8n.sh cli), beside the server.
     export N8NOPS_BENCH_N8N_DIR="$work/n8n"
     cargo bench --bench snapshot_real ;;
+  promotion)
+    work=$(mktemp -d /tmp/n8nops-bench.XXXXXX)
+    trap 'scripts/n8n.sh stop "$work/n8n"; scripts/n8n.sh stop "$work/n8n2"; rm -rf "$work"' EXIT
+    free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+    n8n_env=$(scripts/n8n.sh start "$(free_port)" "$work/n8n")
+    export N8NOPS_BENCH_N8N_URL=$(echo "$n8n_env" | sed -n 's/^N8N_URL=//p')
+    export N8NOPS_BENCH_N8N_API_KEY=$(echo "$n8n_env" | sed -n 's/^N8N_API_KEY=//p')
+    n8n2_env=$(scripts/n8n.sh start "$(free_port)" "$work/n8n2")
+    export N8NOPS_BENCH_N8N2_URL=$(echo "$n8n2_env" | sed -n 's/^N8N_URL=//p')
+    export N8NOPS_BENCH_N8N2_API_KEY=$(echo "$n8n2_env" | sed -n 's/^N8N_API_KEY=//p')
+    cargo bench --bench promotion_real ;;
   drift) cargo bench --bench drift ;;
   sim) cargo bench --bench sync_sim ;;
   diff)
@@ -39,5 +53,5 @@ case "${1:-}" in
       echo "  cargo install difftastic --locked --root $difft_dir" >&2
     fi
     cargo bench --bench diff ;;
-  *) echo "usage: $0 real | snapshot | drift | sim | diff" >&2; exit 2 ;;
+  *) echo "usage: $0 real | snapshot | promotion | drift | sim | diff" >&2; exit 2 ;;
 esac
