@@ -25,7 +25,7 @@ use super::deployments::{StoredPlan, summary_line};
 use super::jobs::{JobCtx, JobOutcome};
 use super::local::LocalOps;
 use super::preflight::{GateInputs, map_keys};
-use super::restore::FETCH;
+use super::restore::{FETCH, same_tags};
 use super::types::*;
 use super::validation::run_validation;
 use super::{ErrorKind, OpsError, OpsResult};
@@ -34,9 +34,10 @@ use crate::domain::deployment::{DeploymentEvent, DeploymentState};
 use crate::domain::job::LogLevel;
 use crate::domain::pipeline::all_passed;
 use crate::git::LockInfo;
-use crate::store::deployments::{self as store, Decision, DeploymentRow};
+use crate::store::deployments::{self as store, Decision, DeploymentRow, ItemResult};
 use crate::store::environments::{self, EnvRow};
 use crate::store::now_ms;
+use crate::store::workflows;
 use std::collections::HashMap;
 use write::{Writer, Written};
 
@@ -263,7 +264,14 @@ impl LocalOps {
                 return self.fail_unwritten(ctx, &row, message).await;
             }
         };
-        let written = writer.write_all(ctx, &id).await;
+        let mut written = writer.write_all(ctx, &id).await;
+        if written.iter().all(|w| w.done && w.error.is_none())
+            && let Err(e) = self.verify(ctx, &ready, &id, &mut written).await
+        {
+            for w in &mut written {
+                w.error.get_or_insert_with(|| e.clone());
+            }
+        }
         let failures: Vec<String> = written.iter().filter_map(|w| w.error.clone()).collect();
         if !failures.is_empty() || written.iter().any(|w| !w.done) {
             let mut why = failures;
@@ -328,6 +336,95 @@ impl LocalOps {
         self.outcome(&id, None, None).await
     }
 
+    /// Fetches the target once and checks each written workflow against what its write
+    /// expects: fingerprint, active state and tags; a deleted one must be gone. A
+    /// mismatch is that workflow's error (recorded); a failed fetch is the error.
+    async fn verify(
+        &self,
+        ctx: &JobCtx,
+        ready: &Ready,
+        id: &str,
+        written: &mut [Written],
+    ) -> Result<(), String> {
+        let target = &ready.target.name;
+        ctx.progress("verifying", 0, written.len() as u64).await;
+        let synced = self.sync_env(ctx, &ready.target, &FETCH).await;
+        if let Some(e) = synced.error {
+            return Err(format!(
+                "re-fetching '{target}' to verify the writes failed: {e}"
+            ));
+        }
+        let mut live: HashMap<String, (String, bool, Vec<String>)> = HashMap::new();
+        let read = async {
+            let mut conn = self.store.conn().await?;
+            let filter = workflows::Filter {
+                env: Some(target.clone()),
+                active: None,
+            };
+            workflows::visit(&mut conn, &filter, |row| {
+                live.insert(row.n8n_id, (row.fingerprint, row.active, row.tags));
+            })
+            .await
+        };
+        read.await
+            .map_err(|e| format!("reading '{target}' back from the store failed: {e}"))?;
+        let (mut checked, total) = (0, written.len() as u64);
+        for w in written.iter_mut() {
+            let problem = match (&w.target_id, &w.expected, w.deleted) {
+                (Some(tid), _, true) => live
+                    .contains_key(tid)
+                    .then(|| "n8n still has it after the delete".to_owned()),
+                (Some(tid), Some(want), false) => match live.get(tid) {
+                    None => Some("re-fetched, n8n does not have it".to_owned()),
+                    Some((fp, _, _)) if *fp != want.fingerprint => Some(format!(
+                        "re-fetched, it differs from what was written (fingerprint {} instead of {})",
+                        short(fp),
+                        short(&want.fingerprint)
+                    )),
+                    Some((_, active, _)) if *active != want.active => Some(format!(
+                        "re-fetched, it is {} instead of {}",
+                        word(*active),
+                        word(want.active)
+                    )),
+                    Some((_, _, tags)) if !same_tags(tags, &want.tags) => Some(format!(
+                        "re-fetched, its tags are [{}] instead of [{}]",
+                        tags.join(", "),
+                        want.tags.join(", ")
+                    )),
+                    Some(_) => None,
+                },
+                _ => Some("nothing to verify: the write gave no id".to_owned()),
+            };
+            checked += 1;
+            if let Some(p) = problem {
+                let message = format!("'{}' in '{target}': {p}", w.name);
+                ctx.log(LogLevel::Error, message.clone()).await;
+                let result = ItemResult {
+                    result: ItemOutcome::Failed.as_str(),
+                    error: Some(&message),
+                    ..Default::default()
+                };
+                if let Ok(mut conn) = self.store.conn().await {
+                    let _ = store::set_item_result(&mut conn, id, w.pos as i64, &result).await;
+                }
+                w.error = Some(message);
+            }
+            ctx.progress("verifying", checked, total).await;
+        }
+        let bad = written.iter().filter(|w| w.error.is_some()).count();
+        if bad == 0 {
+            ctx.log(
+                LogLevel::Info,
+                format!(
+                    "{target}: {} workflow(s) re-fetched and verified",
+                    written.len()
+                ),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
     /// The automatic snapshot of the target, just fetched; recorded on the deployment.
     async fn snapshot_target(
         &self,
@@ -356,7 +453,7 @@ impl LocalOps {
         Ok(taken)
     }
 
-    /// Fetches the target again and commits the workflows written (kind promotion).
+    /// Commits the workflows written (kind promotion), as the verification fetched them.
     async fn record_promotion(
         &self,
         ctx: &JobCtx,
@@ -365,13 +462,7 @@ impl LocalOps {
         written: &[Written],
         snapshot: &SnapshotView,
     ) -> OpsResult<Option<String>> {
-        let synced = self.sync_env(ctx, &ready.target, &FETCH).await;
-        if let Some(error) = synced.error {
-            return Err(OpsError::new(
-                ErrorKind::Upstream,
-                format!("fetching it after the promotion failed: {error}"),
-            ));
-        }
+        // The store holds the target as `verify` just fetched it.
         let mut ids: Vec<String> = written
             .iter()
             .filter(|w| !w.deleted)
@@ -490,4 +581,13 @@ fn failed_outcome(message: String) -> JobOutcome {
         result: None,
         error: Some(message),
     }
+}
+
+fn word(active: bool) -> &'static str {
+    if active { "active" } else { "inactive" }
+}
+
+/// A fingerprint as people read it.
+fn short(fingerprint: &str) -> &str {
+    fingerprint.get(..12).unwrap_or(fingerprint)
 }

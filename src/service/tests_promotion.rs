@@ -832,3 +832,28 @@ async fn a_promotion_is_refused_when_the_fresh_plan_is_not_the_one_reviewed() {
     let (_, report) = finish(&f.ops, &created.job_id.unwrap()).await;
     assert_eq!(report.state, DeploymentState::Completed);
 }
+
+#[tokio::test]
+async fn writes_that_cannot_be_verified_are_rolled_back() {
+    let f = twins().await;
+    let all = names(&f, "dev");
+    edit_param(&f, "dev", &all[0], "v2");
+    add_copy(&f, "dev", 4, "Unverified");
+    let before = state(&f, "prod");
+    // prod's second workflow list (the re-fetch after the writes) fails; the first is
+    // the fetch the plan is made from, the third the rollback's.
+    f.sim("prod").set_faults(
+        Fault::status(400)
+            .on("/api/v1/workflows")
+            .method("GET")
+            .nth(2),
+    );
+    let created = f.ops.promote(create(request(&[]))).await.unwrap();
+    let (job, report) = finish(&f.ops, &created.job_id.unwrap()).await;
+    f.sim("prod").clear_faults();
+    assert_eq!(report.state, DeploymentState::Failed, "{:?}", job.error);
+    let error = job.error.unwrap();
+    assert!(error.contains("to verify the writes failed"), "{error}");
+    assert!(report.rollback.is_some_and(|r| r.ok()));
+    assert_eq!(state(&f, "prod"), before);
+}

@@ -1,11 +1,12 @@
-//! Writing a deployment's workflows into the target, a few at a time, each verified by
-//! fingerprint. The first failure stops new writes (those in flight finish): the
+//! Writing a deployment's workflows into the target (n8n takes one write at a time; the
+//! bodies are prepared meanwhile). Each write says what the target must then hold: its
+//! fingerprint, active state and tags, checked by [`super::verify`] on one re-fetch of
+//! the target. The first failure stops new writes (those in flight finish): the
 //! deployment is rolled back anyway, and every write avoided is one less to undo.
 
 use super::Ready;
 use crate::domain::credential_map::{expected_fingerprint, remap};
 use crate::domain::job::LogLevel;
-use crate::domain::normalize::fingerprint;
 use crate::domain::pipeline::Activation;
 use crate::domain::promotion::{PlanAction, PlanItem};
 use crate::n8n::{N8nClient, N8nError};
@@ -22,6 +23,14 @@ use futures_util::StreamExt;
 use serde_json::Value;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// What a written workflow must look like when the target is fetched again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(in crate::service) struct Expected {
+    pub fingerprint: String,
+    pub active: bool,
+    pub tags: Vec<String>,
+}
+
 /// What writing one workflow did.
 #[derive(Debug, Clone)]
 pub(in crate::service) struct Written {
@@ -33,6 +42,8 @@ pub(in crate::service) struct Written {
     pub deleted: bool,
     /// Attempted (false: skipped because an earlier write failed).
     pub done: bool,
+    /// What the target must hold once written (creates and updates).
+    pub expected: Option<Expected>,
     /// What went wrong, naming the workflow and the environment.
     pub error: Option<String>,
 }
@@ -128,6 +139,7 @@ impl<'a> Writer<'a> {
             target_id: item.target_id.clone(),
             deleted: item.action == PlanAction::Delete,
             done: false,
+            expected: None,
             error: None,
         };
         if self.stop.load(Ordering::SeqCst) {
@@ -136,8 +148,9 @@ impl<'a> Writer<'a> {
         w.done = true;
         let result = match item.action {
             PlanAction::Delete => self.delete(item).await,
-            _ => self.write(i, item).await.map(|id| {
+            _ => self.write(i, item).await.map(|(id, expected)| {
                 w.target_id = Some(id);
+                w.expected = Some(expected);
             }),
         };
         if let Err(problem) = result {
@@ -150,7 +163,7 @@ impl<'a> Writer<'a> {
         w
     }
 
-    /// A soft delete (into the trash), verified by n8n no longer having it.
+    /// A soft delete (into the trash); the re-fetch checks n8n no longer has it.
     async fn delete(&self, item: &PlanItem) -> Result<(), String> {
         let Some(id) = item.target_id.as_deref() else {
             return Err("nothing to delete: the plan names no target workflow".into());
@@ -159,17 +172,13 @@ impl<'a> Writer<'a> {
         self.ops
             .delete(&self.ready.target, &self.client, id, false, &by)
             .await
-            .map_err(|e| format!("it could not be moved to the trash: {}", e.message))?;
-        match self.client.get_workflow(id).await {
-            Err(N8nError::NotFound { .. }) => Ok(()),
-            Ok(_) => Err("n8n still has it after the delete".into()),
-            Err(e) => Err(format!("it could not be checked after the delete: {e}")),
-        }
+            .map(|_| ())
+            .map_err(|e| format!("it could not be moved to the trash: {}", e.message))
     }
 
-    /// Creates or updates it (credentials remapped), sets its tags and active state,
-    /// then re-fetches it and compares fingerprints. Returns its id in the target.
-    async fn write(&self, i: usize, item: &PlanItem) -> Result<String, String> {
+    /// Creates or updates it (credentials remapped), sets its tags and active state.
+    /// Returns its id in the target and what the target must then hold.
+    async fn write(&self, i: usize, item: &PlanItem) -> Result<(String, Expected), String> {
         let source = self
             .stored(&self.ready.source.name, item.source_id.as_deref())
             .await?
@@ -232,30 +241,14 @@ impl<'a> Writer<'a> {
             toggled.map_err(|e| refusal_to(if active { "activate" } else { "deactivate" }, e))?;
         }
 
-        let fetched = self
-            .client
-            .get_workflow(&id)
-            .await
-            .map_err(|e| format!("it could not be re-fetched to verify it: {e}"))?;
-        let value = fetched
-            .value()
-            .map_err(|e| format!("re-fetched, its body is not JSON: {e}"))?;
-        let live_fingerprint = fingerprint(&value);
-        if live_fingerprint != expected {
-            return Err(format!(
-                "re-fetched, it differs from what was written (fingerprint {} instead of {})",
-                short(&live_fingerprint),
-                short(&expected)
-            ));
-        }
-        if fetched.active != active {
-            return Err(format!(
-                "re-fetched, it is {} instead of {}",
-                word(fetched.active),
-                word(active)
-            ));
-        }
-        Ok(id)
+        Ok((
+            id,
+            Expected {
+                fingerprint: expected,
+                active,
+                tags,
+            },
+        ))
     }
 
     /// A workflow as the store holds it after the fetch that started the run.
@@ -304,12 +297,4 @@ fn refusal_to(what: &str, e: N8nError) -> String {
         }
         other => format!("n8n did not {what} it: {other}"),
     }
-}
-
-fn word(active: bool) -> &'static str {
-    if active { "active" } else { "inactive" }
-}
-
-fn short(fingerprint: &str) -> &str {
-    fingerprint.get(..12).unwrap_or(fingerprint)
 }
