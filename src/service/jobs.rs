@@ -123,7 +123,8 @@ impl Jobs {
             error: None,
         };
         let mut conn = self.store.conn().await?;
-        jobs::insert(&mut conn, &row).await?;
+        let runner = serde_json::to_string(&crate::git::LockInfo::ours()).ok();
+        jobs::insert(&mut conn, &row, runner.as_deref()).await?;
         drop(conn);
         self.bus.publish(
             &id,

@@ -102,7 +102,9 @@ impl LocalOps {
     /// syncs had written but not referenced is collected.
     pub async fn new(store: Store, settings: Settings) -> OpsResult<LocalOps> {
         let mut conn = store.conn().await?;
-        crate::store::jobs::mark_interrupted(&mut conn, crate::store::now_ms()).await?;
+        // Jobs of other live n8nops processes go on; those of dead ones stopped.
+        crate::store::jobs::mark_interrupted(&mut conn, crate::store::now_ms(), runner_gone)
+            .await?;
         let collected = crate::store::bodies::release_stale(&mut conn).await?;
         if collected > 0 {
             tracing::info!(
@@ -516,5 +518,38 @@ impl Ops for LocalOps {
 
     fn subscribe(&self) -> EventStream {
         self.bus.subscribe()
+    }
+}
+
+/// Whether the process recorded as a job's runner is gone: one of this host that no
+/// longer runs, or none recorded (a job from before runners were recorded).
+fn runner_gone(runner: Option<&str>) -> bool {
+    match runner.map(serde_json::from_str::<crate::git::LockInfo>) {
+        None | Some(Err(_)) => true,
+        Some(Ok(info)) => info.is_dead_here(),
+    }
+}
+
+#[cfg(test)]
+mod runner_tests {
+    use super::runner_gone;
+    use crate::git::LockInfo;
+
+    #[test]
+    fn only_a_job_whose_process_is_gone_counts_as_interrupted() {
+        let ours = serde_json::to_string(&LockInfo::ours()).unwrap();
+        assert!(!runner_gone(Some(&ours)), "this process runs");
+        let mut dead = LockInfo::ours();
+        dead.pid = 4_000_000;
+        assert!(runner_gone(Some(&serde_json::to_string(&dead).unwrap())));
+        let mut elsewhere = LockInfo::ours();
+        elsewhere.host = "another-host".into();
+        elsewhere.pid = 4_000_000;
+        assert!(
+            !runner_gone(Some(&serde_json::to_string(&elsewhere).unwrap())),
+            "a process elsewhere cannot be checked: left alone"
+        );
+        assert!(runner_gone(None));
+        assert!(runner_gone(Some("not json")));
     }
 }

@@ -62,10 +62,15 @@ fn from_row(r: &AnyRow) -> Result<JobRow, StoreError> {
     })
 }
 
-pub async fn insert(conn: &mut AnyConnection, job: &JobRow) -> Result<(), StoreError> {
+/// Records a job; `runner` names the process running it (see [`mark_interrupted`]).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    job: &JobRow,
+    runner: Option<&str>,
+) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO jobs (id, kind, title, state, actor, request, phase, done, total, created_at, started_at, finished_at, result, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        "INSERT INTO jobs (id, kind, title, state, actor, request, phase, done, total, created_at, started_at, finished_at, result, error, runner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(job.id.clone())
     .bind(job.kind.clone())
@@ -81,6 +86,7 @@ pub async fn insert(conn: &mut AnyConnection, job: &JobRow) -> Result<(), StoreE
     .bind(job.finished_at)
     .bind(job.result.as_ref().map(|v| v.to_string()))
     .bind(job.error.clone())
+    .bind(runner.map(str::to_owned))
     .execute(&mut *conn)
     .await
     .context(&format!("recording job {}", job.id))?;
@@ -203,15 +209,35 @@ pub async fn logs(conn: &mut AnyConnection, id: &str) -> Result<Vec<JobLogRow>, 
         .collect()
 }
 
-/// Jobs left queued or running by a process that stopped are marked interrupted.
-pub async fn mark_interrupted(conn: &mut AnyConnection, at: i64) -> Result<u64, StoreError> {
-    let done = sqlx::query(
-        "UPDATE jobs SET state = 'interrupted', finished_at = $1, error = 'the process running this job stopped before it finished'
-         WHERE state IN ('queued', 'running')",
-    )
-    .bind(at)
-    .execute(&mut *conn)
-    .await
-    .context("marking interrupted jobs")?;
-    Ok(done.rows_affected())
+/// Marks interrupted the queued and running jobs whose process is gone: those whose
+/// `runner` (as `insert` recorded it; None for jobs recorded before runners were) the
+/// caller's `gone` says is no longer running. Jobs of live processes are left alone.
+pub async fn mark_interrupted(
+    conn: &mut AnyConnection,
+    at: i64,
+    gone: impl Fn(Option<&str>) -> bool,
+) -> Result<u64, StoreError> {
+    let rows = sqlx::query("SELECT id, runner FROM jobs WHERE state IN ('queued', 'running')")
+        .fetch_all(&mut *conn)
+        .await
+        .context("listing running jobs")?;
+    let mut marked = 0;
+    for row in rows {
+        let id: String = row.try_get("id").context("listing running jobs")?;
+        let runner: Option<String> = row.try_get("runner").context("listing running jobs")?;
+        if !gone(runner.as_deref()) {
+            continue;
+        }
+        let done = sqlx::query(
+            "UPDATE jobs SET state = 'interrupted', finished_at = $1, error = 'the process running this job stopped before it finished'
+             WHERE id = $2 AND state IN ('queued', 'running')",
+        )
+        .bind(at)
+        .bind(id.clone())
+        .execute(&mut *conn)
+        .await
+        .context(&format!("marking job {id} interrupted"))?;
+        marked += done.rows_affected();
+    }
+    Ok(marked)
 }

@@ -455,7 +455,7 @@ async fn jobs_and_logs() {
             result: None,
             error: None,
         };
-        jobs::insert(&mut conn, &job).await.unwrap();
+        jobs::insert(&mut conn, &job, None).await.unwrap();
         jobs::set_state(&mut conn, "j1", JobState::Running, 6)
             .await
             .unwrap();
@@ -488,25 +488,36 @@ async fn jobs_and_logs() {
             jobs::logs(&mut conn, "j1").await.unwrap()[0].message,
             "slow page"
         );
-        jobs::insert(
-            &mut conn,
-            &JobRow {
-                id: "j2".into(),
-                created_at: 9,
-                ..job.clone()
-            },
-        )
-        .await
-        .unwrap();
+        // j2 and j3 run; only the one whose runner is gone is interrupted.
+        for (id, runner) in [("j2", "dead"), ("j3", "alive")] {
+            jobs::insert(
+                &mut conn,
+                &JobRow {
+                    id: id.into(),
+                    created_at: 9,
+                    ..job.clone()
+                },
+                Some(runner),
+            )
+            .await
+            .unwrap();
+        }
         assert_eq!(
-            jobs::mark_interrupted(&mut conn, 10).await.unwrap(),
+            jobs::mark_interrupted(&mut conn, 10, |r| r == Some("dead"))
+                .await
+                .unwrap(),
             1,
             "{}",
             t.label
         );
         let list = jobs::list(&mut conn, 10).await.unwrap();
-        assert_eq!(list[0].id, "j2");
-        assert_eq!(list[0].state, JobState::Interrupted);
+        let of = |id: &str| list.iter().find(|j| j.id == id).unwrap().state;
+        assert_eq!(of("j2"), JobState::Interrupted);
+        assert_ne!(
+            of("j3"),
+            JobState::Interrupted,
+            "a live process's job goes on"
+        );
     }
 }
 

@@ -48,6 +48,9 @@ pub(in crate::service) struct Written {
     pub error: Option<String>,
 }
 
+/// The error of a write given up because another failed first.
+const STOPPED: &str = "not written: another workflow failed first";
+
 pub(super) struct Writer<'a> {
     ops: &'a LocalOps,
     ready: &'a Ready,
@@ -82,10 +85,14 @@ impl<'a> Writer<'a> {
         ctx.progress("writing", 0, total).await;
         for phase in [deletes, rest] {
             let mut running = futures_util::stream::iter(phase)
-                .map(|i| async move { self.write_one(i).await })
+                .map(|i| async move {
+                    // Recorded here, so the next writes go on meanwhile.
+                    let w = self.write_one(i).await;
+                    self.record(ctx, id, &w).await;
+                    w
+                })
                 .buffer_unordered(concurrency);
             while let Some(w) = running.next().await {
-                self.record(ctx, id, &w).await;
                 out.push(w);
                 let name = out.last().map(|w| w.name.clone()).unwrap_or_default();
                 ctx.progress(&name, out.len() as u64, total).await;
@@ -108,7 +115,7 @@ impl<'a> Writer<'a> {
                 let verb = if w.deleted {
                     "moved to the trash"
                 } else {
-                    "written and verified"
+                    "written"
                 };
                 ctx.log(LogLevel::Info, format!("{env}: '{}' {verb}", w.name))
                     .await
@@ -153,6 +160,12 @@ impl<'a> Writer<'a> {
                 w.expected = Some(expected);
             }),
         };
+        if let Err(problem) = &result
+            && problem == STOPPED
+        {
+            w.done = false;
+            return w;
+        }
         if let Err(problem) = result {
             self.stop.store(true, Ordering::SeqCst);
             w.error = Some(format!(
@@ -201,6 +214,10 @@ impl<'a> Writer<'a> {
             &CredentialIds::default(),
             live.as_ref().map(|l| &l.raw),
         );
+        // Another write failed while this one was prepared: it is not sent.
+        if self.stop.load(Ordering::SeqCst) {
+            return Err(STOPPED.into());
+        }
         let written = match (&item.action, &item.target_id) {
             (PlanAction::Update, Some(id)) => self.client.update_workflow(id, &body).await,
             _ => self.client.create_workflow(&body).await,
