@@ -132,8 +132,8 @@ async fn tui(cli: &Cli) -> anyhow::Result<()> {
     // Scheduled drift checks run while the TUI does (not in read-only mode: a check
     // fetches and stores).
     // So do interrupted deployments' rollbacks and scheduled deployments.
-    let schedules = (!cli.readonly)
-        .then(|| [ops.spawn_drift_schedule(), ops.spawn_deployment_schedule()]);
+    let schedules =
+        (!cli.readonly).then(|| [ops.spawn_drift_schedule(), ops.spawn_deployment_schedule()]);
     let result = crate::tui::run(std::sync::Arc::new(ops), options).await;
     for schedule in schedules.into_iter().flatten() {
         schedule.abort();

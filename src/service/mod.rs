@@ -33,9 +33,9 @@ mod snapshots;
 mod sync;
 mod tagging;
 mod transfer;
-mod validation;
 mod trash;
 pub mod types;
+mod validation;
 mod wait;
 mod workflow_ops;
 

@@ -33,8 +33,8 @@ use crate::store::inventory;
 use apply::Applier;
 use body::CredentialIds;
 use futures_util::StreamExt;
-pub(super) use plan::{FETCH, same_tags};
 use plan::Planned;
+pub(super) use plan::{FETCH, same_tags};
 use std::collections::HashMap;
 
 /// The audit action of a restore.

@@ -6,10 +6,9 @@ use super::app::{App, AppOptions, Spawned, Target};
 use super::keymap::Keymap;
 use super::pane::{Pane, PaneMsg};
 use super::panes::{
-    audit::AuditPane, deployments::DeploymentsPane, diff::DiffPane,
-    environments::EnvironmentsPane, executions::ExecutionsPane, jobs::JobsPane,
-    matrix::MatrixPane, pipelines::PipelinesPane, promote::PromotePane,
-    snapshots::SnapshotsPane, workflows::WorkflowsPane,
+    audit::AuditPane, deployments::DeploymentsPane, diff::DiffPane, environments::EnvironmentsPane,
+    executions::ExecutionsPane, jobs::JobsPane, matrix::MatrixPane, pipelines::PipelinesPane,
+    promote::PromotePane, snapshots::SnapshotsPane, workflows::WorkflowsPane,
 };
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};

@@ -56,7 +56,11 @@ impl CredentialIds {
 /// the module's doc), and, for an update, each node the id its namesake has in the
 /// live workflow (`live`), so n8n keeps its node identities. Neither changes the
 /// fingerprint: normalization drops node and credential ids.
-pub(in crate::service) fn restore_body(document: &Value, creds: &CredentialIds, live: Option<&Value>) -> Value {
+pub(in crate::service) fn restore_body(
+    document: &Value,
+    creds: &CredentialIds,
+    live: Option<&Value>,
+) -> Value {
     let live_ids: HashMap<&str, &Value> = live
         .and_then(|l| l.get("nodes"))
         .and_then(Value::as_array)
