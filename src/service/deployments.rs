@@ -16,6 +16,7 @@ use super::types::*;
 use super::{ErrorKind, OpsError, OpsResult};
 use crate::domain::deployment::{DeploymentEvent, DeploymentState};
 use crate::domain::encoding::hex;
+use crate::domain::job::JobState;
 use crate::domain::pipeline::GateKind;
 use crate::domain::promotion::{Plan, PlanAction};
 use crate::store::deployments::{self as store, ApprovalRow, Decision, ItemRow, NewDeployment};
@@ -498,6 +499,17 @@ impl LocalOps {
             // A PENDING one went stale (or was never submitted): it waits for a replan.
             if row.state != DeploymentState::Approved {
                 continue;
+            }
+            // Its run started already and is still getting ready (fetching, judging
+            // the gates): it moves to RUNNING once ready.
+            if let Some(job) = &row.job_id {
+                let mut conn = self.store.conn().await?;
+                let running = crate::store::jobs::get(&mut conn, job)
+                    .await?
+                    .is_some_and(|j| matches!(j.state, JobState::Queued | JobState::Running));
+                if running {
+                    continue;
+                }
             }
             match self.start_run(&row.id).await {
                 Ok(job_id) => started.push(DeploymentStarted {

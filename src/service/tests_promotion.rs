@@ -778,8 +778,19 @@ async fn a_scheduled_deployment_runs_at_its_time_through_the_gates() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
     let (job, report) = finish(&f.ops, &job_id).await;
+    // Ticks that came while it got ready did not start it again.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     schedule.abort();
     assert_eq!(report.state, DeploymentState::Completed, "{:?}", job.error);
+    let runs = f
+        .ops
+        .jobs_list(JobQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|j| j.kind == "promote")
+        .count();
+    assert_eq!(runs, 1, "one run of a scheduled deployment");
     assert_eq!(
         fingerprint_of(&f, "prod", &all[0]),
         fingerprint_of(&f, "dev", &all[0])
