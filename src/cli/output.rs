@@ -12,14 +12,29 @@ pub fn json<T: Serialize>(value: &T) -> anyhow::Result<()> {
 
 /// Prints rows under headers, columns aligned; the last column is not padded.
 pub fn table(headers: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
+    let mut stdout = std::io::stdout().lock();
+    let _ = write!(stdout, "{}", columns(headers, rows, ""));
+}
+
+/// Rows of aligned text under headers (none when `headers` is empty), as
+/// [`table`] prints them; the last column is not padded.
+pub fn columns(headers: &[&str], rows: &[Vec<String>], indent: &str) -> String {
+    let n = rows
+        .iter()
+        .map(Vec::len)
+        .chain([headers.len()])
+        .max()
+        .unwrap_or(0);
+    let mut widths = vec![0usize; n];
+    let cells = headers.iter().copied().enumerate().chain(
+        rows.iter()
+            .flat_map(|r| r.iter().map(String::as_str).enumerate()),
+    );
+    for (i, cell) in cells {
+        widths[i] = widths[i].max(cell.chars().count());
     }
-    let line = |cells: Vec<&str>| {
-        let mut out = String::new();
+    let line = |cells: &[&str]| {
+        let mut out = String::from(indent);
         let last = cells.len().saturating_sub(1);
         for (i, (cell, w)) in cells.iter().zip(&widths).enumerate() {
             if i == last {
@@ -28,13 +43,18 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) {
                 out.push_str(&format!("{cell:<w$}  ", w = *w));
             }
         }
-        out.trim_end().to_string()
+        format!("{}\n", out.trim_end())
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{}", line(headers.to_vec()));
+    let mut out = if headers.is_empty() {
+        String::new()
+    } else {
+        line(headers)
+    };
     for row in rows {
-        let _ = writeln!(stdout, "{}", line(row.iter().map(String::as_str).collect()));
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells));
     }
+    out
 }
 
 /// A one-line progress display on stderr, shown only when stderr is a terminal.

@@ -8,11 +8,11 @@
 
 use super::Context;
 use super::deployments::{
-    columns, ensure_completed, follow_run, recover_interrupted, render_report, state_lines,
-    summary_text,
+    ensure_completed, follow_run, recover_interrupted, render_report, state_lines, summary_text,
 };
 use super::follow::follow;
 use super::output;
+use super::output::columns;
 use crate::domain::credential_map::{CredentialResolution, Resolution};
 use crate::domain::promotion::{Plan, PlanAction};
 use crate::domain::sync::SyncKind;
