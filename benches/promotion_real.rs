@@ -7,13 +7,16 @@
 //!
 //! Needs N8NOPS_BENCH_N8N_URL / _API_KEY (the source; the corpus is imported into it
 //! from ../shared/corpus when it lacks it) and N8NOPS_BENCH_N8N2_URL / _API_KEY (the
-//! target; emptied first). N8NOPS_BENCH_RUNS changes the number of runs (3).
+//! target; emptied first). N8NOPS_BENCH_RUNS changes the number of runs (3), and
+//! N8NOPS_BENCH_WRITES the writes the promotion keeps in flight (4; both instances run
+//! n8n's pooled SQLite, `DB_SQLITE_POOL_SIZE`, set by scripts/bench.sh, which takes
+//! concurrent writes).
 //!
 //! Each run times, in alternating order (run 1 import first, run 2 promotion first, ...),
 //! each starting from an empty target:
 //! - the import: `POST /api/v1/workflows` of each source workflow's writable body
 //!   (`writable_body` of its GET body, serialized before the clock starts), one after
-//!   the other (n8n on SQLite refuses concurrent creates);
+//!   the other: the least a script can do;
 //! - the promotion: `promote` through the service, from the request to the deployment
 //!   COMPLETED (its job finished), with a fresh store that had synced both instances
 //!   once before (as a store in use has). It goes through a pipeline stage with the drift
@@ -25,8 +28,8 @@
 //! it is emptied (not timed). The promotion's own breakdown comes from its events
 //! (the first event of each phase). Then one more promotion, not in the ratios, with the
 //! target registered through a timing proxy (tests/support/fault_proxy.rs, no fault):
-//! how much of its writing phase n8n spent on creates (serialized: at most one in
-//! flight), on the re-fetches that verify each workflow, and on nothing n8n was asked.
+//! how much of its writing phase n8n spent on creates, on the re-fetch that verifies
+//! them, and on nothing n8n was asked.
 
 mod common;
 #[path = "../tests/support/corpus.rs"]
@@ -445,6 +448,15 @@ async fn record_events(
     }
 }
 
+/// Writes in flight during the promotion (N8NOPS_BENCH_WRITES, 4 by default).
+fn bench_writes() -> usize {
+    std::env::var("N8NOPS_BENCH_WRITES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(4)
+}
+
 /// A fresh store with the source and the target, and the bench pipeline.
 async fn open_ops(dir: &Path, url: &str, key: &str, url2: &str, key2: &str) -> LocalOps {
     let store = Store::open_sqlite(&dir.join("n8nops.db"), SecretBox::from_key(&[5; 32]))
@@ -453,6 +465,9 @@ async fn open_ops(dir: &Path, url: &str, key: &str, url2: &str, key2: &str) -> L
     let mut settings = Settings::from_config(&Default::default());
     settings.actor = "bench".into();
     settings.git.path = Some(dir.join("canonical.git"));
+    // Both instances run n8n's pooled SQLite (scripts/bench.sh), which takes concurrent
+    // writes: the promotion keeps this many in flight.
+    settings.client.max_concurrent_writes = bench_writes();
     settings.pipelines = vec![Pipeline {
         name: PIPELINE.into(),
         description: "the benchmark's: no drift or credentials gate".into(),

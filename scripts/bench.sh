@@ -36,6 +36,9 @@ case "${1:-}" in
   promotion)
     work=$(mktemp -d /tmp/n8nops-bench.XXXXXX)
     trap 'scripts/n8n.sh stop "$work/n8n"; scripts/n8n.sh stop "$work/n8n2"; rm -rf "$work"' EXIT
+    # n8n's pooled SQLite (WAL, a pool of connections) takes concurrent writes; its legacy
+    # single connection (pool size 0) fails some of them. The promotion keeps 4 in flight.
+    export DB_SQLITE_POOL_SIZE="${DB_SQLITE_POOL_SIZE:-4}"
     free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
     n8n_env=$(scripts/n8n.sh start "$(free_port)" "$work/n8n")
     export N8NOPS_BENCH_N8N_URL=$(echo "$n8n_env" | sed -n 's/^N8N_URL=//p')

@@ -5,5 +5,6 @@ mod settings;
 
 pub use paths::{Paths, Source};
 pub use settings::{
-    Config, ConfigError, DriftConfig, GitConfig, LogConfig, N8nConfig, StoreConfig, SyncConfig,
+    Config, ConfigError, DriftConfig, GitConfig, IncidentsConfig, LogConfig, N8nConfig,
+    StoreConfig, SyncConfig, WebhookConfig, WebhookFormat,
 };

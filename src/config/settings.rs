@@ -42,6 +42,8 @@ pub struct Config {
     pub policy: crate::domain::policy::Policy,
     /// Promotion pipelines (`[[pipelines]]`); none by default.
     pub pipelines: Vec<crate::domain::pipeline::Pipeline>,
+    /// Incidents: policy, notifications, who may edit the policy.
+    pub incidents: IncidentsConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -144,6 +146,64 @@ impl Default for TuiConfig {
             executions_buffer: 2000,
         }
     }
+}
+
+/// `[incidents]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IncidentsConfig {
+    /// Seconds between sweeps: SLA breaches and escalations, acknowledgement timeouts,
+    /// failing-execution thresholds, retention, and due notifications.
+    pub sweep_secs: u64,
+    /// Who may edit the incident policy from the TUI (actor names); empty: anyone who
+    /// runs n8nops on this machine.
+    pub admins: Vec<String>,
+    /// Per environment class, the thresholds and retention (`[incidents.policy.production]`...).
+    pub policy: crate::domain::incident::IncidentPolicy,
+    /// Where notifications go (`[[incidents.webhooks]]`).
+    pub webhooks: Vec<WebhookConfig>,
+    /// Attempts per notification before it is given up (the first included).
+    pub max_attempts: u32,
+    /// The first retry waits this long; each next one twice as long.
+    pub backoff_secs: u64,
+}
+
+impl Default for IncidentsConfig {
+    fn default() -> Self {
+        IncidentsConfig {
+            sweep_secs: 60,
+            admins: Vec::new(),
+            policy: Default::default(),
+            webhooks: Vec::new(),
+            max_attempts: 6,
+            backoff_secs: 10,
+        }
+    }
+}
+
+/// One notification target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// What the delivery records call it.
+    pub name: String,
+    /// The incoming-webhook URL. It often holds a token: it is never logged or shown
+    /// past its host.
+    pub url: String,
+    #[serde(default)]
+    pub format: WebhookFormat,
+}
+
+/// The JSON body a webhook gets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookFormat {
+    /// Slack's incoming-webhook JSON (`text` and `blocks`); Mattermost, Rocket.Chat
+    /// and others accept it too.
+    #[default]
+    Slack,
+    /// The incident and the event as plain JSON.
+    Json,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -254,6 +314,19 @@ impl Config {
         }
         if self.git.branch.trim().is_empty() {
             return Err("git.branch must not be empty".into());
+        }
+        if self.incidents.sweep_secs == 0 || self.incidents.max_attempts == 0 {
+            return Err(
+                "incidents.sweep_secs and incidents.max_attempts must be at least 1".into(),
+            );
+        }
+        for w in &self.incidents.webhooks {
+            if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
+                return Err(format!(
+                    "incidents.webhooks '{}': the url must start with http:// or https://",
+                    w.name
+                ));
+            }
         }
         crate::domain::pipeline::validate_pipelines(&self.pipelines)
             .map_err(|e| format!("pipelines: {e}"))?;

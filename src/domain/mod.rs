@@ -10,6 +10,7 @@ pub mod drift;
 pub mod encoding;
 pub mod environment;
 pub mod graph;
+pub mod incident;
 pub mod job;
 pub mod matrix;
 pub mod normalize;

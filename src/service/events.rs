@@ -40,6 +40,16 @@ pub enum EventBody {
         result: Option<serde_json::Value>,
         error: Option<String>,
     },
+    /// An incident opened or changed (escalated, acknowledged, resolved...); its
+    /// `job_id` is `incident-<id>`.
+    Incident {
+        id: i64,
+        env: String,
+        workflow: Option<String>,
+        severity: crate::domain::incident::Severity,
+        state: crate::domain::incident::IncidentState,
+        change: crate::domain::incident::EventKind,
+    },
 }
 
 pub type EventStream = Pin<Box<dyn Stream<Item = Event> + Send>>;

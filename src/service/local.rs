@@ -35,6 +35,8 @@ pub struct Settings {
     pub drift: crate::config::DriftConfig,
     /// Promotion pipelines from the config (the store may hold more).
     pub pipelines: Vec<crate::domain::pipeline::Pipeline>,
+    /// Incidents: the config's policy (the store may override it), webhooks, admins.
+    pub incidents: crate::config::IncidentsConfig,
 }
 
 impl Settings {
@@ -66,6 +68,7 @@ impl Settings {
             git: config.git.clone(),
             drift: config.drift.clone(),
             pipelines: config.pipelines.clone(),
+            incidents: config.incidents.clone(),
         }
     }
 }
@@ -502,6 +505,55 @@ impl Ops for LocalOps {
 
     async fn credentials_matrix(&self) -> OpsResult<CredentialsMatrix> {
         self.build_credentials_matrix().await
+    }
+
+    async fn incidents_list(&self, query: IncidentQuery) -> OpsResult<Vec<IncidentView>> {
+        self.list_incidents(&query).await
+    }
+
+    async fn incident_show(&self, id: i64) -> OpsResult<IncidentDetail> {
+        self.show_incident(id).await
+    }
+
+    async fn incident_update(&self, req: IncidentUpdate) -> OpsResult<IncidentView> {
+        self.writable("changing an incident")?;
+        self.update_incident(req).await
+    }
+
+    async fn incident_revert(&self, id: i64, confirmed: bool) -> OpsResult<IncidentRemediated> {
+        self.writable("reverting an incident")?;
+        self.revert_incident(id, confirmed).await
+    }
+
+    async fn incident_accept(&self, id: i64) -> OpsResult<IncidentRemediated> {
+        self.writable("accepting an incident's change")?;
+        self.accept_incident(id).await
+    }
+
+    async fn incident_diff(&self, id: i64) -> OpsResult<DiffRequest> {
+        self.diff_of_incident(id).await
+    }
+
+    async fn incident_fix_promotion(&self, id: i64) -> OpsResult<FixPromotion> {
+        self.fix_promotion_of(id).await
+    }
+
+    async fn incidents_stats(&self, query: IncidentStatsQuery) -> OpsResult<IncidentStats> {
+        self.incident_stats(&query).await
+    }
+
+    async fn incident_policy(&self) -> OpsResult<IncidentPolicyView> {
+        self.policy_view().await
+    }
+
+    async fn incident_policy_put(&self, toml: Option<String>) -> OpsResult<IncidentPolicyView> {
+        self.writable("editing the incident policy")?;
+        self.put_policy(toml).await
+    }
+
+    async fn incidents_sweep(&self) -> OpsResult<SweepReport> {
+        self.writable("an incident sweep")?;
+        self.sweep_incidents().await
     }
 
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>> {

@@ -18,6 +18,8 @@ pub mod events;
 mod executions;
 mod fetch;
 mod git_ops;
+mod incident_types;
+mod incidents;
 mod jobs;
 mod local;
 mod onboarding;

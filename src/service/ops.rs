@@ -134,6 +134,31 @@ pub trait Ops: Send + Sync {
     /// Which credentials exist in which environment, and which workflows use each.
     async fn credentials_matrix(&self) -> OpsResult<CredentialsMatrix>;
 
+    // ---- incidents ----
+    /// Worst severity first, then oldest first.
+    async fn incidents_list(&self, query: IncidentQuery) -> OpsResult<Vec<IncidentView>>;
+    async fn incident_show(&self, id: i64) -> OpsResult<IncidentDetail>;
+    /// Acknowledges, resolves, notes, assigns or sets the severity (audited).
+    async fn incident_update(&self, req: IncidentUpdate) -> OpsResult<IncidentView>;
+    /// Starts a restore of the incident's workflow to its canonical state (a snapshot
+    /// of the environment first); the incident resolves when it succeeds. Needs
+    /// `confirmed`.
+    async fn incident_revert(&self, id: i64, confirmed: bool) -> OpsResult<IncidentRemediated>;
+    /// Records the live workflow as canonical (a commit naming who accepted it) and
+    /// resolves the incident.
+    async fn incident_accept(&self, id: i64) -> OpsResult<IncidentRemediated>;
+    /// The canonical version against the live one, as a request for `diff`.
+    async fn incident_diff(&self, id: i64) -> OpsResult<DiffRequest>;
+    /// Where a promotion of the fix would come from; changes nothing.
+    async fn incident_fix_promotion(&self, id: i64) -> OpsResult<FixPromotion>;
+    /// MTTA and MTTR per environment and severity over a period.
+    async fn incidents_stats(&self, query: IncidentStatsQuery) -> OpsResult<IncidentStats>;
+    async fn incident_policy(&self) -> OpsResult<IncidentPolicyView>;
+    /// Saves the policy edited as TOML (admins only); None goes back to the config's.
+    async fn incident_policy_put(&self, toml: Option<String>) -> OpsResult<IncidentPolicyView>;
+    /// One sweep now: SLA clocks, failure thresholds, retention, due notifications.
+    async fn incidents_sweep(&self) -> OpsResult<SweepReport>;
+
     // ---- jobs, audit, events ----
     async fn jobs_list(&self, query: JobQuery) -> OpsResult<Vec<JobView>>;
     async fn job_get(&self, id: String) -> OpsResult<JobDetail>;

@@ -14,6 +14,7 @@ pub use super::credentials_matrix::{
     CredentialCell, CredentialSource, CredentialsMatrix, CredentialsMatrixRow,
 };
 pub use super::diff::{DiffDocument, DiffEntry, DiffReport, DiffRequest};
+pub use super::incident_types::*;
 pub use super::promotion_types::*;
 
 pub type Time = DateTime<Utc>;

@@ -10,6 +10,7 @@ pub mod drift;
 pub mod environments;
 mod error;
 pub mod history;
+pub mod incidents;
 pub mod inventory;
 pub mod jobs;
 mod migrate;

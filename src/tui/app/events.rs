@@ -58,7 +58,7 @@ impl App {
                     }),
                 }
             }
-            EventBody::Log { .. } => {}
+            EventBody::Log { .. } | EventBody::Incident { .. } => {}
             EventBody::Finished { state, error, .. } => {
                 let known = self.jobs.iter().position(|j| j.id == event.job_id);
                 match known {

@@ -399,6 +399,7 @@ impl Pane for JobsPane {
                     self.load(cx);
                 }
             }
+            EventBody::Incident { .. } => {}
         }
     }
 

@@ -86,6 +86,7 @@ impl JobProgress {
                 self.running.remove(id);
                 self.watched.remove(id) || listed(id)
             }
+            EventBody::Incident { .. } => false,
         }
     }
 }

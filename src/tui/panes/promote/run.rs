@@ -126,6 +126,7 @@ impl Run {
                 self.finish(*state, result.clone(), error.clone());
                 true
             }
+            EventBody::Incident { .. } => false,
         }
     }
 
