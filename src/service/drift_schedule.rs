@@ -135,9 +135,16 @@ impl LocalOps {
     /// an interval (`[drift]`; development is off by default) is checked every
     /// interval, moved by the jitter. Off when read-only. Abort the handle to stop it.
     pub fn spawn_drift_schedule(&self) -> JoinHandle<()> {
+        self.spawn_drift_schedule_scaled(MINUTE)
+    }
+
+    /// The schedule with `minute` the length of a configured minute: end-to-end tests
+    /// run it in seconds. Faces use [`LocalOps::spawn_drift_schedule`].
+    #[doc(hidden)]
+    pub fn spawn_drift_schedule_scaled(&self, minute: Duration) -> JoinHandle<()> {
         let ops = self.clone();
         let rng = Rng::new(seed());
-        tokio::spawn(async move { ops.run_drift_schedule(MINUTE, rng).await })
+        tokio::spawn(async move { ops.run_drift_schedule(minute, rng).await })
     }
 
     /// The schedule's loop, with `minute` the length of a configured minute.
