@@ -73,7 +73,8 @@ pub struct N8nConfig {
     pub connect_timeout_secs: u64,
     /// Requests in flight at once per instance.
     pub max_concurrency: usize,
-    /// Writes in flight at once per instance (n8n on SQLite needs 1).
+    /// Writes in flight at once per instance (n8n on its legacy single-connection
+    /// SQLite needs 1; pooled SQLite and PostgreSQL take more).
     pub max_concurrent_writes: usize,
     /// Retries of idempotent requests on 429, 5xx and transport errors.
     pub max_retries: u32,

@@ -1,5 +1,6 @@
-//! Writing a deployment's workflows into the target (n8n takes one write at a time; the
-//! bodies are prepared meanwhile). Each write says what the target must then hold: its
+//! Writing a deployment's workflows into the target, as many at once as the client's
+//! `max_concurrent_writes` lets through (1 by default: n8n's legacy SQLite takes one
+//! write at a time), the bodies prepared meanwhile. Each write says what the target must then hold: its
 //! fingerprint, active state and tags, checked by [`super::verify`] on one re-fetch of
 //! the target. The first failure stops new writes (those in flight finish): the
 //! deployment is rolled back anyway, and every write avoided is one less to undo.
