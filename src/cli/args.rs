@@ -76,6 +76,10 @@ pub enum Command {
     /// Promotions recorded: list, show, cancel, rollback, replan, run-due, recover
     #[command(subcommand, alias = "deploys")]
     Deployments(super::deployments::DeploymentsCommand),
+    /// Incidents raised by drift and failing executions: list, show, ack, note, assign,
+    /// resolve, severity, revert, accept, stats, sweep, policy
+    #[command(subcommand, alias = "inc")]
+    Incidents(super::incidents::IncidentsCommand),
     /// Credentials per environment and across them: list, matrix
     #[command(subcommand, alias = "creds")]
     Credentials(super::credentials::CredentialsCommand),

@@ -14,6 +14,7 @@ mod env;
 mod executions;
 mod follow;
 mod git;
+mod incidents;
 mod info;
 mod jobs;
 mod logging;
@@ -107,6 +108,7 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         Command::Credentials(cmd) => credentials::run(&ctx, &ops, cmd).await,
         Command::Promote(args) => promote::run(&ctx, &ops, args).await,
         Command::Deployments(cmd) => deployments::run(&ctx, &ops, cmd).await,
+        Command::Incidents(cmd) => incidents::run(&ctx, &ops, cmd).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }

@@ -382,6 +382,13 @@ impl GitStore {
                 reason,
             }
         })?;
+        if change.detached && change.tag.is_none() {
+            return Err(GitError::InvalidName {
+                path: self.path.clone(),
+                kind: "tag",
+                name: "(none: a restore point needs a tag)".into(),
+            });
+        }
         let tag_ref = match &change.tag {
             Some(tag) => {
                 let name = format!("refs/tags/{tag}");
@@ -524,8 +531,10 @@ impl GitStore {
         }
         let subject = change.message.lines().next().unwrap_or("");
         let reflog = format!("n8nops: {subject}");
-        tx.set_target(&self.branch_ref, new, Some(sig), &reflog)
-            .ctx(&self.path, &action)?;
+        if !change.detached {
+            tx.set_target(&self.branch_ref, new, Some(sig), &reflog)
+                .ctx(&self.path, &action)?;
+        }
         if let Some(tag_ref) = tag_ref {
             tx.set_target(tag_ref, new, Some(sig), &reflog)
                 .ctx(&self.path, format!("making tag {tag_ref}"))?;

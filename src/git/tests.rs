@@ -586,3 +586,39 @@ fn debug_output_never_shows_secrets() {
         "{text}"
     );
 }
+
+#[test]
+fn a_restore_point_is_tagged_but_the_branch_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path());
+    let first = store
+        .commit(&change(&[("workflows/a.json", "1")], &[], "first"))
+        .unwrap()
+        .unwrap();
+    let point = store
+        .commit(&Change {
+            tag: Some("snapshots/prod/20261123-030000".into()),
+            detached: true,
+            ..change(&[("workflows/a.json", "2")], &[], "restore point")
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.head().unwrap().unwrap().id, first.id, "the branch stays");
+    let tags = store.tags("snapshots/prod/").unwrap();
+    assert_eq!(tags.len(), 1);
+    assert_eq!(tags[0].commit.id, point.id, "the tag names the restore point");
+    assert_eq!(
+        store.read(Some(&point.id), "workflows/a.json").unwrap().unwrap(),
+        b"2".to_vec()
+    );
+    assert_eq!(
+        store.read(None, "workflows/a.json").unwrap().unwrap(),
+        b"1".to_vec(),
+        "the branch still holds what it held"
+    );
+    let untagged = store.commit(&Change {
+        detached: true,
+        ..change(&[("workflows/a.json", "3")], &[], "no tag")
+    });
+    assert!(untagged.is_err(), "a restore point needs a tag");
+}

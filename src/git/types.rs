@@ -91,6 +91,10 @@ pub struct Change {
     pub expected_head: Option<Option<String>>,
     /// Commit even when the tree is unchanged and there is no tag.
     pub allow_empty: bool,
+    /// A restore point: the commit (on top of the branch) is made and tagged, but the
+    /// branch stays where it was, so what it records is not accepted as canonical.
+    /// Needs a tag.
+    pub detached: bool,
 }
 
 /// A commit as the service sees it.

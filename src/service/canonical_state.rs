@@ -85,6 +85,9 @@ pub(super) struct Recording {
     pub hints: HashMap<String, String>,
     /// More trailers: (key without prefix, value).
     pub trailers: Vec<(String, String)>,
+    /// A restore point (with `snapshot`): the snapshot is tagged but the branch does not
+    /// move, so the drift it holds is not accepted as canonical.
+    pub restore_point: bool,
 }
 
 impl Recording {
@@ -97,6 +100,7 @@ impl Recording {
             scope,
             hints: HashMap::new(),
             trailers: Vec::new(),
+            restore_point: false,
         }
     }
 }
@@ -574,6 +578,7 @@ fn commit_recording(
         tag: snapshot.as_ref().map(|id| format!("{TAG_PREFIX}{id}")),
         expected_head: Some(state.commit.as_ref().map(|c| c.id.clone())),
         allow_empty: snapshot.is_some(),
+        detached: rec.restore_point && snapshot.is_some(),
     };
     let commit = git.commit(&change)?;
     let snapshot = match (&snapshot, &commit) {

@@ -525,8 +525,9 @@ impl LocalOps {
     }
 }
 
-/// Refuses a promotion the drift or credentials gate blocks (nothing a wait can change),
-/// one that writes nothing, and, when it would run now, one outside its time windows.
+/// Refuses a promotion the drift, credentials or incidents gate blocks (nothing a wait
+/// can change), one that writes nothing, and, when it would run now, one outside its
+/// time windows.
 fn refuse_blocked(preflight: &Preflight, scheduled: bool) -> OpsResult<()> {
     let plan = &preflight.plan;
     let blocking: Vec<String> = preflight
@@ -534,7 +535,7 @@ fn refuse_blocked(preflight: &Preflight, scheduled: bool) -> OpsResult<()> {
         .iter()
         .filter(|g| !g.passed)
         .filter(|g| match g.gate {
-            GateKind::Drift | GateKind::Credentials => true,
+            GateKind::Drift | GateKind::Credentials | GateKind::Incidents => true,
             GateKind::Windows => !scheduled,
             GateKind::Approvals | GateKind::Validation => false,
         })

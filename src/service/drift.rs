@@ -221,6 +221,10 @@ impl LocalOps {
             LogLevel::Info
         };
         ctx.log(level, format!("{}: {detail}", env.name)).await;
+        if check.error.is_none() {
+            self.incidents_after_check(ctx, env, checked_at, &compared, &summaries)
+                .await;
+        }
         let drift = EnvDrift {
             env: env.name.clone(),
             checked_at: time_from_ms(checked_at),
@@ -234,6 +238,38 @@ impl LocalOps {
                 .collect(),
         };
         (drift, None)
+    }
+
+    /// Raises, updates and resolves the environment's drift incidents from a stored
+    /// check that reached it; a failure is logged (the check itself stands).
+    async fn incidents_after_check(
+        &self,
+        ctx: &JobCtx,
+        env: &EnvRow,
+        checked_at: i64,
+        compared: &[Compared],
+        summaries: &[Option<DriftSummary>],
+    ) {
+        match self
+            .raise_from_drift(env, checked_at, compared, summaries)
+            .await
+        {
+            Ok(done) if done.any() => {
+                ctx.log(LogLevel::Info, format!("{}: {done}", env.name))
+                    .await
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let message = named(
+                    &env.name,
+                    &format!(
+                        "the drift was stored but its incidents were not updated: {}",
+                        e.message
+                    ),
+                );
+                ctx.log(LogLevel::Warn, message).await;
+            }
+        }
     }
 
     /// Reports (and audits) an environment that could not be checked at all.

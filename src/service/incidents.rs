@@ -1,50 +1,207 @@
-//! Incidents: raised from drift checks and failing executions, their lifecycle,
-//! remediation, SLA sweeps, notifications and metrics. (Being built: see the issue.)
+//! Incidents: raised from drift checks ([`raise`]) and failing executions
+//! ([`failures`]), their lifecycle ([`lifecycle`]), remediation from the incident
+//! ([`remediate`]), the SLA sweep ([`sweep`]), the metrics ([`stats`]), the policy in
+//! force ([`policy`]) and what faces see of them ([`views`]).
+//!
+//! Every change of an incident is a compare-and-set update of its row, a timeline
+//! entry and the notifications it calls for, in one transaction; once that is
+//! committed an `EventBody::Incident` goes out on the bus (job id `incident-<id>`) and
+//! the notification dispatcher is woken. The core of each operation takes `now` (ms),
+//! so tests drive the clock.
 
+mod failures;
+mod lifecycle;
+mod policy;
+mod raise;
+mod remediate;
+mod stats;
+mod sweep;
+mod views;
+
+use super::events::EventBody;
 use super::local::LocalOps;
-use super::types::*;
-use super::{OpsError, OpsResult};
+use super::{ErrorKind, OpsError, OpsResult};
+use crate::domain::diff::Risk;
+use crate::domain::environment::EnvClass;
+use crate::domain::incident::{Clock, EventKind};
+use crate::store::StoreError;
+use crate::store::environments;
+use crate::store::incidents::{self as store, IncidentRow, NewEvent};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
 
-fn unbuilt<T>() -> OpsResult<T> {
-    Err(OpsError::internal("incidents are being built"))
+/// Who the incidents' own changes are made by (opened, auto-resolved, escalated).
+const SYSTEM: &str = "n8nops";
+
+/// One day in milliseconds.
+const DAY_MS: i64 = 24 * crate::domain::incident::HOUR_MS;
+
+/// What a notification is about: the delivery's `event`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    Opened,
+    Escalated,
+    /// Past its SLA again while already critical.
+    Breached,
+    Resolved,
+}
+
+impl Notice {
+    fn as_str(self) -> &'static str {
+        match self {
+            Notice::Opened => "opened",
+            Notice::Escalated => "escalated",
+            Notice::Breached => "breached",
+            Notice::Resolved => "resolved",
+        }
+    }
+}
+
+/// A change committed, to announce on the bus.
+type Announced = (IncidentRow, EventKind);
+
+/// The incident `id`; NotFound "no incident #N" when there is none.
+async fn load(conn: &mut AnyConnection, id: i64) -> OpsResult<IncidentRow> {
+    match store::get(conn, id).await {
+        Ok(row) => Ok(row),
+        Err(StoreError::NotFound(_)) => Err(no_incident(id)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn no_incident(id: i64) -> OpsError {
+    OpsError::not_found(format!("no incident #{id}"))
+}
+
+/// Writes every mutable field of `row` if nobody changed it since it was read (then
+/// its version moves on); Conflict naming the incident otherwise.
+async fn save(conn: &mut AnyConnection, row: &mut IncidentRow) -> OpsResult<()> {
+    if !store::update(conn, row).await? {
+        return Err(OpsError::new(
+            ErrorKind::Conflict,
+            format!(
+                "incident #{} {} was changed by someone else meanwhile: look at it again",
+                row.id,
+                described(row)
+            ),
+        ));
+    }
+    row.version += 1;
+    Ok(())
+}
+
+/// Adds a timeline entry to `row`.
+async fn record_event(
+    conn: &mut AnyConnection,
+    row: &IncidentRow,
+    at: i64,
+    actor: &str,
+    kind: EventKind,
+    text: Option<String>,
+    detail: Option<String>,
+) -> OpsResult<()> {
+    let event = NewEvent {
+        incident_id: row.id,
+        at,
+        actor: actor.to_owned(),
+        kind,
+        text,
+        detail,
+    };
+    store::add_event(conn, &event).await?;
+    Ok(())
+}
+
+/// `'Orders' in prod`, or `in prod` for a whole-environment incident: how messages
+/// name an incident after its number.
+fn described(row: &IncidentRow) -> String {
+    match &row.workflow {
+        Some(w) => format!("('{w}' in '{}')", row.env),
+        None => format!("(environment '{}')", row.env),
+    }
+}
+
+/// The clock facts of a row.
+fn clock(row: &IncidentRow) -> Clock {
+    Clock {
+        state: row.state,
+        severity: row.severity,
+        sla_started_at: row.sla_started_at,
+        last_activity_at: row.last_activity_at,
+    }
+}
+
+/// `LOW`, `MEDIUM`, `HIGH` (as stored) back to a risk.
+fn parse_risk(text: &str) -> Option<Risk> {
+    [Risk::Low, Risk::Medium, Risk::High]
+        .into_iter()
+        .find(|r| r.as_str() == text)
+}
+
+/// The class of every stored environment by name.
+async fn classes(conn: &mut AnyConnection) -> OpsResult<HashMap<String, EnvClass>> {
+    Ok(environments::list(conn)
+        .await?
+        .into_iter()
+        .map(|e| (e.name, e.class))
+        .collect())
+}
+
+/// The class of `env`; an environment removed since its incidents were raised gets
+/// production's rules (the strictest).
+fn class_of(classes: &HashMap<String, EnvClass>, env: &str) -> EnvClass {
+    classes.get(env).copied().unwrap_or(EnvClass::Production)
+}
+
+/// A time (ms) as people read it in a timeline: `2026-11-22 16:38 UTC`.
+fn when(ms: i64) -> String {
+    super::types::time_from_ms(ms)
+        .format("%Y-%m-%d %H:%M UTC")
+        .to_string()
 }
 
 impl LocalOps {
-    pub(super) async fn list_incidents(&self, _q: &IncidentQuery) -> OpsResult<Vec<IncidentView>> {
-        unbuilt()
+    /// Announces a committed change of an incident on the bus.
+    fn publish_incident(&self, row: &IncidentRow, change: EventKind) {
+        self.bus.publish(
+            &format!("incident-{}", row.id),
+            EventBody::Incident {
+                id: row.id,
+                env: row.env.clone(),
+                workflow: row.workflow.clone(),
+                severity: row.severity,
+                state: row.state,
+                change,
+            },
+        );
     }
-    pub(super) async fn show_incident(&self, _id: i64) -> OpsResult<IncidentDetail> {
-        unbuilt()
+
+    /// Announces every change of a committed transaction, and wakes the notification
+    /// dispatcher when any of them enqueued a delivery.
+    fn announce(&self, changes: &[Announced], notified: bool) {
+        for (row, change) in changes {
+            self.publish_incident(row, *change);
+        }
+        if notified {
+            self.wake_deliveries();
+        }
     }
-    pub(super) async fn update_incident(&self, _req: IncidentUpdate) -> OpsResult<IncidentView> {
-        unbuilt()
-    }
-    pub(super) async fn revert_incident(
+
+    /// Enqueues the notifications of `notice` about `row` (as it now is), in the
+    /// caller's transaction; notify.rs decides from the policy and the webhooks
+    /// whether any go.
+    async fn enqueue_notice(
         &self,
-        _id: i64,
-        _confirmed: bool,
-    ) -> OpsResult<IncidentRemediated> {
-        unbuilt()
+        conn: &mut AnyConnection,
+        row: &IncidentRow,
+        notice: Notice,
+    ) -> OpsResult<()> {
+        self.notify(conn, row, notice.as_str()).await?;
+        Ok(())
     }
-    pub(super) async fn accept_incident(&self, _id: i64) -> OpsResult<IncidentRemediated> {
-        unbuilt()
-    }
-    pub(super) async fn diff_of_incident(&self, _id: i64) -> OpsResult<DiffRequest> {
-        unbuilt()
-    }
-    pub(super) async fn fix_promotion_of(&self, _id: i64) -> OpsResult<FixPromotion> {
-        unbuilt()
-    }
-    pub(super) async fn incident_stats(&self, _q: &IncidentStatsQuery) -> OpsResult<IncidentStats> {
-        unbuilt()
-    }
-    pub(super) async fn policy_view(&self) -> OpsResult<IncidentPolicyView> {
-        unbuilt()
-    }
-    pub(super) async fn put_policy(&self, _toml: Option<String>) -> OpsResult<IncidentPolicyView> {
-        unbuilt()
-    }
-    pub(super) async fn sweep_incidents(&self) -> OpsResult<SweepReport> {
-        unbuilt()
+
+    /// Wakes the notification dispatcher: what was just enqueued goes out now.
+    fn wake_deliveries(&self) {
+        self.wake_notifier();
     }
 }

@@ -18,10 +18,12 @@ pub mod events;
 mod executions;
 mod fetch;
 mod git_ops;
+mod incident_schedule;
 mod incident_types;
 mod incidents;
 mod jobs;
 mod local;
+mod notify;
 mod onboarding;
 mod ops;
 mod pipelines;
@@ -60,6 +62,10 @@ mod tests_canonical;
 mod tests_drift;
 #[cfg(test)]
 mod tests_executions;
+#[cfg(test)]
+mod tests_incidents;
+#[cfg(test)]
+mod tests_notify;
 #[cfg(test)]
 mod tests_pipelines;
 #[cfg(test)]

@@ -14,7 +14,11 @@
 //! the last sync gathered them), no approvals yet, the requester (`settings.actor`),
 //! the current time, and no validation outcome: a custom validation runs before
 //! execution, never at preflight, since a command or HTTP check may have effects.
+//! When the target's class blocks promotions at a severity (the incident policy in
+//! force), its open incidents are judged too ([`incidents`]): the incidents gate comes
+//! right after the drift gate (first when that is off). A run judges every gate again.
 
+mod incidents;
 mod pairing;
 mod policy_lines;
 
@@ -28,7 +32,7 @@ use crate::domain::diff::{DiffStatus, Side, WorkflowDiff, diff, last_common_fing
 use crate::domain::drift::DriftStatus;
 use crate::domain::normalize::normalize;
 use crate::domain::pipeline::{
-    DriftFact, GateFacts, Gates, Stage, ValidationOutcome, evaluate_all,
+    DriftFact, GateFacts, GateKind, Gates, Stage, ValidationOutcome, evaluate_all,
 };
 use crate::domain::promotion::{Plan, PlanAction, PlanItem, PlanRequest, WorkflowFacts};
 use crate::domain::workflow::CredentialRef;
@@ -204,6 +208,9 @@ impl LocalOps {
         // Gates.
         let mut notes = synced_notes(&source_env, &target_env);
         let checks = drift_store::latest(&mut conn, Some(&req.to)).await?;
+        let incidents_gate = self
+            .incidents_gate_of(&mut conn, &req.to, target_env.class, &plan)
+            .await?;
         drop(conn);
         let check = checks.into_iter().next();
         if check.is_none() {
@@ -242,7 +249,14 @@ impl LocalOps {
             now: Utc::now(),
             validation: inputs.validation.as_ref(),
         };
-        let gates = evaluate_all(&stage, &gate_facts);
+        let mut gates = evaluate_all(&stage, &gate_facts);
+        if let Some(g) = incidents_gate {
+            let after_drift = gates
+                .iter()
+                .position(|g| g.gate == GateKind::Drift)
+                .map_or(0, |i| i + 1);
+            gates.insert(after_drift, g);
+        }
         if let Some(v) = stage
             .gates
             .validation

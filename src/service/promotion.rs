@@ -439,6 +439,8 @@ impl LocalOps {
         let mut rec = Recording::new(CommitKind::Snapshot, why, Scope::All);
         rec.job_id = Some(ctx.id().to_owned());
         rec.snapshot = true;
+        // The target's drift stays drift: the snapshot is only a point to roll back to.
+        rec.restore_point = true;
         let recorded = self.record_env(target, rec).await?;
         let taken = recorded
             .snapshot

@@ -231,6 +231,8 @@ impl LocalOps {
         let mut rec = Recording::new(CommitKind::Snapshot, why, Scope::All);
         rec.job_id = Some(ctx.id().to_owned());
         rec.snapshot = true;
+        // Restoring one workflow must not accept the environment's other drift.
+        rec.restore_point = true;
         let failed = |message: String| {
             OpsError::new(
                 ErrorKind::Store,

@@ -1,18 +1,20 @@
 //! Promotion preflights against simulated instances: statuses and actions per kind of
 //! hand edit, hotfixes held unless overridden, credentials resolved (same name, mapped,
-//! missing), the drift gate, pipeline stages from the config and the store, refusals,
-//! and that a preflight changes nothing.
+//! missing), the drift gate, the incidents gate, pipeline stages from the config and
+//! the store, refusals, and that a preflight changes nothing.
 
 use super::test_fixture::{Fixture, generated, sync};
 use super::*;
 use crate::domain::credential_map::Resolution;
 use crate::domain::diff::DiffStatus;
 use crate::domain::environment::EnvClass;
+use crate::domain::incident::{IncidentKind, IncidentState, Severity};
 use crate::domain::job::JobState;
 use crate::domain::pipeline::{GateKind, GateResult, Gates, Pipeline, Stage};
 use crate::domain::promotion::{PlanAction, PlanItem};
 use crate::domain::writable::writable_body;
-use crate::store::{audit, inventory, workflows};
+use crate::store::incidents::{self as incidents_store, NewIncident};
+use crate::store::{audit, inventory, now_ms, workflows};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -284,7 +286,15 @@ async fn credentials_resolve_and_a_missing_one_fails_the_gate() {
         other => panic!("{other:?}"),
     }
     let kinds: Vec<GateKind> = p.gates.iter().map(|g| g.gate).collect();
-    assert_eq!(kinds, [GateKind::Credentials, GateKind::Approvals]);
+    // The drift gate is off: production's incidents gate comes first.
+    assert_eq!(
+        kinds,
+        [
+            GateKind::Incidents,
+            GateKind::Credentials,
+            GateKind::Approvals
+        ]
+    );
     assert!(gate(&p, GateKind::Credentials).passed, "{:?}", p.gates);
     let approvals = gate(&p, GateKind::Approvals);
     assert!(!approvals.passed && approvals.detail == "0 of 1 approval(s)");
@@ -453,4 +463,230 @@ async fn a_preflight_changes_nothing() {
     assert_eq!(state(&f).await, before);
     let after: Vec<u64> = f.sims.iter().map(|s| s.request_count()).collect();
     assert_eq!(after, requests, "a preflight reaches no instance");
+}
+
+/// Records an open drift incident on `name` in prod (as a drift check would).
+async fn open_incident(f: &Fixture, name: &str, severity: Severity) -> i64 {
+    let sim = f.sim("prod");
+    let id = sim.workflow_id_by_name(name).unwrap();
+    let mut conn = f.ops.store.conn().await.unwrap();
+    incidents_store::insert(
+        &mut conn,
+        &NewIncident {
+            env: "prod".into(),
+            kind: IncidentKind::Drift,
+            key: format!("n8n:{id}"),
+            canonical_id: None,
+            n8n_id: Some(id),
+            workflow: Some(name.to_owned()),
+            severity,
+            opened_at: now_ms(),
+            opened_by: "n8nops".into(),
+            drift_status: Some("DRIFTED".into()),
+            risk: Some("HIGH".into()),
+            fingerprint: None,
+            summary: None,
+        },
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn open_incidents_of_the_target_block_unless_the_promotion_writes_them() {
+    let mut f = twins().await;
+    let all = names(&f, "dev");
+    let (promoted, other, minor) = (&all[0].0, &all[1].0, &all[2].0);
+    edit_param(&f, "dev", promoted, "the fix");
+    resync(&f).await;
+
+    // None open: the gate passes, right after the drift gate.
+    let p = f
+        .ops
+        .promotion_preflight(request(&[promoted]))
+        .await
+        .unwrap();
+    let kinds: Vec<GateKind> = p.gates.iter().map(|g| g.gate).collect();
+    assert_eq!(
+        kinds,
+        [GateKind::Drift, GateKind::Incidents, GateKind::Credentials]
+    );
+    let g = gate(&p, GateKind::Incidents);
+    assert!(g.passed, "{g:?}");
+    assert_eq!(g.detail, "no open incident at or above high in the target");
+
+    // A critical one on the promoted workflow: the promotion is its fix. A medium one
+    // elsewhere is below production's level (high).
+    let on_promoted = open_incident(&f, promoted, Severity::Critical).await;
+    open_incident(&f, minor, Severity::Medium).await;
+    let p = f
+        .ops
+        .promotion_preflight(request(&[promoted]))
+        .await
+        .unwrap();
+    let g = gate(&p, GateKind::Incidents);
+    assert!(g.passed, "{g:?}");
+    assert!(
+        g.detail.contains("1 on workflow(s) this promotion writes")
+            && g.detail.contains("1 below high"),
+        "{g:?}"
+    );
+
+    // A critical one on another workflow of production blocks, named.
+    let blocking = open_incident(&f, other, Severity::Critical).await;
+    let p = f
+        .ops
+        .promotion_preflight(request(&[promoted]))
+        .await
+        .unwrap();
+    let g = gate(&p, GateKind::Incidents);
+    assert!(!g.passed, "{g:?}");
+    assert!(
+        g.detail
+            .contains(&format!("#{blocking} critical '{other}' (drift)")),
+        "{g:?}"
+    );
+    assert!(!g.detail.contains(&format!("#{on_promoted} ")), "{g:?}");
+
+    // It blocks `promote` like the drift gate (a stage without the drift and
+    // credentials gates, so only this one fails).
+    f.ops.settings.pipelines.push(Pipeline {
+        name: "release".into(),
+        description: String::new(),
+        stages: vec![Stage {
+            from: "dev".into(),
+            to: "prod".into(),
+            gates: Gates {
+                drift: false,
+                credentials: false,
+                ..Gates::default()
+            },
+            activation: Default::default(),
+            credentials: BTreeMap::new(),
+        }],
+    });
+    let mut req = request(&[promoted]);
+    req.pipeline = Some("release".into());
+    let err = f
+        .ops
+        .promote(DeploymentCreate {
+            request: req.clone(),
+            scheduled_for: None,
+            note: None,
+            reviewed_hash: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict, "{}", err.message);
+    assert!(
+        err.message.contains("incidents gate: ")
+            && err.message.contains(&format!("'{other}'"))
+            && !err.message.contains("drift gate"),
+        "{}",
+        err.message
+    );
+
+    // Resolved, it no longer counts.
+    let mut conn = f.ops.store.conn().await.unwrap();
+    let mut row = incidents_store::get(&mut conn, blocking).await.unwrap();
+    row.state = IncidentState::Resolved;
+    row.resolved_at = Some(now_ms());
+    row.resolved_by = Some("tester".into());
+    row.resolution = Some("fixed by hand".into());
+    assert!(incidents_store::update(&mut conn, &row).await.unwrap());
+    drop(conn);
+    let p = f.ops.promotion_preflight(req).await.unwrap();
+    assert!(gate(&p, GateKind::Incidents).passed, "{:?}", p.gates);
+
+    // A class that blocks at no severity has no incidents gate, whatever is open.
+    open_incident(&f, other, Severity::Critical).await;
+    assert!(
+        !gate(
+            &f.ops
+                .promotion_preflight(request(&[promoted]))
+                .await
+                .unwrap(),
+            GateKind::Incidents
+        )
+        .passed
+    );
+    f.ops
+        .settings
+        .incidents
+        .policy
+        .production
+        .block_promotions_at = None;
+    let p = f
+        .ops
+        .promotion_preflight(request(&[promoted]))
+        .await
+        .unwrap();
+    assert!(
+        p.gates.iter().all(|g| g.gate != GateKind::Incidents),
+        "{:?}",
+        p.gates
+    );
+}
+
+#[tokio::test]
+async fn a_run_judges_the_incidents_gate_again() {
+    let mut f = twins().await;
+    let all = names(&f, "dev");
+    let (promoted, other) = (&all[0].0, &all[1].0);
+    edit_param(&f, "dev", promoted, "the fix");
+    resync(&f).await;
+    f.ops.settings.pipelines.push(Pipeline {
+        name: "release".into(),
+        description: String::new(),
+        stages: vec![Stage {
+            from: "dev".into(),
+            to: "prod".into(),
+            gates: Gates {
+                drift: false,
+                credentials: false,
+                ..Gates::default()
+            },
+            activation: Default::default(),
+            credentials: BTreeMap::new(),
+        }],
+    });
+    let mut req = request(&[promoted]);
+    req.pipeline = Some("release".into());
+    // Scheduled while nothing is open: recorded.
+    let at = chrono::Utc::now() + chrono::Duration::milliseconds(300);
+    let created = f
+        .ops
+        .promote(DeploymentCreate {
+            request: req,
+            scheduled_for: Some(at),
+            note: None,
+            reviewed_hash: None,
+        })
+        .await
+        .unwrap();
+    assert!(created.job_id.is_none(), "not before its time");
+
+    // An incident opens meanwhile: at its time the run does not start.
+    let blocking = open_incident(&f, other, Severity::High).await;
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let events = f.ops.subscribe();
+    let started = f.ops.deployments_run_due().await.unwrap();
+    assert_eq!(started.len(), 1, "{started:?}");
+    let job = follow_job(&f.ops, events, &started[0].job_id, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(job.state, JobState::Failed);
+    let error = job.error.unwrap_or_default();
+    assert!(
+        error.contains("incidents gate: ")
+            && error.contains(&format!("#{blocking} high '{other}'")),
+        "{error}"
+    );
+    // Nothing was written to prod.
+    let sim = f.sim("prod");
+    let id = sim.workflow_id_by_name(promoted).unwrap();
+    assert_eq!(
+        sim.workflow(&id).unwrap()["nodes"][0]["parameters"]["n8nopsProbe"],
+        Value::Null
+    );
 }

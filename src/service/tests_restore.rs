@@ -14,7 +14,7 @@ use crate::git::CommitInfo;
 use crate::n8n::{ClientOptions, N8nClient};
 use crate::sim::{Fault, SimHandle};
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// A workflow as the comparisons see it: name, fingerprint, active, sorted tags.
 type Seen = (String, String, bool, Vec<String>);
@@ -128,13 +128,23 @@ async fn head(f: &Fixture) -> Option<CommitInfo> {
     f.ops.with_git(|git| Ok(git.head()?)).await.unwrap()
 }
 
-/// The head commit and its parent.
-async fn last_two(f: &Fixture) -> (CommitInfo, CommitInfo) {
+/// The head commit (the restore's) and the automatic snapshot `replaced`: a restore
+/// point beside the branch, made on the commit the restore's own commit follows, so
+/// what it holds was not accepted as canonical.
+async fn last_two(f: &Fixture, replaced: &str) -> (CommitInfo, CommitInfo) {
+    let replaced = replaced.to_owned();
     f.ops
-        .with_git(|git| {
+        .with_git(move |git| {
             let head = git.head()?.expect("a head");
             let parent = git.resolve(&format!("{}~1", head.id))?;
-            Ok((head, parent))
+            let point = git.resolve(&format!("snapshots/{replaced}"))?;
+            let point_parent = git.resolve(&format!("{}~1", point.id))?;
+            assert_eq!(
+                point_parent.id, parent.id,
+                "the restore point and the restore both follow the same branch commit"
+            );
+            assert_ne!(point.id, parent.id, "the branch never held the restore point");
+            Ok((head, point))
         })
         .await
         .unwrap()
@@ -347,7 +357,7 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
 
     // Git: the automatic snapshot, then the restore with Source and Replaces.
     let replaced = report.replaced.clone().expect("an automatic snapshot");
-    let (restore_commit, auto) = last_two(&f).await;
+    let (restore_commit, auto) = last_two(&f, &replaced).await;
     assert_eq!(report.commit.as_deref(), Some(restore_commit.id.as_str()));
     let msg = CommitMessage::parse(&restore_commit.message);
     assert_eq!(msg.kind(), Some(CommitKind::Restore));
@@ -393,6 +403,7 @@ async fn a_partial_restore_touches_only_what_it_names() {
     let at_backup = mapping_at(&f, Some(&taken.commit), "prod").await;
     let hand = hand_changes(sim);
     let after_hand = live(sim);
+    let after_hand_recorded = after_hand.clone();
 
     let err = f
         .ops
@@ -440,22 +451,20 @@ async fn a_partial_restore_touches_only_what_it_names() {
             .unwrap()
             .is_empty()
     );
-    // The restore commit changed only that workflow's mapping entry.
-    let (restore_commit, auto) = last_two(&f).await;
-    let before = mapping_at(&f, Some(&auto.id), "prod").await;
-    let after = mapping_at(&f, Some(&restore_commit.id), "prod").await;
-    let others = |m: &EnvMapping| {
-        m.workflows
-            .iter()
-            .filter(|(k, _)| **k != id)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<BTreeMap<_, _>>()
-    };
-    assert_eq!(others(&after), others(&before));
-    assert_eq!(after.workflows[&id].fingerprint, m.fingerprint);
+    // The canonical state did not move: the workflow is back to what it records, and
+    // the other hand changes are still drift. The automatic snapshot is a restore point
+    // beside the branch, holding the state the restore replaced.
+    assert_eq!(report.commit, None, "nothing new to record: {report:#?}");
+    assert_eq!(head(&f).await.expect("a head").id, taken.commit);
+    assert_eq!(mapping_at(&f, None, "prod").await, at_backup);
+    let replaced = report.replaced.clone().expect("an automatic snapshot");
+    let point = f.ops.find_snapshot(&replaced, None).await.unwrap();
+    let before = mapping_at(&f, Some(&point.commit), "prod").await;
+    assert_ne!(before.workflows[&id].fingerprint, m.fingerprint);
     assert_eq!(
-        CommitMessage::parse(&restore_commit.message).get(key::SOURCE),
-        Some(taken.id.as_str())
+        recorded(&before),
+        after_hand_recorded,
+        "the restore point holds what the restore replaced"
     );
 }
 

@@ -205,3 +205,25 @@ pub async fn history(
         .context(&format!("reading the drift history of '{env}'"))?;
     rows.iter().map(check_from_row).collect()
 }
+
+/// Deletes the drift checks (with their results) made before `before` (ms), except each
+/// environment's latest check, which is kept however old; returns how many checks went.
+pub async fn purge_before(conn: &mut AnyConnection, before: i64) -> Result<u64, StoreError> {
+    const GONE: &str = "SELECT id FROM drift_checks WHERE checked_at < $1
+           AND id NOT IN (SELECT MAX(id) FROM drift_checks GROUP BY env)";
+    let ctx = "purging old drift checks";
+    // The foreign key cascades too; deleting the results first does not depend on it.
+    let sql = format!("DELETE FROM drift_results WHERE check_id IN ({GONE})");
+    sqlx::query(AssertSqlSafe(sql))
+        .bind(before)
+        .execute(&mut *conn)
+        .await
+        .context(ctx)?;
+    let sql = format!("DELETE FROM drift_checks WHERE id IN ({GONE})");
+    let done = sqlx::query(AssertSqlSafe(sql))
+        .bind(before)
+        .execute(&mut *conn)
+        .await
+        .context(ctx)?;
+    Ok(done.rows_affected())
+}

@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("migrations/sqlite/0005_deployment_runs.sql"),
         postgres: include_str!("migrations/postgres/0005_deployment_runs.sql"),
     },
+    Migration {
+        version: 6,
+        sqlite: include_str!("migrations/sqlite/0006_incidents.sql"),
+        postgres: include_str!("migrations/postgres/0006_incidents.sql"),
+    },
 ];
 
 pub(super) async fn run(store: &Store) -> Result<(), StoreError> {

@@ -219,3 +219,5 @@ mod tests;
 mod tests_canonical;
 #[cfg(test)]
 mod tests_deployments;
+#[cfg(test)]
+mod tests_incidents;

@@ -95,6 +95,27 @@ pub enum Action {
     Rollback,
     /// Recompute a pending deployment's plan (when it went stale).
     Replan,
+    // ---- incidents ----
+    /// Acknowledge the selected incident (someone is on it).
+    Acknowledge,
+    /// Resolve the selected incident, with a note saying how.
+    Resolve,
+    /// Add a note (multi-line) to the selected incident's timeline.
+    Note,
+    /// Assign the selected incident to someone (empty unassigns).
+    Assign,
+    /// Open the incident's side-by-side diff: canonical against live.
+    IncidentDiff,
+    /// Put the incident's workflow back as the canonical state has it (a restore).
+    Revert,
+    /// Take the live change of the incident's workflow into the canonical state.
+    Accept,
+    /// MTTA and MTTR per environment and severity.
+    Metrics,
+    /// The incident policy (TOML), editable by admins.
+    Policy,
+    /// The metrics' period: 7, 30 or 90 days.
+    Period,
     // ---- executions ----
     Pause,
     Retry,
@@ -172,6 +193,16 @@ impl Action {
         Action::CancelDeployment,
         Action::Rollback,
         Action::Replan,
+        Action::Acknowledge,
+        Action::Resolve,
+        Action::Note,
+        Action::Assign,
+        Action::IncidentDiff,
+        Action::Revert,
+        Action::Accept,
+        Action::Metrics,
+        Action::Policy,
+        Action::Period,
         Action::Pause,
         Action::Retry,
         Action::NextHunk,
@@ -244,6 +275,16 @@ impl Action {
             Action::CancelDeployment => "cancel_deployment",
             Action::Rollback => "rollback",
             Action::Replan => "replan",
+            Action::Acknowledge => "acknowledge",
+            Action::Resolve => "resolve",
+            Action::Note => "note",
+            Action::Assign => "assign",
+            Action::IncidentDiff => "incident_diff",
+            Action::Revert => "revert",
+            Action::Accept => "accept",
+            Action::Metrics => "metrics",
+            Action::Policy => "policy",
+            Action::Period => "period",
             Action::Pause => "pause",
             Action::Retry => "retry",
             Action::NextHunk => "next_hunk",
@@ -321,6 +362,16 @@ impl Action {
             Action::CancelDeployment => "cancel",
             Action::Rollback => "roll back",
             Action::Replan => "replan",
+            Action::Acknowledge => "ack",
+            Action::Resolve => "resolve",
+            Action::Note => "note",
+            Action::Assign => "assign",
+            Action::IncidentDiff => "diff",
+            Action::Revert => "revert",
+            Action::Accept => "accept live",
+            Action::Metrics => "metrics",
+            Action::Policy => "policy",
+            Action::Period => "period",
             Action::Pause => "pause/follow",
             Action::Retry => "retry",
             Action::NextHunk => "next hunk",
@@ -358,6 +409,12 @@ impl Action {
                 | Action::CancelDeployment
                 | Action::Rollback
                 | Action::Replan
+                | Action::Acknowledge
+                | Action::Resolve
+                | Action::Note
+                | Action::Assign
+                | Action::Revert
+                | Action::Accept
         )
     }
 
@@ -440,6 +497,16 @@ impl Action {
             Action::CancelDeployment => &["x"],
             Action::Rollback => &["r"],
             Action::Replan => &["P"],
+            Action::Acknowledge => &["a"],
+            Action::Resolve => &["r"],
+            Action::Note => &["n"],
+            Action::Assign => &["o"],
+            Action::IncidentDiff => &["d"],
+            Action::Revert => &["R"],
+            Action::Accept => &["A"],
+            Action::Metrics => &["m"],
+            Action::Policy => &["P"],
+            Action::Period => &["t"],
             Action::Pause => &["p"],
             Action::Retry => &["R"],
             Action::NextHunk => &["n"],

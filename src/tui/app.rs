@@ -7,7 +7,7 @@ use super::command_line::{self, CommandLine, Suggestion};
 use super::confirm::ConfirmModal;
 use super::filter::Filter;
 use super::footer::{self, Flash, Hint};
-use super::header::{self, HeaderInfo, RunningJob};
+use super::header::{self, HeaderInfo, IncidentIndicator, RunningJob};
 use super::help::{self, Help, Section};
 use super::input_line::InputLine;
 use super::keymap::Keymap;
@@ -94,6 +94,8 @@ pub struct App {
     unseen: usize,
     /// The last jobs seen finishing.
     finished: VecDeque<String>,
+    /// Open incidents for the header, and a new one flashing.
+    incidents: IncidentIndicator,
     spawned: Vec<Spawned>,
     quit: bool,
 }
@@ -126,6 +128,7 @@ impl App {
             jobs: Vec::new(),
             unseen: 0,
             finished: VecDeque::new(),
+            incidents: IncidentIndicator::default(),
             spawned: Vec::new(),
             quit: false,
         }
@@ -138,6 +141,7 @@ impl App {
         self.spawn_shell(async move {
             ShellMsg::Jobs(ops.jobs_list(JobQuery { limit: Some(50) }).await)
         });
+        self.load_incidents();
         if !self.panes.is_empty() {
             self.show(0, Nav::Show);
         }
@@ -219,6 +223,7 @@ impl App {
                     unseen: self.unseen,
                     panes: &self.kinds,
                     current: self.current,
+                    incidents: &self.incidents,
                 },
             );
             match &mut self.input {
@@ -378,7 +383,7 @@ impl App {
             return (Vec::new(), Vec::new());
         };
         if pane.captures_input() {
-            return (Vec::new(), Vec::new());
+            return (fixed(&pane.input_hints()), Vec::new());
         }
         let shell = footer::hints(
             &self.keymap,

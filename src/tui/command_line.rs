@@ -94,6 +94,12 @@ pub const SHELL_COMMANDS: &[ShellCommand] = &[
         verb: ShellVerb::Open(PaneKind::Pipelines),
     },
     ShellCommand {
+        name: "incidents",
+        aliases: &["inc"],
+        help: "incidents: triage, acknowledge, resolve, revert; metrics and policy",
+        verb: ShellVerb::Open(PaneKind::Incidents),
+    },
+    ShellCommand {
         name: "help",
         aliases: &[],
         help: "every key and command",

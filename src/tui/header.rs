@@ -1,5 +1,10 @@
 //! The two header rows: the environment in focus (production unmistakable), every
-//! environment's heartbeat, running jobs with progress; then the pane tabs.
+//! environment's heartbeat, open incidents (a new one flashing), running jobs with
+//! progress; then the pane tabs.
+
+pub mod incidents;
+
+pub use incidents::{IncidentIndicator, IncidentNotice, severity_style};
 
 use super::pane::PaneKind;
 use super::ui::{Health, Ui, bar, shorten};
@@ -27,6 +32,7 @@ pub struct HeaderInfo<'a> {
     pub unseen: usize,
     pub panes: &'a [PaneKind],
     pub current: usize,
+    pub incidents: &'a IncidentIndicator,
 }
 
 /// Rows the header takes.
@@ -97,8 +103,11 @@ fn left_spans<'a>(ui: &Ui, info: &HeaderInfo, wide: bool) -> Vec<Span<'a>> {
 
 fn right_spans<'a>(ui: &Ui, info: &HeaderInfo) -> Vec<Span<'a>> {
     let theme = ui.theme;
-    let mut spans = Vec::new();
+    let mut spans = info.incidents.spans(theme);
     if let Some(job) = info.jobs.first() {
+        if !spans.is_empty() {
+            spans.push(Span::styled(" · ", theme.muted));
+        }
         spans.push(Span::styled("⟳ ", theme.accent));
         spans.push(Span::styled(shorten(&job.title, 24), theme.header));
         if job.total > 0 {

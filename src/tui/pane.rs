@@ -5,7 +5,7 @@
 use super::action::Action;
 use super::filter::Filter;
 use super::ui::Ui;
-use crate::service::{Ops, WorkflowRef};
+use crate::service::{DiffRequest, Ops, WorkflowRef};
 use crossterm::event::KeyEvent;
 use futures_util::future::BoxFuture;
 use ratatui::Frame;
@@ -28,6 +28,8 @@ pub enum PaneKind {
     /// The promotion wizard.
     Promote,
     Pipelines,
+    /// Incident triage, its metrics and policy.
+    Incidents,
 }
 
 impl PaneKind {
@@ -44,6 +46,7 @@ impl PaneKind {
             PaneKind::Deployments => "Deployments",
             PaneKind::Promote => "Promote",
             PaneKind::Pipelines => "Pipelines",
+            PaneKind::Incidents => "Incidents",
         }
     }
 }
@@ -53,7 +56,7 @@ impl PaneKind {
 pub type PaneMsg = Box<dyn Any + Send>;
 
 /// Where to go when opening a pane.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Nav {
     /// Just show the pane.
     Show,
@@ -67,6 +70,9 @@ pub enum Nav {
         a: Option<WorkflowRef>,
         b: Option<WorkflowRef>,
     },
+    /// The diff pane, on any comparison the service makes (an incident's canonical
+    /// document against its live body). Boxed: documents are large.
+    Compare(Box<DiffRequest>),
     /// The promotion wizard, started from a source (and maybe a target) with the
     /// workflows (names or canonical ids) marked where it was opened.
     Promote {
@@ -191,6 +197,12 @@ pub trait Pane: Send {
     }
 
     fn on_key(&mut self, _key: KeyEvent, _cx: &mut Cx) {}
+
+    /// While `captures_input`: the keys the open form or editor answers (`("ctrl-s",
+    /// "save")`), for the footer.
+    fn input_hints(&self) -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
 
     /// `esc` in the pane: true when it went back a level (closed a detail), false when
     /// already at the top (the shell then goes back to the previous pane).

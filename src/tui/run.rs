@@ -7,8 +7,9 @@ use super::keymap::Keymap;
 use super::pane::{Pane, PaneMsg};
 use super::panes::{
     audit::AuditPane, deployments::DeploymentsPane, diff::DiffPane, environments::EnvironmentsPane,
-    executions::ExecutionsPane, jobs::JobsPane, matrix::MatrixPane, pipelines::PipelinesPane,
-    promote::PromotePane, snapshots::SnapshotsPane, workflows::WorkflowsPane,
+    executions::ExecutionsPane, incidents::IncidentsPane, jobs::JobsPane, matrix::MatrixPane,
+    pipelines::PipelinesPane, promote::PromotePane, snapshots::SnapshotsPane,
+    workflows::WorkflowsPane,
 };
 use super::terminal::{self, Term};
 use super::theme::{self, Theme};
@@ -77,6 +78,7 @@ pub fn panes(options: &TuiOptions) -> Vec<Box<dyn Pane>> {
         Box::new(DeploymentsPane::new()),
         Box::new(PromotePane::new()),
         Box::new(PipelinesPane::new()),
+        Box::new(IncidentsPane::new()),
     ]
 }
 

@@ -1,9 +1,11 @@
 //! Gate evaluation: pure functions over the facts the service gathers (drift statuses,
-//! credentials, approvals, the time, a validation's outcome).
+//! credentials, approvals, the time, a validation's outcome, the target's open
+//! incidents).
 
 use super::window::Windows;
 use super::{Stage, Validation};
 use crate::domain::drift::DriftStatus;
+use crate::domain::incident::{IncidentKind, Severity};
 use crate::domain::workflow::CredentialRef;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,6 +19,8 @@ pub enum GateKind {
     Approvals,
     Windows,
     Validation,
+    /// Open incidents of the target at or above its class's `block_promotions_at`.
+    Incidents,
 }
 
 impl GateKind {
@@ -27,6 +31,7 @@ impl GateKind {
             GateKind::Approvals => "approvals",
             GateKind::Windows => "windows",
             GateKind::Validation => "validation",
+            GateKind::Incidents => "incidents",
         }
     }
 }
@@ -99,6 +104,84 @@ fn status_name(s: DriftStatus) -> &'static str {
         DriftStatus::Missing => "MISSING",
         DriftStatus::Untracked => "UNTRACKED",
         DriftStatus::Unknown => "UNKNOWN",
+    }
+}
+
+/// An open (OPEN or ACKNOWLEDGED) incident of the target, as the incidents gate
+/// weighs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentFact {
+    pub id: i64,
+    pub severity: Severity,
+    pub kind: IncidentKind,
+    /// The workflow's name; None for a whole-environment incident.
+    pub workflow: Option<String>,
+    /// On a workflow the promotion writes: the promotion is its fix, so it never blocks.
+    pub written: bool,
+}
+
+impl IncidentFact {
+    /// `#4 critical 'Orders' (drift)`; a whole-environment incident says so.
+    pub fn label(&self) -> String {
+        let what = match &self.workflow {
+            Some(w) => format!("'{w}'"),
+            None => "the whole environment".to_owned(),
+        };
+        format!(
+            "#{} {} {what} ({})",
+            self.id,
+            self.severity,
+            self.kind.as_str()
+        )
+    }
+}
+
+/// Incidents gate: no open incident of the target at or above `at`, other than those
+/// on workflows the promotion writes. The blocking ones are named, worst first, then
+/// by id. The service adds this gate only when the target's class sets
+/// `block_promotions_at`.
+pub fn incidents_gate(open: &[IncidentFact], at: Severity) -> GateResult {
+    let mut blocking: Vec<&IncidentFact> = open
+        .iter()
+        .filter(|i| !i.written && i.severity >= at)
+        .collect();
+    blocking.sort_by_key(|i| (std::cmp::Reverse(i.severity), i.id));
+    let passed = blocking.is_empty();
+    let detail = if !passed {
+        let names: Vec<String> = blocking.iter().map(|i| i.label()).collect();
+        format!(
+            "{} open incident(s) at or above {at} in the target: {}; resolve them first (or promote their fix)",
+            blocking.len(),
+            names.join(", ")
+        )
+    } else {
+        let written = open.iter().filter(|i| i.written).count();
+        let below = open
+            .iter()
+            .filter(|i| !i.written && i.severity < at)
+            .count();
+        let mut besides = Vec::new();
+        if written > 0 {
+            besides.push(format!(
+                "{written} on workflow(s) this promotion writes, which it fixes"
+            ));
+        }
+        if below > 0 {
+            besides.push(format!("{below} below {at}"));
+        }
+        if besides.is_empty() {
+            format!("no open incident at or above {at} in the target")
+        } else {
+            format!(
+                "no open incident at or above {at} in the target to block it ({})",
+                besides.join("; ")
+            )
+        }
+    };
+    GateResult {
+        gate: GateKind::Incidents,
+        passed,
+        detail,
     }
 }
 
@@ -326,4 +409,66 @@ pub fn evaluate_all(stage: &Stage, facts: &GateFacts<'_>) -> Vec<GateResult> {
         out.push(validation_gate(v, facts.validation));
     }
     out
+}
+
+#[cfg(test)]
+mod incidents_tests {
+    use super::*;
+
+    fn fact(id: i64, severity: Severity, workflow: Option<&str>, written: bool) -> IncidentFact {
+        IncidentFact {
+            id,
+            severity,
+            kind: IncidentKind::Drift,
+            workflow: workflow.map(str::to_owned),
+            written,
+        }
+    }
+
+    #[test]
+    fn incidents_at_or_above_the_level_block_worst_first() {
+        let mut whole = fact(9, Severity::High, None, false);
+        whole.kind = IncidentKind::Executions;
+        let open = [
+            fact(2, Severity::Medium, Some("Billing"), false),
+            whole,
+            fact(4, Severity::Critical, Some("Orders"), false),
+        ];
+        let r = incidents_gate(&open, Severity::High);
+        assert_eq!(r.gate, GateKind::Incidents);
+        assert!(!r.passed);
+        assert_eq!(
+            r.detail,
+            "2 open incident(s) at or above high in the target: #4 critical 'Orders' (drift), \
+             #9 high the whole environment (executions); resolve them first (or promote their fix)"
+        );
+        // At critical only the critical one blocks.
+        let r = incidents_gate(&open, Severity::Critical);
+        assert!(
+            !r.passed && r.detail.starts_with("1 open incident(s)"),
+            "{r:?}"
+        );
+        assert!(!r.detail.contains("#9"), "{r:?}");
+    }
+
+    #[test]
+    fn incidents_on_written_workflows_and_below_the_level_pass() {
+        let open = [
+            fact(4, Severity::Critical, Some("Orders"), true),
+            fact(5, Severity::Low, Some("Billing"), false),
+        ];
+        let r = incidents_gate(&open, Severity::High);
+        assert!(r.passed, "{r:?}");
+        assert_eq!(
+            r.detail,
+            "no open incident at or above high in the target to block it \
+             (1 on workflow(s) this promotion writes, which it fixes; 1 below high)"
+        );
+        let r = incidents_gate(&[], Severity::Medium);
+        assert!(r.passed);
+        assert_eq!(
+            r.detail,
+            "no open incident at or above medium in the target"
+        );
+    }
 }

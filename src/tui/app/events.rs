@@ -1,11 +1,14 @@
-//! What happens without a key: service events (the header's running jobs), ticks
-//! (flashes expiring, heartbeats), and the shell's own work: the environments, their
-//! health and the jobs already running.
+//! What happens without a key: service events (the header's running jobs and open
+//! incidents), ticks (flashes expiring, heartbeats), and the shell's own work: the
+//! environments, their health, the jobs already running and the open incidents.
 
 use super::{App, Spawned, Target};
 use crate::domain::job::JobState;
-use crate::service::{ConnectionTest, EnvView, Event, EventBody, JobDetail, JobView, OpsResult};
-use crate::tui::header::RunningJob;
+use crate::service::{
+    ConnectionTest, EnvView, Event, EventBody, IncidentQuery, IncidentView, JobDetail, JobView,
+    OpsResult,
+};
+use crate::tui::header::{IncidentNotice, RunningJob};
 use crate::tui::pane::{PaneKind, PaneMsg};
 use crate::tui::ui::Health;
 use std::time::Instant;
@@ -27,6 +30,8 @@ pub(super) enum ShellMsg {
     Jobs(OpsResult<Vec<JobView>>),
     /// A job the shell never saw start, read after it finished.
     Finished(OpsResult<JobDetail>),
+    /// The open incidents, for the header.
+    Incidents(OpsResult<Vec<IncidentView>>),
 }
 
 impl App {
@@ -58,7 +63,25 @@ impl App {
                     }),
                 }
             }
-            EventBody::Log { .. } | EventBody::Incident { .. } => {}
+            EventBody::Log { .. } => {}
+            EventBody::Incident {
+                id,
+                env,
+                workflow,
+                severity,
+                state,
+                change,
+            } => self.incidents.on_change(
+                IncidentNotice {
+                    id: *id,
+                    env,
+                    workflow: workflow.as_deref(),
+                    severity: *severity,
+                    state: *state,
+                    change: *change,
+                },
+                Instant::now(),
+            ),
             EventBody::Finished { state, error, .. } => {
                 let known = self.jobs.iter().position(|j| j.id == event.job_id);
                 match known {
@@ -92,6 +115,7 @@ impl App {
         if self.flash.as_ref().is_some_and(|f| f.until <= now) {
             self.flash = None;
         }
+        self.incidents.expire(now);
         if self
             .last_heartbeat
             .is_none_or(|last| now.saturating_duration_since(last) >= self.heartbeat)
@@ -100,6 +124,10 @@ impl App {
             let names: Vec<String> = self.envs.iter().map(|e| e.name.clone()).collect();
             for name in names {
                 self.check(name);
+            }
+            // Resolved by retention or missed events: the service's count is the truth.
+            if self.incidents.loaded() {
+                self.load_incidents();
             }
         }
         for index in 0..self.panes.len() {
@@ -125,6 +153,14 @@ impl App {
                 generation,
                 result: ops.env_list().await,
             }
+        });
+    }
+
+    /// The open incidents, for the header's count.
+    pub(super) fn load_incidents(&mut self) {
+        let ops = self.ops.clone();
+        self.spawn_shell(async move {
+            ShellMsg::Incidents(ops.incidents_list(IncidentQuery::default()).await)
         });
     }
 
@@ -189,6 +225,11 @@ impl App {
             ShellMsg::Finished(Err(e)) => {
                 self.flash_error(format!("A job finished but could not be read: {e}"));
             }
+            ShellMsg::Incidents(Ok(incidents)) => self.incidents.seed(&incidents),
+            // The header shows no count rather than an error: the pane says why.
+            ShellMsg::Incidents(Err(e)) => {
+                tracing::warn!("the header could not count the open incidents: {e}");
+            }
             ShellMsg::Jobs(Err(e)) => {
                 self.flash_error(format!("Could not list the running jobs: {e}"));
             }
@@ -219,5 +260,117 @@ impl App {
             Some(error) => self.flash_error(format!("{title} {}: {error}", state.as_str())),
             None => self.flash_info(format!("{title}: {}", state.as_str())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::incident::{EventKind, IncidentState, Severity};
+    use crate::tui::app::AppOptions;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::panes::incidents::IncidentsPane;
+    use crate::tui::testing::{self, Harness, NARROW, WIDE};
+    use crate::tui::theme::Theme;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+    use std::time::Duration;
+
+    async fn app() -> (App, Harness) {
+        let h = Harness::new().await;
+        let mut app = App::new(
+            h.ops.clone(),
+            AppOptions {
+                readonly: false,
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                heartbeat: Duration::from_secs(5),
+            },
+            vec![Box::new(IncidentsPane::new())],
+        );
+        app.start();
+        // The shell's first loads, answered by the (empty) service.
+        for spawned in app.take_spawned() {
+            let msg = spawned.work.await;
+            app.deliver(spawned.target, msg);
+        }
+        app.envs = testing::envs();
+        app.health = testing::health();
+        (app, h)
+    }
+
+    fn incident(id: i64, severity: Severity, state: IncidentState, change: EventKind) -> Event {
+        testing::event(
+            &format!("incident-{id}"),
+            EventBody::Incident {
+                id,
+                env: "production".into(),
+                workflow: Some("Order sync".into()),
+                severity,
+                state,
+                change,
+            },
+        )
+    }
+
+    fn render(app: &mut App, (width, height): (u16, u16)) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| app.draw(f, testing::now())).unwrap();
+        testing::screen_text(terminal.backend())
+    }
+
+    /// The header's first row.
+    fn header(screen: &str) -> &str {
+        screen.lines().next().unwrap_or("")
+    }
+
+    #[tokio::test]
+    async fn an_incident_event_updates_the_header_and_a_new_one_flashes() {
+        let (mut app, _h) = app().await;
+        assert!(
+            app.incidents.loaded(),
+            "the open incidents were counted at start"
+        );
+        let screen = render(&mut app, NARROW);
+        assert!(!header(&screen).contains("incident"), "none open: {screen}");
+
+        app.on_event(&incident(
+            4,
+            Severity::High,
+            IncidentState::Open,
+            EventKind::Opened,
+        ));
+        app.on_event(&incident(
+            5,
+            Severity::Critical,
+            IncidentState::Open,
+            EventKind::Opened,
+        ));
+        let narrow = render(&mut app, NARROW);
+        let wide = render(&mut app, WIDE);
+        insta::assert_snapshot!("header_incidents_narrow", narrow);
+        insta::assert_snapshot!("header_incidents_wide", wide);
+        for screen in [&narrow, &wide] {
+            let top = header(screen);
+            assert!(
+                top.contains("NEW critical #5 production 'Order sync'"),
+                "{top}"
+            );
+            assert!(top.contains("▲ 2 incidents  CRITICAL"), "{top}");
+        }
+        // The flash goes; the count stays, and follows resolutions.
+        app.on_tick(Instant::now() + crate::tui::header::incidents::ARRIVAL_FOR);
+        app.on_event(&incident(
+            5,
+            Severity::Critical,
+            IncidentState::Resolved,
+            EventKind::Resolved,
+        ));
+        let top = render(&mut app, NARROW);
+        let top = header(&top);
+        assert!(!top.contains("NEW"), "{top}");
+        assert!(top.contains("▲ 1 incident  HIGH"), "{top}");
+        // The pane hears of it too: it reloads at its next tick.
+        assert_eq!(app.current_kind(), Some(PaneKind::Incidents));
     }
 }

@@ -250,6 +250,20 @@ fn tally(diff: &WorkflowDiff, cosmetic: bool) -> String {
     parts.join(" · ")
 }
 
+/// Two stored workflows, with the text view.
+fn workflows(a: Option<WorkflowRef>, b: Option<WorkflowRef>) -> DiffRequest {
+    DiffRequest::Workflows { a, b, text: true }
+}
+
+/// The request asking for the text view too (the pane shows it).
+fn with_text(request: DiffRequest) -> DiffRequest {
+    match request {
+        DiffRequest::Workflows { a, b, .. } => DiffRequest::Workflows { a, b, text: true },
+        DiffRequest::Documents { a, b, .. } => DiffRequest::Documents { a, b, text: true },
+        envs @ DiffRequest::Envs { .. } => envs,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Focus {
     Summary,
@@ -257,7 +271,8 @@ enum Focus {
 }
 
 pub struct DiffPane {
-    request: Option<(Option<WorkflowRef>, Option<WorkflowRef>)>,
+    /// What was asked (always with its text view), for loads and `ctrl-r`.
+    request: Option<DiffRequest>,
     generation: u64,
     state: State,
     /// The person asked for the unified view (narrow screens get it anyway).
@@ -306,14 +321,14 @@ impl DiffPane {
     }
 
     fn load(&mut self, cx: &mut Cx) {
-        let Some((a, b)) = self.request.clone() else {
+        let Some(request) = self.request.clone() else {
             return;
         };
         self.generation += 1;
         let generation = self.generation;
         self.state = State::Loading;
         cx.spawn(move |ops| async move {
-            let result = ops.diff(DiffRequest::Workflows { a, b, text: true }).await;
+            let result = ops.diff(request).await;
             Loaded { generation, result }
         });
     }
@@ -522,13 +537,20 @@ impl Pane for DiffPane {
     }
 
     fn on_open(&mut self, nav: Nav, cx: &mut Cx) {
-        if let Nav::Diff { a, b } = nav {
-            if a.is_none() && b.is_none() {
-                cx.error("nothing to compare: neither side is given");
-                return;
+        match nav {
+            Nav::Diff { a, b } => {
+                if a.is_none() && b.is_none() {
+                    cx.error("nothing to compare: neither side is given");
+                    return;
+                }
+                self.request = Some(workflows(a, b));
+                self.load(cx);
             }
-            self.request = Some((a, b));
-            self.load(cx);
+            Nav::Compare(request) => {
+                self.request = Some(with_text(*request));
+                self.load(cx);
+            }
+            _ => {}
         }
     }
 

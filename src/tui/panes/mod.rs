@@ -5,6 +5,7 @@ pub mod deployments;
 pub mod diff;
 pub mod environments;
 pub mod executions;
+pub mod incidents;
 pub mod jobs;
 pub mod matrix;
 pub mod pipelines;

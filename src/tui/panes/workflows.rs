@@ -539,7 +539,11 @@ impl Pane for WorkflowsPane {
                 let all = env == "all" && !self.env_names.contains(&env);
                 self.set_env((!all).then_some(env), cx);
             }
-            Nav::Show | Nav::Diff { .. } | Nav::Promote { .. } | Nav::Deployment(_) => {}
+            Nav::Show
+            | Nav::Diff { .. }
+            | Nav::Compare(_)
+            | Nav::Promote { .. }
+            | Nav::Deployment(_) => {}
         }
         if !self.loading {
             self.request_load(cx);
