@@ -8,7 +8,8 @@ use crate::config::Config;
 use crate::domain::environment::EnvClass;
 use crate::domain::matrix::{self, Cell, Entry};
 use crate::service::{
-    EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest, WorkflowQuery, follow_job,
+    DriftCheckRequest, EnvAdd, LocalOps, Ops, Secret, Settings, SnapshotCreate, SyncRequest,
+    WorkflowQuery, follow_job,
 };
 use crate::sim::{self, SimOptions};
 use crate::store::{SecretBox, Store};
@@ -97,9 +98,24 @@ async fn demo(
     }
 
     if let Some(options) = tui {
-        // The sync runs as a job the TUI shows as it goes.
-        ops.sync(SyncRequest::default()).await?;
+        // The sync runs as a job the TUI shows as it goes; then production gets a
+        // canonical state and a hand change, so incidents arrive while you look.
+        let started = ops.sync(SyncRequest::default()).await?;
+        let readonly = options.readonly;
+        let staging = (!readonly).then(|| {
+            let ops = ops.clone();
+            let (url, key) = (sims[2].url.clone(), sims[2].api_key.clone());
+            tokio::spawn(async move {
+                if let Err(e) = stage_incidents(&ops, &started.job_id, &url, &key).await {
+                    tracing::warn!(error = %e, "demo: the production incidents were not staged");
+                }
+            })
+        });
+        let schedules = super::spawn_schedules(&ops, readonly);
         let result = crate::tui::run(Arc::new(ops), options).await;
+        for task in schedules.into_iter().chain(staging) {
+            task.abort();
+        }
         for handle in sims {
             handle.shutdown().await;
         }
@@ -194,4 +210,51 @@ async fn demo(
         handle.shutdown().await;
     }
     Ok(())
+}
+
+/// After the sync `sync_job`: a snapshot of production as its canonical state, then two
+/// changes made by hand through its API (a workflow's connections removed: HIGH risk,
+/// so a critical incident; another renamed), then a drift check, which raises them.
+async fn stage_incidents(ops: &LocalOps, sync_job: &str, url: &str, key: &str) -> Result<()> {
+    use crate::n8n::{ClientOptions, N8nClient, WorkflowFilter};
+    let follow = |job: String| async move {
+        let job = follow_job(ops, ops.subscribe(), &job, |_| {}).await?;
+        match job.error {
+            Some(e) => bail!("{}: {e}", job.title),
+            None => Ok(()),
+        }
+    };
+    follow(sync_job.to_owned()).await?;
+    let snapshot = ops
+        .snapshot_create(SnapshotCreate {
+            env: "production".into(),
+            message: Some("The demo's canonical state of production.".into()),
+        })
+        .await?;
+    follow(snapshot.job_id).await?;
+
+    let client = N8nClient::new("production", url, key, ClientOptions::default())?;
+    let mut live = client.all_workflows(&WorkflowFilter::default()).await?;
+    live.sort_by(|a, b| a.name.cmp(&b.name));
+    let connected = live.iter().find(|w| {
+        serde_json::from_str::<serde_json::Value>(w.raw.get())
+            .is_ok_and(|v| v["connections"].as_object().is_some_and(|c| !c.is_empty()))
+    });
+    if let Some(w) = connected {
+        let mut body: serde_json::Value = serde_json::from_str(w.raw.get())?;
+        body["connections"] = serde_json::json!({});
+        client.update_workflow(&w.id, &body).await?;
+    }
+    if let Some(w) = live.iter().rev().find(|w| Some(&w.id) != connected.map(|c| &c.id)) {
+        let mut body: serde_json::Value = serde_json::from_str(w.raw.get())?;
+        body["name"] = serde_json::json!(format!("{} (hotfix)", w.name));
+        client.update_workflow(&w.id, &body).await?;
+    }
+    let check = ops
+        .drift_check(DriftCheckRequest {
+            envs: vec!["production".into()],
+            fetch: true,
+        })
+        .await?;
+    follow(check.job_id).await
 }

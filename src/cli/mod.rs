@@ -122,6 +122,24 @@ fn require_terminal(instead: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What runs in the background while the TUI does (nothing in read-only mode: each
+/// fetches, stores or sends): scheduled drift checks, interrupted deployments'
+/// rollbacks and scheduled deployments, incident sweeps and notifications.
+pub(crate) fn spawn_schedules(
+    ops: &crate::service::LocalOps,
+    readonly: bool,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if readonly {
+        return Vec::new();
+    }
+    vec![
+        ops.spawn_drift_schedule(),
+        ops.spawn_deployment_schedule(),
+        ops.spawn_incident_schedule(),
+        ops.spawn_notifier(),
+    ]
+}
+
 /// No verb: the TUI on the configured store.
 async fn tui(cli: &Cli) -> anyhow::Result<()> {
     use anyhow::Context as _;
@@ -131,13 +149,9 @@ async fn tui(cli: &Cli) -> anyhow::Result<()> {
     let options = crate::tui::TuiOptions::from_config(&ctx.config, cli.readonly)
         .with_context(|| format!("config file {}", ctx.paths.config_file.display()))?;
     let ops = ctx.open_ops().await?;
-    // Scheduled drift checks run while the TUI does (not in read-only mode: a check
-    // fetches and stores).
-    // So do interrupted deployments' rollbacks and scheduled deployments.
-    let schedules =
-        (!cli.readonly).then(|| [ops.spawn_drift_schedule(), ops.spawn_deployment_schedule()]);
+    let schedules = spawn_schedules(&ops, cli.readonly);
     let result = crate::tui::run(std::sync::Arc::new(ops), options).await;
-    for schedule in schedules.into_iter().flatten() {
+    for schedule in schedules {
         schedule.abort();
     }
     result
