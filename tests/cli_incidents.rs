@@ -386,6 +386,14 @@ async fn triage_from_the_command_line() {
     n8nops(dir, &["incidents", "revert", &id_b, "--yes"])
         .await
         .expect(2, "reverting a resolved incident");
+    let run = n8nops(dir, &["incidents", "revert", &id_b])
+        .await
+        .expect(2, "planning the revert of a resolved incident");
+    assert!(
+        run.stderr.contains(&format!("incident #{id_b}")) && run.stderr.contains("resolved"),
+        "{}",
+        run.stderr
+    );
 
     // The metrics, a sweep and the policy.
     let run = n8nops(dir, &["incidents", "stats", "--days", "1"])

@@ -30,8 +30,8 @@ use n8nops::domain::incident::{IncidentKind, IncidentState, Severity};
 use n8nops::domain::job::JobState;
 use n8nops::domain::normalize::fingerprint;
 use n8nops::service::{
-    EnvAdd, IncidentChange, IncidentQuery, IncidentUpdate, IncidentView, JobQuery, LocalOps,
-    Ops, Secret, Settings, SnapshotCreate, follow_job,
+    EnvAdd, IncidentChange, IncidentQuery, IncidentUpdate, IncidentView, JobQuery, LocalOps, Ops,
+    Secret, Settings, SnapshotCreate, follow_job,
 };
 use n8nops::store::{SecretBox, Store};
 use serde_json::Value;
@@ -110,7 +110,10 @@ async fn scenario(api: &Api, url: &str, key: &str, name: &str, id: &str) {
     let mut changed: Value = api.get(id).await.expect("the workflow");
     changed["connections"] = serde_json::json!({});
     api.put(id, &changed).await;
-    assert_ne!(fingerprint(&api.get(id).await.expect("the workflow")), canonical);
+    assert_ne!(
+        fingerprint(&api.get(id).await.expect("the workflow")),
+        canonical
+    );
 
     // The schedules, as the TUI runs them.
     let schedule_start = Instant::now();
@@ -193,10 +196,11 @@ async fn scenario(api: &Api, url: &str, key: &str, name: &str, id: &str) {
         let notices = receiver.received();
         assert!(
             notices.len() >= 2
-                && notices
-                    .iter()
-                    .skip(1)
-                    .any(|r| r.body.to_string().to_lowercase().contains("resolved")),
+                && notices.iter().skip(1).any(|r| r
+                    .body
+                    .to_string()
+                    .to_lowercase()
+                    .contains("resolved")),
             "the receiver hears of the resolution: {notices:?}"
         );
         let detail = ops.incident_show(incident.id).await.expect("show");

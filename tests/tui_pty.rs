@@ -119,3 +119,66 @@ fn demo_opens_navigates_filters_opens_a_workflow_and_gives_the_terminal_back() {
         );
     }
 }
+
+/// The demo stages production incidents after its sync (a snapshot, then changes made
+/// by hand, then a drift check): a critical one is triaged end to end with keys only.
+#[test]
+fn an_incident_is_triaged_from_the_keyboard_acknowledged_and_reverted() {
+    let (_tmp, mut s) = start(12);
+    // (Failing simulated executions may raise incidents of their own meanwhile.)
+    s.wait_for("a critical incident in the header", PATIENCE, |sc| {
+        sc.lines()
+            .next()
+            .is_some_and(|l| l.contains("incidents") && l.contains("CRITICAL"))
+    });
+
+    // `:inc`: the triage list, worst first.
+    s.send(":inc\r");
+    let (list, _) = s.wait_for("the triage list", PATIENCE, |sc| {
+        sc.contains("Incidents ") && sc.contains("SEVERITY") && sc.contains("CRITICAL")
+    });
+    let first = list
+        .lines()
+        .find(|l| l.contains("CRITICAL") || l.contains("HIGH") || l.contains("MEDIUM"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        first.contains("CRITICAL") && first.contains("production"),
+        "production's critical incident first: {list}"
+    );
+
+    // `enter`: its detail; `a`: acknowledged.
+    s.send("\r");
+    s.wait_for("the incident's detail", PATIENCE, |sc| {
+        sc.contains("Incident #") && sc.contains("Timeline")
+    });
+    s.send("a");
+    s.wait_for("the incident acknowledged", PATIENCE, |sc| {
+        sc.contains("ACKNOWLEDGED") && sc.contains("acknowledged incident #")
+    });
+
+    // `R`: a revert to canonical, confirmed by typing production's name.
+    s.send("R");
+    s.wait_for("the revert's confirmation", PATIENCE, |sc| {
+        sc.contains("Type production to confirm")
+    });
+    s.send("production\r");
+    let (resolved, _) = s.wait_for("the incident resolved by the revert", PATIENCE, |sc| {
+        sc.contains("RESOLVED") && sc.contains("reverted to canonical")
+    });
+    assert!(resolved.contains("CRITICAL"), "{resolved}");
+
+    // `esc`: the list no longer holds it, and the header has no critical one left.
+    s.send("\x1b");
+    s.wait_for("no critical incident left", PATIENCE, |sc| {
+        sc.contains("SEVERITY")
+            && !sc.contains("CRITICAL")
+            && sc.lines().next().is_some_and(|l| !l.contains("CRITICAL"))
+    });
+
+    s.send("q");
+    let (after, _) = s.wait_for("n8nops to exit", PATIENCE, |sc| {
+        sc.contains("n8nops exited")
+    });
+    assert!(after.contains("n8nops exited 0"), "{after}");
+}

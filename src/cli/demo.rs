@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::domain::environment::EnvClass;
 use crate::domain::matrix::{self, Cell, Entry};
 use crate::service::{
-    DriftCheckRequest, EnvAdd, LocalOps, Ops, Secret, Settings, SnapshotCreate, SyncRequest,
+    BackupRequest, DriftCheckRequest, EnvAdd, LocalOps, Ops, Secret, Settings, SyncRequest,
     WorkflowQuery, follow_job,
 };
 use crate::sim::{self, SimOptions};
@@ -98,8 +98,9 @@ async fn demo(
     }
 
     if let Some(options) = tui {
-        // The sync runs as a job the TUI shows as it goes; then production gets a
-        // canonical state and a hand change, so incidents arrive while you look.
+        // The sync runs as a job the TUI shows as it goes; then a backup gives every
+        // environment a canonical state and production a hand change, so incidents
+        // arrive while you look.
         let started = ops.sync(SyncRequest::default()).await?;
         let readonly = options.readonly;
         let staging = (!readonly).then(|| {
@@ -212,7 +213,7 @@ async fn demo(
     Ok(())
 }
 
-/// After the sync `sync_job`: a snapshot of production as its canonical state, then two
+/// After the sync `sync_job`: a backup (every environment's canonical state), then two
 /// changes made by hand through its API (a workflow's connections removed: HIGH risk,
 /// so a critical incident; another renamed), then a drift check, which raises them.
 async fn stage_incidents(ops: &LocalOps, sync_job: &str, url: &str, key: &str) -> Result<()> {
@@ -225,13 +226,9 @@ async fn stage_incidents(ops: &LocalOps, sync_job: &str, url: &str, key: &str) -
         }
     };
     follow(sync_job.to_owned()).await?;
-    let snapshot = ops
-        .snapshot_create(SnapshotCreate {
-            env: "production".into(),
-            message: Some("The demo's canonical state of production.".into()),
-        })
-        .await?;
-    follow(snapshot.job_id).await?;
+    // Every environment, so the same workflow has one canonical id everywhere.
+    let backup = ops.backup(BackupRequest::default()).await?;
+    follow(backup.job_id).await?;
 
     let client = N8nClient::new("production", url, key, ClientOptions::default())?;
     let mut live = client.all_workflows(&WorkflowFilter::default()).await?;
@@ -245,7 +242,11 @@ async fn stage_incidents(ops: &LocalOps, sync_job: &str, url: &str, key: &str) -
         body["connections"] = serde_json::json!({});
         client.update_workflow(&w.id, &body).await?;
     }
-    if let Some(w) = live.iter().rev().find(|w| Some(&w.id) != connected.map(|c| &c.id)) {
+    if let Some(w) = live
+        .iter()
+        .rev()
+        .find(|w| Some(&w.id) != connected.map(|c| &c.id))
+    {
         let mut body: serde_json::Value = serde_json::from_str(w.raw.get())?;
         body["name"] = serde_json::json!(format!("{} (hotfix)", w.name));
         client.update_workflow(&w.id, &body).await?;

@@ -10,7 +10,7 @@ use super::Context;
 use super::deployments::recover_interrupted;
 use super::follow::follow;
 use super::output;
-use crate::domain::incident::{IncidentState, Severity};
+use crate::domain::incident::{IncidentKind, IncidentState, Severity};
 use crate::service::{
     IncidentChange, IncidentQuery, IncidentStatsQuery, IncidentUpdate, IncidentView, Ops,
     RestoreReport,
@@ -254,11 +254,19 @@ async fn change(ctx: &Context, ops: &dyn Ops, id: i64, change: IncidentChange) -
 /// did not resolve.
 async fn revert(ctx: &Context, ops: &dyn Ops, id: i64, yes: bool) -> Result<()> {
     if !yes {
-        let detail = ops.incident_show(id).await?;
-        if ctx.json {
-            return output::json(&detail.incident);
+        let incident = ops.incident_show(id).await?.incident;
+        let revertable = incident.kind == IncidentKind::Drift
+            && incident.state.is_open()
+            && incident.canonical_id.is_some();
+        if !revertable {
+            // The service says why not (it checks everything before the confirmation).
+            ops.incident_revert(id, false).await?;
+            bail!("incident #{id} cannot be reverted");
         }
-        print!("{}", render_revert_plan(&detail.incident));
+        if ctx.json {
+            return output::json(&incident);
+        }
+        print!("{}", render_revert_plan(&incident));
         return Ok(());
     }
     recover_interrupted(ctx, ops).await?;

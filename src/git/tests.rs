@@ -603,12 +603,22 @@ fn a_restore_point_is_tagged_but_the_branch_stays() {
         })
         .unwrap()
         .unwrap();
-    assert_eq!(store.head().unwrap().unwrap().id, first.id, "the branch stays");
+    assert_eq!(
+        store.head().unwrap().unwrap().id,
+        first.id,
+        "the branch stays"
+    );
     let tags = store.tags("snapshots/prod/").unwrap();
     assert_eq!(tags.len(), 1);
-    assert_eq!(tags[0].commit.id, point.id, "the tag names the restore point");
     assert_eq!(
-        store.read(Some(&point.id), "workflows/a.json").unwrap().unwrap(),
+        tags[0].commit.id, point.id,
+        "the tag names the restore point"
+    );
+    assert_eq!(
+        store
+            .read(Some(&point.id), "workflows/a.json")
+            .unwrap()
+            .unwrap(),
         b"2".to_vec()
     );
     assert_eq!(

@@ -143,7 +143,10 @@ async fn last_two(f: &Fixture, replaced: &str) -> (CommitInfo, CommitInfo) {
                 point_parent.id, parent.id,
                 "the restore point and the restore both follow the same branch commit"
             );
-            assert_ne!(point.id, parent.id, "the branch never held the restore point");
+            assert_ne!(
+                point.id, parent.id,
+                "the branch never held the restore point"
+            );
             Ok((head, point))
         })
         .await
