@@ -101,6 +101,7 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, args: PromoteArgs) -> Result<()> 
             scheduled_for: args.at,
             note: args.note.clone(),
             reviewed_hash: None,
+            incident: None,
         })
         .await?;
     if !ctx.json {

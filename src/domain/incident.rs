@@ -513,6 +513,28 @@ pub fn due(clock: &Clock, policy: &ClassPolicy, now: i64) -> Option<Due> {
     None
 }
 
+/// The SLA countdown as people read it: `23h12m` left, `45m`, `2d3h`; past the
+/// deadline `BREACHED +2h`. `left_ms` is the deadline minus now.
+pub fn sla_countdown(left_ms: i64) -> String {
+    if left_ms < 0 {
+        format!("BREACHED +{}", short_duration(left_ms.saturating_neg()))
+    } else {
+        short_duration(left_ms)
+    }
+}
+
+/// A duration in its two largest units: `2d3h`, `23h12m`, `45m`, `30s`.
+pub fn short_duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h{m:02}m"),
+        (d, h, _) => format!("{d}d{h}h"),
+    }
+}
+
 /// Whether a notification goes out for an incident of `severity` under `policy`.
 pub fn notifies(policy: &ClassPolicy, severity: Severity) -> bool {
     severity >= policy.notify_at

@@ -4,6 +4,7 @@ use super::canonical_types::DriftSummary;
 use super::types::Time;
 use crate::domain::diff::Risk;
 use crate::domain::drift::DriftStatus;
+use crate::domain::environment::EnvClass;
 use crate::domain::incident::{
     EventKind, IncidentKind, IncidentPolicy, IncidentState, Severity, StatsRow,
 };
@@ -44,6 +45,29 @@ pub struct IncidentView {
     /// For an executions incident: what failed, in words.
     pub failures: Option<String>,
     pub updated_at: Time,
+    /// The environment's class; None when the environment is gone (treat it as
+    /// production: confirm with its name).
+    pub env_class: Option<EnvClass>,
+    /// What may be done to it now, as the service rules (faces offer only these).
+    pub offered: Offered,
+}
+
+/// The changes an incident accepts in its current state (and kind, and status).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offered {
+    pub acknowledge: bool,
+    pub resolve: bool,
+    pub note: bool,
+    pub assign: bool,
+    pub severity: bool,
+    /// A drift incident with a canonical version to go back to (DRIFTED, MISSING).
+    pub revert: bool,
+    /// A drift incident whose live state can become canonical.
+    pub accept: bool,
+    /// A promotion of the fix: a pipeline stage leads into its environment.
+    pub promote: bool,
+    /// The canonical against the live version (drift incidents).
+    pub diff: bool,
 }
 
 /// One timeline entry.

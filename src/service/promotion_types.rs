@@ -79,6 +79,9 @@ pub struct DeploymentCreate {
     /// fetch differs, nothing is recorded and the promotion is refused (review again).
     #[serde(default)]
     pub reviewed_hash: Option<String>,
+    /// The incident this promotion fixes: its timeline records the deployment.
+    #[serde(default)]
+    pub incident: Option<i64>,
 }
 
 /// A deployment just recorded (or replanned): its view, the preflight it was planned

@@ -574,6 +574,7 @@ async fn open_incidents_of_the_target_block_unless_the_promotion_writes_them() {
             scheduled_for: None,
             note: None,
             reviewed_hash: None,
+            incident: None,
         })
         .await
         .unwrap_err();
@@ -661,6 +662,7 @@ async fn a_run_judges_the_incidents_gate_again() {
             scheduled_for: Some(at),
             note: None,
             reviewed_hash: None,
+            incident: None,
         })
         .await
         .unwrap();

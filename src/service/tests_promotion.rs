@@ -450,6 +450,7 @@ async fn a_run_left_by_a_dead_process_is_rolled_back_at_startup() {
             scheduled_for: Some(later),
             note: None,
             reviewed_hash: None,
+            incident: None,
         })
         .await
         .unwrap();
@@ -754,6 +755,7 @@ async fn a_scheduled_deployment_runs_at_its_time_through_the_gates() {
             scheduled_for: Some(at),
             note: Some("after hours".into()),
             reviewed_hash: None,
+            incident: None,
         })
         .await
         .unwrap();

@@ -481,6 +481,8 @@ mod tests {
             summary: None,
             failures: None,
             updated_at: t(1, 10, 0),
+            env_class: None,
+            offered: Default::default(),
         }
     }
 

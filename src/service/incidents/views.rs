@@ -84,6 +84,8 @@ pub(super) fn view(row: &IncidentRow, policy: &ClassPolicy) -> IncidentView {
         },
         failures: if drift { None } else { row.summary.clone() },
         updated_at: time_from_ms(row.updated_at),
+        env_class: None,
+        offered: Default::default(),
     }
 }
 

@@ -178,6 +178,8 @@ pub(crate) fn incident_view(row: &IncidentRow, policy: &ClassPolicy) -> Incident
         summary,
         failures,
         updated_at: time_from_ms(row.updated_at),
+        env_class: None,
+        offered: Default::default(),
     }
 }
 

@@ -56,6 +56,8 @@ fn incident(
         }),
         failures: None,
         updated_at: now() - Duration::minutes(5),
+        env_class: None,
+        offered: Default::default(),
     }
 }
 

@@ -288,6 +288,7 @@ impl PromotePane {
                     scheduled_for: None,
                     note: None,
                     reviewed_hash: Some(preflight.plan.hash.clone()),
+                    incident: None,
                 },
             }),
         });

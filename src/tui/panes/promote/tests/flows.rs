@@ -480,6 +480,7 @@ async fn production_asks_for_its_name_and_a_yes_promotes_exactly_what_was_review
         scheduled_for: None,
         note: None,
         reviewed_hash: pane.chosen.ready().map(|p| p.plan.hash.clone()),
+        incident: None,
     };
     pane.on_msg(confirm.payload, &mut h.cx());
     assert!(pane.run.is_some());
