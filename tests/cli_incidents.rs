@@ -3,7 +3,8 @@
 //! changed by hand, a drift check opens an incident for each; then the incidents are
 //! listed, shown, acknowledged, noted (multi-line), assigned, their severity set,
 //! resolved, reverted (first without --yes: nothing changes), with `--json` and the
-//! errors (exit 2, naming what was wrong); the metrics, a sweep and the policy.
+//! errors (exit 2, naming what was wrong); the metrics, a sweep and the policy; a
+//! sweep that cannot reach the instance prints what failed and exits 2.
 
 use n8nops::sim::{self, SimHandle, SimOptions};
 use serde_json::{Value, json};
@@ -425,4 +426,43 @@ async fn triage_from_the_command_line() {
         .expect(0, "incidents policy");
     assert!(run.stdout.contains("config file"), "{}", run.stdout);
     assert!(run.stdout.contains("[production]"), "{}", run.stdout);
+
+    // A sweep that cannot do everything prints what failed, a line each, and exits 2.
+    prod.set_faults(sim::Fault::status(500));
+    let run = n8nops(dir, &["incidents", "sweep"])
+        .await
+        .expect(2, "a sweep with an environment that fails");
+    assert!(run.stdout.starts_with("Swept:"), "{}", run.stdout);
+    let failed: Vec<&str> = run
+        .stdout
+        .lines()
+        .skip_while(|l| !l.ends_with("failure:"))
+        .skip(1)
+        .collect();
+    assert_eq!(failed.len(), 1, "{}", run.stdout);
+    assert!(
+        failed[0].starts_with("  ") && failed[0].contains(&format!("'{ENV}'")),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("the sweep could not do everything: 1 failure"),
+        "{}",
+        run.stderr
+    );
+    let run = n8nops(dir, &["--json", "incidents", "sweep"])
+        .await
+        .expect(2, "a sweep with an environment that fails, as JSON");
+    let report = run.json();
+    let failures = report["failures"].as_array().expect("failures");
+    assert_eq!(failures.len(), 1, "{report}");
+    assert!(
+        failures[0].as_str().unwrap().contains(&format!("'{ENV}'")),
+        "{report}"
+    );
+    prod.clear_faults();
+    n8nops(dir, &["incidents", "sweep"])
+        .await
+        .expect(0, "the environment answers again");
 }

@@ -2,7 +2,9 @@
 //! from the command line: list, show, acknowledge, note, assign, resolve, set the
 //! severity, revert to canonical or accept the live change, the metrics, a sweep and
 //! the policy in force. Each verb is one `Ops` call (a revert follows its restore job);
-//! `--json` prints the result as JSON; errors exit 2 with what was wrong.
+//! `--json` prints the result as JSON; errors exit 2 with what was wrong, and so does a
+//! sweep that could not do everything (after printing what failed). What a revert may
+//! do is the service's word (`IncidentView.offered`).
 
 mod render;
 
@@ -10,7 +12,7 @@ use super::Context;
 use super::deployments::recover_interrupted;
 use super::follow::follow;
 use super::output;
-use crate::domain::incident::{IncidentKind, IncidentState, Severity};
+use crate::domain::incident::{IncidentState, Severity};
 use crate::service::{
     IncidentChange, IncidentQuery, IncidentStatsQuery, IncidentUpdate, IncidentView, Ops,
     RestoreReport,
@@ -223,9 +225,17 @@ pub async fn run(ctx: &Context, ops: &dyn Ops, cmd: IncidentsCommand) -> Result<
         IncidentsCommand::Sweep => {
             let report = ops.incidents_sweep().await?;
             if ctx.json {
-                return output::json(&report);
+                output::json(&report)?;
+            } else {
+                print!("{}", render_sweep(&report));
             }
-            print!("{}", render_sweep(&report));
+            // What it could not do was printed (a line each); it is an error all the same.
+            if !report.failures.is_empty() {
+                bail!(
+                    "the sweep could not do everything: {}",
+                    super::snapshot::plural(report.failures.len(), "failure")
+                );
+            }
             Ok(())
         }
         IncidentsCommand::Policy => {
@@ -255,10 +265,7 @@ async fn change(ctx: &Context, ops: &dyn Ops, id: i64, change: IncidentChange) -
 async fn revert(ctx: &Context, ops: &dyn Ops, id: i64, yes: bool) -> Result<()> {
     if !yes {
         let incident = ops.incident_show(id).await?.incident;
-        let revertable = incident.kind == IncidentKind::Drift
-            && incident.state.is_open()
-            && incident.canonical_id.is_some();
-        if !revertable {
+        if !incident.offered.revert {
             // The service says why not (it checks everything before the confirmation).
             ops.incident_revert(id, false).await?;
             bail!("incident #{id} cannot be reverted");

@@ -87,28 +87,45 @@ async fn run(mut cli: Cli) -> anyhow::Result<()> {
         return info::run(&ctx);
     }
     let ops = ctx.open_ops().await?;
+    let result = verb(&ctx, &ops, command).await;
+    // No notifier runs in a CLI process: what this verb enqueued (an incident raised by
+    // a drift check, an acknowledgement, an escalation of the sweep) goes out now, or
+    // waits for the next n8nops process that sends. Nothing when it enqueued nothing.
+    ops.flush_notifications(NOTIFY_BEFORE_EXIT).await;
+    result
+}
+
+/// How long a verb's process waits at most for its notifications to be sent.
+const NOTIFY_BEFORE_EXIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs one verb that works on the store.
+async fn verb(
+    ctx: &Context,
+    ops: &crate::service::LocalOps,
+    command: Command,
+) -> anyhow::Result<()> {
     match command {
-        Command::Env(cmd) => env::run(&ctx, &ops, cmd).await,
-        Command::Sync(args) => sync::run(&ctx, &ops, args).await,
-        Command::Workflows(cmd) => workflows::run(&ctx, &ops, cmd).await,
-        Command::Jobs(cmd) => jobs::run_jobs(&ctx, &ops, cmd).await,
-        Command::Audit(cmd) => jobs::run_audit(&ctx, &ops, cmd).await,
-        Command::Approvals(cmd) => approvals::run(&ctx, &ops, cmd).await,
-        Command::Executions(cmd) => executions::run(&ctx, &ops, cmd).await,
-        Command::Diff(args) => diff::run(&ctx, &ops, args).await,
-        Command::Snapshot(cmd) => snapshot::run(&ctx, &ops, cmd).await,
-        Command::Restore(args) => restore::run(&ctx, &ops, args).await,
-        Command::Untracked(cmd) => canonical::run_untracked(&ctx, &ops, cmd).await,
-        Command::Onboard(args) => canonical::run_onboard(&ctx, &ops, args).await,
-        Command::Backup(args) => canonical::run_backup(&ctx, &ops, args).await,
-        Command::Drift(cmd) => drift::run(&ctx, &ops, cmd).await,
-        Command::Reconcile(args) => canonical::run_reconcile(&ctx, &ops, args).await,
-        Command::Git(cmd) => git::run(&ctx, &ops, cmd).await,
-        Command::Pipelines(cmd) => pipelines::run(&ctx, &ops, cmd).await,
-        Command::Credentials(cmd) => credentials::run(&ctx, &ops, cmd).await,
-        Command::Promote(args) => promote::run(&ctx, &ops, args).await,
-        Command::Deployments(cmd) => deployments::run(&ctx, &ops, cmd).await,
-        Command::Incidents(cmd) => incidents::run(&ctx, &ops, cmd).await,
+        Command::Env(cmd) => env::run(ctx, ops, cmd).await,
+        Command::Sync(args) => sync::run(ctx, ops, args).await,
+        Command::Workflows(cmd) => workflows::run(ctx, ops, cmd).await,
+        Command::Jobs(cmd) => jobs::run_jobs(ctx, ops, cmd).await,
+        Command::Audit(cmd) => jobs::run_audit(ctx, ops, cmd).await,
+        Command::Approvals(cmd) => approvals::run(ctx, ops, cmd).await,
+        Command::Executions(cmd) => executions::run(ctx, ops, cmd).await,
+        Command::Diff(args) => diff::run(ctx, ops, args).await,
+        Command::Snapshot(cmd) => snapshot::run(ctx, ops, cmd).await,
+        Command::Restore(args) => restore::run(ctx, ops, args).await,
+        Command::Untracked(cmd) => canonical::run_untracked(ctx, ops, cmd).await,
+        Command::Onboard(args) => canonical::run_onboard(ctx, ops, args).await,
+        Command::Backup(args) => canonical::run_backup(ctx, ops, args).await,
+        Command::Drift(cmd) => drift::run(ctx, ops, cmd).await,
+        Command::Reconcile(args) => canonical::run_reconcile(ctx, ops, args).await,
+        Command::Git(cmd) => git::run(ctx, ops, cmd).await,
+        Command::Pipelines(cmd) => pipelines::run(ctx, ops, cmd).await,
+        Command::Credentials(cmd) => credentials::run(ctx, ops, cmd).await,
+        Command::Promote(args) => promote::run(ctx, ops, args).await,
+        Command::Deployments(cmd) => deployments::run(ctx, ops, cmd).await,
+        Command::Incidents(cmd) => incidents::run(ctx, ops, cmd).await,
         Command::Info | Command::Sim(_) | Command::Demo(_) => Ok(()),
     }
 }

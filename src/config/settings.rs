@@ -182,17 +182,43 @@ impl Default for IncidentsConfig {
     }
 }
 
-/// One notification target.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One notification target. Its Debug shows the URL's origin only (the path and query
+/// of an incoming webhook are its token), so `Settings` may be logged.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookConfig {
-    /// What the delivery records call it.
+    /// What the delivery records call it; unique among the webhooks.
     pub name: String,
     /// The incoming-webhook URL. It often holds a token: it is never logged or shown
     /// past its host.
     pub url: String,
     #[serde(default)]
     pub format: WebhookFormat,
+}
+
+impl WebhookConfig {
+    /// `scheme://host[:port]` of the URL, or a placeholder when it does not parse:
+    /// all that messages and logs may show of it.
+    pub fn origin(&self) -> String {
+        match reqwest::Url::parse(self.url.trim()) {
+            Ok(u) => match (u.host_str(), u.port()) {
+                (Some(host), Some(port)) => format!("{}://{host}:{port}", u.scheme()),
+                (Some(host), None) => format!("{}://{host}", u.scheme()),
+                (None, _) => format!("{}: URL", u.scheme()),
+            },
+            Err(_) => "an unparsable URL".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("name", &self.name)
+            .field("url", &format_args!("{}/***", self.origin()))
+            .field("format", &self.format)
+            .finish()
+    }
 }
 
 /// The JSON body a webhook gets.
@@ -316,15 +342,27 @@ impl Config {
         if self.git.branch.trim().is_empty() {
             return Err("git.branch must not be empty".into());
         }
+        self.incidents
+            .policy
+            .validate()
+            .map_err(|e| format!("incidents.policy: {e}"))?;
         if self.incidents.sweep_secs == 0 || self.incidents.max_attempts == 0 {
             return Err(
                 "incidents.sweep_secs and incidents.max_attempts must be at least 1".into(),
             );
         }
-        for w in &self.incidents.webhooks {
+        let hooks = &self.incidents.webhooks;
+        for (i, w) in hooks.iter().enumerate() {
             if !(w.url.starts_with("http://") || w.url.starts_with("https://")) {
                 return Err(format!(
                     "incidents.webhooks '{}': the url must start with http:// or https://",
+                    w.name
+                ));
+            }
+            // Deliveries name their webhook: two of one name would share them.
+            if hooks[..i].iter().any(|other| other.name == w.name) {
+                return Err(format!(
+                    "incidents.webhooks: two webhooks are named '{}': give each its own name",
                     w.name
                 ));
             }
@@ -450,6 +488,20 @@ to = \"production\"
     }
 
     #[test]
+    fn a_zero_ttl_is_refused_naming_its_key() {
+        let err = Config::parse(
+            "[incidents.policy.production.ttl_hours]\ncritical = 0\n",
+            Path::new("/etc/n8nops.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("/etc/n8nops.toml") && err.contains("production.ttl_hours.critical"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn invalid_pipelines_are_refused_naming_the_pipeline() {
         let path = Path::new("/etc/n8nops.toml");
         let err = Config::parse(
@@ -503,6 +555,58 @@ to = \"production\"
             .unwrap_err()
             .to_string();
         assert!(err.contains("max_concurrency"), "{err}");
+    }
+
+    #[test]
+    fn two_webhooks_of_one_name_are_refused_naming_it() {
+        let path = Path::new("/etc/n8nops.toml");
+        let hooks = "[[incidents.webhooks]]\nname = \"on-call\"\nurl = \"https://a.example/x\"\n\
+             [[incidents.webhooks]]\nname = \"team\"\nurl = \"https://b.example/y\"\n";
+        assert!(Config::parse(hooks, path).is_ok());
+        let twice = format!(
+            "{hooks}[[incidents.webhooks]]\nname = \"on-call\"\nurl = \"https://c.example/z\"\nformat = \"json\"\n"
+        );
+        let err = Config::parse(&twice, path).unwrap_err().to_string();
+        assert!(
+            err.contains("/etc/n8nops.toml") && err.contains("two webhooks are named 'on-call'"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_webhook_shows_only_its_origin_when_debugged() {
+        let hook = WebhookConfig {
+            name: "on-call".into(),
+            url: "https://bot:pw@hooks.slack.com:8443/services/T0/B0/SECRET?token=abc".into(),
+            format: WebhookFormat::Slack,
+        };
+        assert_eq!(hook.origin(), "https://hooks.slack.com:8443");
+        let config = Config {
+            incidents: IncidentsConfig {
+                webhooks: vec![hook],
+                ..IncidentsConfig::default()
+            },
+            ..Config::default()
+        };
+        for text in [format!("{config:?}"), format!("{config:#?}")] {
+            assert!(text.contains("https://hooks.slack.com:8443/***"), "{text}");
+            assert!(text.contains("on-call") && text.contains("Slack"), "{text}");
+            for secret in ["SECRET", "token", "services", "bot", "pw@"] {
+                assert!(!text.contains(secret), "{secret} in {text}");
+            }
+        }
+        let bad = WebhookConfig {
+            name: "bad".into(),
+            url: "not a url/SECRET".into(),
+            format: WebhookFormat::Json,
+        };
+        assert_eq!(bad.origin(), "an unparsable URL");
+        assert!(!format!("{bad:?}").contains("SECRET"));
+        let plain = WebhookConfig {
+            url: "http://127.0.0.1/hook".into(),
+            ..bad
+        };
+        assert_eq!(plain.origin(), "http://127.0.0.1");
     }
 
     #[test]

@@ -450,14 +450,135 @@ impl IncidentPolicy {
         }
     }
 
-    /// Parses the policy from TOML (the editor's text); the error names the line.
+    /// Parses the policy from TOML (the editor's text) and checks it ([`Self::validate`]);
+    /// the error names the line, or the key whose value is refused.
     pub fn from_toml(text: &str) -> Result<IncidentPolicy, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        let policy: IncidentPolicy = toml::from_str(text).map_err(|e| e.to_string())?;
+        policy.validate()?;
+        Ok(policy)
     }
 
-    /// The policy as TOML, every key written (what the editor starts from).
+    /// [`Self::from_toml`] for an editor: the error's message and, when the text does
+    /// not parse as a policy, the 1-based line and column where it stops (a refusal of
+    /// [`Self::validate`] names its key instead).
+    pub fn from_toml_at(text: &str) -> Result<IncidentPolicy, (String, Option<(usize, usize)>)> {
+        let policy: IncidentPolicy = toml::from_str(text).map_err(|e| {
+            let at = e.span().map(|span| line_column(text, span.start));
+            (e.message().trim().to_owned(), at)
+        })?;
+        policy.validate().map_err(|e| (e, None))?;
+        Ok(policy)
+    }
+
+    /// What the types cannot say: every TTL is at least an hour (a TTL of 0 would
+    /// breach, escalate and notify at every sweep), and a failing-execution threshold
+    /// that is on has a window to count in. The error names the key, as written in
+    /// the policy (`production.ttl_hours.critical`).
+    pub fn validate(&self) -> Result<(), String> {
+        for class in EnvClass::ALL {
+            let ttl = &self.class(class).ttl_hours;
+            for (severity, hours) in [
+                ("critical", ttl.critical),
+                ("high", ttl.high),
+                ("medium", ttl.medium),
+                ("low", ttl.low),
+            ] {
+                if hours == 0 {
+                    return Err(format!(
+                        "{}.ttl_hours.{severity} is 0: a TTL is at least 1 hour (with 0 an incident would breach and notify at every sweep)",
+                        class_key(class)
+                    ));
+                }
+            }
+        }
+        let t = &self.executions;
+        if t.window_mins == 0 && (t.per_workflow > 0 || t.per_environment > 0) {
+            return Err(
+                "executions.window_mins is 0: failures are counted within a window of at least 1 minute (set per_workflow and per_environment to 0 to turn the thresholds off)"
+                    .to_owned(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The policy as TOML, every key written (what the editor starts from); the error
+    /// says why it could not be written.
+    pub fn try_to_toml(&self) -> Result<String, String> {
+        toml::to_string_pretty(self)
+            .map_err(|e| format!("the incident policy cannot be written as TOML: {e}"))
+    }
+
+    /// [`Self::try_to_toml`] for display: should it ever fail, the text is a TOML
+    /// comment saying why (never an empty text that would read as the defaults
+    /// without a word).
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_default()
+        self.try_to_toml()
+            .unwrap_or_else(|e| format!("# {}\n", e.replace('\n', " ")))
+    }
+}
+
+/// The 1-based line and column of byte `offset` of `text` (columns in characters).
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The section of `class` in the policy's TOML.
+fn class_key(class: EnvClass) -> &'static str {
+    match class {
+        EnvClass::Development => "development",
+        EnvClass::Staging => "staging",
+        EnvClass::Production => "production",
+    }
+}
+
+/// What people do to an incident: the lifecycle's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Acknowledge,
+    Resolve,
+    Note,
+    Assign,
+    SetSeverity,
+}
+
+impl Action {
+    pub const ALL: [Action; 5] = [
+        Action::Acknowledge,
+        Action::Resolve,
+        Action::Note,
+        Action::Assign,
+        Action::SetSeverity,
+    ];
+}
+
+/// Why the lifecycle refuses an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A resolved incident only takes notes.
+    Resolved,
+    /// Acknowledging an incident already acknowledged.
+    AlreadyAcknowledged,
+}
+
+/// The state an incident in `state` is in after `action`, or why the action is
+/// refused: a resolved incident takes notes only; acknowledging needs OPEN; resolving
+/// works from OPEN and ACKNOWLEDGED; notes, assignments and severities keep the state.
+/// Reopening is the clock's ([`due`]), never a person's action.
+pub fn transition(state: IncidentState, action: Action) -> Result<IncidentState, Refusal> {
+    match (state, action) {
+        (_, Action::Note) => Ok(state),
+        (IncidentState::Resolved, _) => Err(Refusal::Resolved),
+        (IncidentState::Acknowledged, Action::Acknowledge) => Err(Refusal::AlreadyAcknowledged),
+        (IncidentState::Open, Action::Acknowledge) => Ok(IncidentState::Acknowledged),
+        (_, Action::Resolve) => Ok(IncidentState::Resolved),
+        (_, Action::Assign | Action::SetSeverity) => Ok(state),
     }
 }
 
@@ -1164,6 +1285,73 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_zero_ttl_or_a_window_of_nothing_is_refused_naming_the_key() {
+        assert_eq!(IncidentPolicy::default().validate(), Ok(()));
+        for (text, key) in [
+            (
+                "[production.ttl_hours]\ncritical = 0\n",
+                "production.ttl_hours.critical",
+            ),
+            (
+                "[staging]\nttl_hours = { low = 0 }\n",
+                "staging.ttl_hours.low",
+            ),
+            (
+                "[development.ttl_hours]\nhigh = 0\nmedium = 0\n",
+                "development.ttl_hours.high",
+            ),
+            ("[executions]\nwindow_mins = 0\n", "executions.window_mins"),
+        ] {
+            let err = IncidentPolicy::from_toml(text).unwrap_err();
+            assert!(err.contains(key), "{text:?}: {err}");
+            assert!(err.contains(" is 0"), "{text:?}: {err}");
+        }
+        // A window of 0 with the thresholds off is no threshold at all: fine.
+        let off = "[executions]\nwindow_mins = 0\nper_workflow = 0\nper_environment = 0\n";
+        assert!(IncidentPolicy::from_toml(off).is_ok());
+        // The policy as written is valid TOML of itself, never an empty text.
+        let text = IncidentPolicy::default().try_to_toml().unwrap();
+        assert!(text.contains("[production.ttl_hours]"), "{text}");
+        assert_eq!(IncidentPolicy::default().to_toml(), text);
+    }
+
+    #[test]
+    fn the_lifecycle_transitions() {
+        use Action::*;
+        use IncidentState::{Acknowledged, Open, Resolved};
+        let table = [
+            (Open, Acknowledge, Ok(Acknowledged)),
+            (Acknowledged, Acknowledge, Err(Refusal::AlreadyAcknowledged)),
+            (Resolved, Acknowledge, Err(Refusal::Resolved)),
+            (Open, Resolve, Ok(Resolved)),
+            (Acknowledged, Resolve, Ok(Resolved)),
+            (Resolved, Resolve, Err(Refusal::Resolved)),
+            (Open, Note, Ok(Open)),
+            (Acknowledged, Note, Ok(Acknowledged)),
+            (Resolved, Note, Ok(Resolved)),
+            (Open, Assign, Ok(Open)),
+            (Acknowledged, Assign, Ok(Acknowledged)),
+            (Resolved, Assign, Err(Refusal::Resolved)),
+            (Open, SetSeverity, Ok(Open)),
+            (Acknowledged, SetSeverity, Ok(Acknowledged)),
+            (Resolved, SetSeverity, Err(Refusal::Resolved)),
+        ];
+        assert_eq!(table.len(), IncidentState::ALL.len() * Action::ALL.len());
+        for (state, action, expected) in table {
+            assert_eq!(transition(state, action), expected, "{state} {action:?}");
+        }
+    }
+
+    fn arb_ttl() -> impl Strategy<Value = Ttl> {
+        (0u64..3, 0u64..3, 0u64..3, 0u64..3).prop_map(|(c, h, m, l)| Ttl {
+            critical: c,
+            high: h,
+            medium: m,
+            low: l,
+        })
+    }
+
     proptest! {
         #[test]
         fn severity_parse_ignores_case_and_spaces(s in arb_severity(), mask in any::<u16>(), pad in 0usize..3) {
@@ -1229,6 +1417,65 @@ mod tests {
             }
             if policy.ack_timeout_mins == 0 {
                 prop_assert_ne!(got, Some(Due::Reopen));
+            }
+        }
+
+        #[test]
+        fn validation_refuses_exactly_the_zero_ttls(dev in arb_ttl(), staging in arb_ttl(), prod in arb_ttl()) {
+            let mut policy = IncidentPolicy::default();
+            policy.development.ttl_hours = dev;
+            policy.staging.ttl_hours = staging;
+            policy.production.ttl_hours = prod;
+            let zero = [dev, staging, prod]
+                .iter()
+                .any(|t| [t.critical, t.high, t.medium, t.low].contains(&0));
+            let checked = policy.validate();
+            prop_assert_eq!(checked.is_err(), zero, "{:?}", checked);
+            // What validation lets through round-trips through the editor's text.
+            if !zero {
+                prop_assert_eq!(IncidentPolicy::from_toml(&policy.to_toml()), Ok(policy));
+            }
+        }
+
+        #[test]
+        fn under_a_valid_policy_one_breach_is_due_per_ttl(
+            c in arb_clock(), hours in (1u64..400, 1u64..400, 1u64..400, 1u64..400), class in arb_class(), now in 0i64..4_000_000_000_000,
+        ) {
+            let ttl = Ttl { critical: hours.0, high: hours.1, medium: hours.2, low: hours.3 };
+            let mut policy = IncidentPolicy::default();
+            policy.production.ttl_hours = ttl;
+            policy.staging.ttl_hours = ttl;
+            policy.development.ttl_hours = ttl;
+            prop_assert_eq!(policy.validate(), Ok(()));
+            let class_policy = policy.class(class);
+            // What a breach leaves behind: the next level, its TTL starting now.
+            if let Some(Due::Breach { to }) = due(&c, class_policy, now) {
+                let after = Clock { severity: to, sla_started_at: now, ..c };
+                let breach = |at| matches!(due(&after, class_policy, at), Some(Due::Breach { .. }));
+                prop_assert!(!breach(now), "breached again at once");
+                prop_assert!(!breach(now + HOUR_MS - 1), "breached again within the hour");
+            }
+        }
+
+        #[test]
+        fn only_a_resolve_resolves_and_a_resolved_incident_takes_notes_only(
+            state in arb_state(), i in 0usize..5,
+        ) {
+            let action = Action::ALL[i];
+            match transition(state, action) {
+                Ok(next) => {
+                    prop_assert_eq!(next == IncidentState::Resolved, action == Action::Resolve || state == IncidentState::Resolved);
+                    if state == IncidentState::Resolved {
+                        prop_assert_eq!(action, Action::Note);
+                    }
+                    if action == Action::Acknowledge {
+                        prop_assert_eq!((state, next), (IncidentState::Open, IncidentState::Acknowledged));
+                    }
+                }
+                Err(Refusal::Resolved) => prop_assert!(state == IncidentState::Resolved && action != Action::Note),
+                Err(Refusal::AlreadyAcknowledged) => {
+                    prop_assert_eq!((state, action), (IncidentState::Acknowledged, Action::Acknowledge));
+                }
             }
         }
 

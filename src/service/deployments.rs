@@ -68,8 +68,14 @@ impl LocalOps {
         })
     }
 
-    /// Fetches, plans, refuses what the gates block, and records a PENDING deployment.
+    /// Fetches, plans, refuses what the gates block, and records a PENDING deployment
+    /// (and, when it names the incident it fixes, a `promotion_started` entry on that
+    /// incident's timeline in the same transaction; an incident that does not exist is
+    /// refused before anything is fetched or recorded).
     async fn plan_and_record(&self, req: DeploymentCreate) -> OpsResult<(String, Preflight)> {
+        if let Some(id) = req.incident {
+            self.incident_fixed_by(id).await?;
+        }
         let preflight = self.fresh_preflight(&req.request).await?;
         if let Some(reviewed) = &req.reviewed_hash
             && *reviewed != preflight.plan.hash
@@ -122,17 +128,38 @@ impl LocalOps {
         let items = item_rows(&preflight)?;
         let summary = summary_line(&preflight.plan);
         let env = req.request.to.clone();
-        self.audited(ACTION, Some(&env), move |tx| {
-            Box::pin(async move {
-                store::insert(tx, &new, &items).await?;
-                let detail = format!(
-                    "deployment {} requested: {} -> {}, {summary}",
-                    new.id, new.source_env, new.target_env
-                );
-                Ok(((), Some(detail)))
+        let ops = self.clone();
+        let fixes = req.incident;
+        let fixed = self
+            .audited(ACTION, Some(&env), move |tx| {
+                Box::pin(async move {
+                    store::insert(tx, &new, &items).await?;
+                    let mut detail = format!(
+                        "deployment {} requested: {} -> {}, {summary}",
+                        new.id, new.source_env, new.target_env
+                    );
+                    let mut fixed = None;
+                    if let Some(incident) = fixes {
+                        let (row, named) = ops
+                            .record_promotion_started(
+                                tx,
+                                incident,
+                                &new.id,
+                                &new.source_env,
+                                &new.target_env,
+                                new.requested_at,
+                            )
+                            .await?;
+                        detail.push_str(&format!("; fixes {named}"));
+                        fixed = Some(row);
+                    }
+                    Ok((fixed, Some(detail)))
+                })
             })
-        })
-        .await?;
+            .await?;
+        if let Some(row) = fixed {
+            self.announce_promotion(&row);
+        }
         Ok((id, preflight))
     }
 

@@ -222,7 +222,10 @@ impl LocalOps {
         };
         ctx.log(level, format!("{}: {detail}", env.name)).await;
         if check.error.is_none() {
-            self.incidents_after_check(ctx, env, checked_at, &compared, &summaries)
+            // Without a canonical state every live workflow is UNTRACKED: that is an
+            // environment not recorded yet, not one incident per workflow.
+            let canonical = state.commit.is_some() && !mapping.workflows.is_empty();
+            self.incidents_after_check(ctx, env, checked_at, canonical, &compared, &summaries)
                 .await;
         }
         let drift = EnvDrift {
@@ -241,15 +244,27 @@ impl LocalOps {
     }
 
     /// Raises, updates and resolves the environment's drift incidents from a stored
-    /// check that reached it; a failure is logged (the check itself stands).
+    /// check that reached it; a failure is logged (the check itself stands). When the
+    /// environment has no canonical state (no head, or nothing mapped in it) nothing
+    /// is raised: the log says so.
     async fn incidents_after_check(
         &self,
         ctx: &JobCtx,
         env: &EnvRow,
         checked_at: i64,
+        canonical: bool,
         compared: &[Compared],
         summaries: &[Option<DriftSummary>],
     ) {
+        if !canonical {
+            let message = format!(
+                "{}: no canonical state recorded for it yet: no incidents raised (a backup records it)",
+                env.name
+            );
+            tracing::info!(env = %env.name, "no canonical state: drift incidents not raised");
+            ctx.log(LogLevel::Info, message).await;
+            return;
+        }
         match self
             .raise_from_drift(env, checked_at, compared, summaries)
             .await

@@ -198,6 +198,10 @@ pub struct SweepReport {
     pub purged_checks: u64,
     pub delivered: usize,
     pub delivery_failures: usize,
+    /// What the sweep could not do, each naming the incident or environment (empty
+    /// when it all went through).
+    #[serde(default)]
+    pub failures: Vec<String>,
 }
 
 /// What a remediation started or did.

@@ -1,7 +1,9 @@
 //! Incidents: raised from drift checks ([`raise`]) and failing executions
 //! ([`failures`]), their lifecycle ([`lifecycle`]), remediation from the incident
-//! ([`remediate`]), the SLA sweep ([`sweep`]), the metrics ([`stats`]), the policy in
-//! force ([`policy`]) and what faces see of them ([`views`]).
+//! ([`remediate`]) and promotions of its fix ([`promotion`]), what may be done to one
+//! ([`rules`]: the operations refuse and the views offer by the same rules), the SLA
+//! sweep ([`sweep`]), the metrics ([`stats`]), the policy in force ([`policy`]) and
+//! what faces see of them ([`views`]).
 //!
 //! Every change of an incident is a compare-and-set update of its row, a timeline
 //! entry and the notifications it calls for, in one transaction; once that is
@@ -12,18 +14,20 @@
 mod failures;
 mod lifecycle;
 mod policy;
+mod promotion;
 mod raise;
 mod remediate;
+mod rules;
 mod stats;
 mod sweep;
-mod views;
+pub(in crate::service) mod views;
 
 use super::events::EventBody;
 use super::local::LocalOps;
 use super::{ErrorKind, OpsError, OpsResult};
 use crate::domain::diff::Risk;
 use crate::domain::environment::EnvClass;
-use crate::domain::incident::{Clock, EventKind};
+use crate::domain::incident::{Clock, EventKind, IncidentState};
 use crate::store::StoreError;
 use crate::store::environments;
 use crate::store::incidents::{self as store, IncidentRow, NewEvent};
@@ -73,10 +77,50 @@ fn no_incident(id: i64) -> OpsError {
     OpsError::not_found(format!("no incident #{id}"))
 }
 
+/// How many times the incident changes of one environment (a drift check's, a
+/// sweep's failing executions) are tried: another process changing one of its
+/// incidents meanwhile makes a save a Conflict, and the whole transaction is read and
+/// done again.
+pub(in crate::service) const ATTEMPTS: usize = 3;
+
+/// Whether `attempt` (from 1), which failed with `e`, is tried again; logs why.
+fn try_again(e: &OpsError, attempt: usize, what: &str) -> bool {
+    let again = e.kind == ErrorKind::Conflict && attempt < ATTEMPTS;
+    if again {
+        tracing::info!(attempt, error = %e.message, "{what}: changed meanwhile, trying again");
+    }
+    again
+}
+
+#[cfg(test)]
+tokio::task_local! {
+    /// Tests: how many of the next saves in this task find their row changed
+    /// meanwhile, as another process's commit between the read and the save would.
+    pub(in crate::service) static CONFLICTS: std::cell::Cell<usize>;
+}
+
+/// Whether a test asked this save to find its row changed meanwhile.
+#[cfg(test)]
+fn conflict_injected() -> bool {
+    CONFLICTS
+        .try_with(|left| {
+            let n = left.get();
+            left.set(n.saturating_sub(1));
+            n > 0
+        })
+        .unwrap_or(false)
+}
+
+#[cfg(not(test))]
+fn conflict_injected() -> bool {
+    false
+}
+
 /// Writes every mutable field of `row` if nobody changed it since it was read (then
 /// its version moves on); Conflict naming the incident otherwise.
 async fn save(conn: &mut AnyConnection, row: &mut IncidentRow) -> OpsResult<()> {
-    if !store::update(conn, row).await? {
+    let written = !conflict_injected() && store::update(conn, row).await?;
+    if !written {
         return Err(OpsError::new(
             ErrorKind::Conflict,
             format!(
@@ -121,8 +165,19 @@ fn described(row: &IncidentRow) -> String {
     }
 }
 
+/// Marks `row` resolved by `by` at `at` with `resolution` (the note saying how): the
+/// one place a row becomes RESOLVED. Saving it and its timeline entry are the
+/// caller's.
+fn mark_resolved(row: &mut IncidentRow, by: &str, at: i64, resolution: String) {
+    row.state = IncidentState::Resolved;
+    row.resolved_at = Some(at);
+    row.resolved_by = Some(by.to_owned());
+    row.resolution = Some(resolution);
+    row.updated_at = at;
+}
+
 /// The clock facts of a row.
-fn clock(row: &IncidentRow) -> Clock {
+pub(in crate::service) fn clock(row: &IncidentRow) -> Clock {
     Clock {
         state: row.state,
         severity: row.severity,
@@ -131,11 +186,12 @@ fn clock(row: &IncidentRow) -> Clock {
     }
 }
 
-/// `LOW`, `MEDIUM`, `HIGH` (as stored) back to a risk.
-fn parse_risk(text: &str) -> Option<Risk> {
+/// `LOW`, `MEDIUM`, `HIGH` (as stored; any case, spaces around ignored) back to a
+/// risk.
+pub(in crate::service) fn parse_risk(text: &str) -> Option<Risk> {
     [Risk::Low, Risk::Medium, Risk::High]
         .into_iter()
-        .find(|r| r.as_str() == text)
+        .find(|r| r.as_str().eq_ignore_ascii_case(text.trim()))
 }
 
 /// The class of every stored environment by name.
@@ -154,7 +210,7 @@ fn class_of(classes: &HashMap<String, EnvClass>, env: &str) -> EnvClass {
 }
 
 /// A time (ms) as people read it in a timeline: `2026-11-22 16:38 UTC`.
-fn when(ms: i64) -> String {
+pub(in crate::service) fn when(ms: i64) -> String {
     super::types::time_from_ms(ms)
         .format("%Y-%m-%d %H:%M UTC")
         .to_string()

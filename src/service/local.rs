@@ -83,6 +83,9 @@ pub struct LocalOps {
     sync_locks: Arc<std::sync::Mutex<HashMap<i64, Arc<tokio::sync::Mutex<()>>>>>,
     /// n8n clients by environment id, so connections are reused between calls.
     clients: Arc<std::sync::Mutex<HashMap<i64, CachedClient>>>,
+    /// The notification dispatcher's wake-up and send lock (see notify.rs): one per
+    /// service, shared by its clones, so two services in one process never couple.
+    pub(super) notifier: Arc<super::notify::Notifier>,
 }
 
 /// A client and the environment row it was built for: `updated_at` changes with
@@ -125,6 +128,7 @@ impl LocalOps {
             jobs,
             sync_locks: Arc::default(),
             clients: Arc::default(),
+            notifier: Arc::default(),
         })
     }
 

@@ -9,17 +9,19 @@ use super::*;
 use crate::config::{WebhookConfig, WebhookFormat};
 use crate::domain::commit::CommitMessage;
 use crate::domain::diff::Risk;
-use crate::domain::drift::DriftStatus;
+use crate::domain::drift::{Compared, DriftStatus};
 use crate::domain::environment::EnvClass;
 use crate::domain::incident::{EventKind, HOUR_MS, IncidentKind, IncidentState, Severity};
 use crate::domain::job::JobState;
 use crate::domain::writable::writable_body;
 use crate::sim::{self, ExecutionStatus as SimStatus};
 use crate::store::audit::Outcome;
+use crate::store::environments::EnvRow;
 use crate::store::incidents::{self as store, IncidentRow, NewIncident};
 use crate::store::now_ms;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
+use std::cell::Cell;
 use std::time::Duration;
 
 const MIN_MS: i64 = 60_000;
@@ -840,6 +842,22 @@ async fn reverting_from_the_incident_restores_the_canonical_workflow_and_resolve
             .iter()
             .any(|a| a.action == "incident.revert" && a.outcome == Outcome::Ok)
     );
+    // The restore it ran is audited as a restore too.
+    let restore = audit
+        .iter()
+        .find(|a| a.action == "restore")
+        .expect("the restore's audit entry");
+    assert_eq!(restore.outcome, Outcome::Ok);
+    assert_eq!(restore.env.as_deref(), Some("prod"));
+    let said = restore.detail.as_deref().unwrap_or_default();
+    assert!(
+        said.contains(&format!(
+            "job {job_id} (revert of incident #{})",
+            drifted.id
+        )) && said.contains("1 updated")
+            && said.contains("0 failed"),
+        "{said}"
+    );
 }
 
 #[tokio::test]
@@ -1193,9 +1211,16 @@ async fn failing_executions_past_a_threshold_open_an_incident_that_resolves_belo
     let again = ops.sweep_at(now + MIN_MS).await.unwrap();
     assert_eq!((again.failures_opened, again.failures_resolved), (0, 0));
 
-    // An hour later they are out of the window: resolved by n8nops.
-    let later = ops.sweep_at(now + 61 * MIN_MS).await.unwrap();
+    assert!(again.failures.is_empty(), "{:?}", again.failures);
+
+    // An hour later they are out of the window: resolved by n8nops, also when
+    // another process changed the first one meanwhile (the environment is done again).
+    let later = super::incidents::CONFLICTS
+        .scope(Cell::new(1), ops.sweep_at(now + 61 * MIN_MS))
+        .await
+        .unwrap();
     assert_eq!(later.failures_resolved, 2);
+    assert!(later.failures.is_empty(), "{:?}", later.failures);
     assert!(open_incidents(&ops).await.is_empty());
     let detail = ops.incident_show(one.id).await.unwrap();
     assert_eq!(detail.incident.resolved_by.as_deref(), Some("n8nops"));
@@ -1211,6 +1236,12 @@ async fn failing_executions_past_a_threshold_open_an_incident_that_resolves_belo
     }
     let skipped = ops.sweep_at(now_ms()).await.unwrap();
     assert_eq!((skipped.failures_opened, skipped.failures_resolved), (0, 0));
+    assert_eq!(skipped.failures.len(), 1, "{:?}", skipped.failures);
+    assert!(
+        skipped.failures[0].contains("failing executions not checked in 'prod'"),
+        "{:?}",
+        skipped.failures
+    );
 }
 
 #[tokio::test]
@@ -1248,4 +1279,527 @@ async fn the_schedule_sweeps_on_its_own_and_not_when_read_only() {
     }
     schedule.abort();
     assert_eq!(row(&f, id).await.escalations, 1, "the schedule swept");
+}
+
+/// The environment's row.
+async fn env_row(f: &Fixture, name: &str) -> EnvRow {
+    let mut conn = f.ops.store.conn().await.unwrap();
+    crate::store::environments::get(&mut conn, name)
+        .await
+        .unwrap()
+}
+
+/// A DRIFTED workflow keyed `key` with these canonical and live fingerprints.
+fn drifted(key: &str, expected: &str, live: &str) -> Compared {
+    Compared {
+        status: DriftStatus::Drifted,
+        canonical_id: Some(key.into()),
+        n8n_id: Some(format!("id-{key}")),
+        name: format!("Workflow {key}"),
+        expected: Some(expected.into()),
+        live: Some(live.into()),
+    }
+}
+
+fn said(risk: Risk, line: &str) -> Option<DriftSummary> {
+    Some(DriftSummary {
+        changes: 1,
+        risk: Some(risk),
+        renamed_from: None,
+        lines: vec![line.into()],
+    })
+}
+
+async fn deliveries(ops: &LocalOps, id: i64) -> Vec<String> {
+    let detail = ops.incident_show(id).await.unwrap();
+    detail.deliveries.into_iter().map(|d| d.event).collect()
+}
+
+#[tokio::test]
+async fn an_environment_without_a_canonical_state_raises_no_incidents() {
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(90, 4))
+        .env("stage", EnvClass::Staging, generated(91, 3))
+        .build()
+        .await;
+    assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
+    // No canonical state at all: every workflow is UNTRACKED, and no incident opens.
+    let drift = check(&f.ops, "prod").await;
+    assert_eq!(drift.counts.untracked, 4, "{:?}", drift.counts);
+    assert!(open_incidents(&f.ops).await.is_empty());
+
+    // A canonical state that maps another environment only: the same.
+    record(&f, "prod").await;
+    let drift = check(&f.ops, "stage").await;
+    assert_eq!(drift.counts.untracked, 3, "{:?}", drift.counts);
+    assert!(open_incidents(&f.ops).await.is_empty());
+
+    // Once it is recorded, a workflow made by hand does open one.
+    record(&f, "stage").await;
+    let sim = f.sim("stage");
+    let mut body = writable_body(&sim.workflow(&sim.workflow_ids()[0]).unwrap());
+    body["name"] = json!("Made by hand");
+    sim.create_workflow(&body).unwrap();
+    check(&f.ops, "stage").await;
+    let open = open_incidents(&f.ops).await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].workflow.as_deref(), Some("Made by hand"));
+}
+
+#[tokio::test]
+async fn a_moved_canonical_version_updates_the_incident_and_a_worse_drift_notifies() {
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(92, 2))
+        .build()
+        .await;
+    let ops = with_webhook(&f);
+    let env = env_row(&f, "prod").await;
+    let t0 = now_ms() - HOUR_MS;
+    let first = ops
+        .raise_from_drift(
+            &env,
+            t0,
+            &[drifted("orders", "e1", "l")],
+            &[said(Risk::Low, "a note changed")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.opened, 1);
+    let id = by_key(&f, IncidentKind::Drift, "orders").await.unwrap();
+    let opened = row(&f, id).await;
+    assert_eq!(opened.fingerprint.as_deref(), Some("e1:l"));
+    assert_eq!(opened.severity, Severity::Medium, "production, LOW risk");
+
+    // The same drift again: nothing.
+    let same = ops
+        .raise_from_drift(
+            &env,
+            t0 + MIN_MS,
+            &[drifted("orders", "e1", "l")],
+            &[said(Risk::Low, "a note changed")],
+        )
+        .await
+        .unwrap();
+    assert!(!same.any(), "{same}");
+
+    // The canonical version moved while the live one stayed: a change, and a worse
+    // one (HIGH risk): the severity rises, its SLA starts again, and it notifies.
+    let t2 = t0 + 2 * MIN_MS;
+    let moved = ops
+        .raise_from_drift(
+            &env,
+            t2,
+            &[drifted("orders", "e2", "l")],
+            &[said(Risk::High, "the canonical version moved")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((moved.changed, moved.escalated), (1, 1));
+    let now = row(&f, id).await;
+    assert_eq!(now.fingerprint.as_deref(), Some("e2:l"));
+    assert_eq!(now.risk.as_deref(), Some("HIGH"));
+    assert_eq!(now.severity, Severity::Critical);
+    assert_eq!(now.sla_started_at, t2);
+    let entries = timeline(&ops, id).await;
+    assert_eq!(kinds(&entries), [EventKind::Opened, EventKind::Changed]);
+    let text = entries[1].text.as_deref().unwrap();
+    assert!(
+        text.contains("severity up from medium to critical"),
+        "{text}"
+    );
+    assert_eq!(deliveries(&ops, id).await, ["opened", "escalated"]);
+
+    // Better again (LOW): down, no notification.
+    let better = ops
+        .raise_from_drift(
+            &env,
+            t2 + MIN_MS,
+            &[drifted("orders", "e3", "l")],
+            &[said(Risk::Low, "mostly fixed")],
+        )
+        .await
+        .unwrap();
+    assert_eq!((better.changed, better.escalated), (1, 0));
+    assert_eq!(row(&f, id).await.severity, Severity::Medium);
+    assert_eq!(deliveries(&ops, id).await, ["opened", "escalated"]);
+
+    // A row raised before the canonical side was kept compares the live side only.
+    let legacy = insert(&f, "prod", "legacy", Severity::High, t0).await;
+    let kept = ops
+        .raise_from_drift(
+            &env,
+            t2 + 2 * MIN_MS,
+            &[drifted("orders", "e3", "l"), drifted("legacy", "e", "fp")],
+            &[
+                said(Risk::Low, "mostly fixed"),
+                said(Risk::Medium, "legacy"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(!kept.any(), "{kept}");
+    assert_eq!(row(&f, legacy).await.version, 1);
+}
+
+#[tokio::test]
+async fn a_check_whose_incident_was_changed_meanwhile_is_done_again() {
+    use super::incidents::{ATTEMPTS, CONFLICTS};
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(93, 2))
+        .build()
+        .await;
+    let env = env_row(&f, "prod").await;
+    let t0 = now_ms() - HOUR_MS;
+    f.ops
+        .raise_from_drift(
+            &env,
+            t0,
+            &[drifted("orders", "e", "l1")],
+            &[said(Risk::Low, "one")],
+        )
+        .await
+        .unwrap();
+    let id = by_key(&f, IncidentKind::Drift, "orders").await.unwrap();
+
+    // The first save finds the row changed by another process: the whole check's
+    // transaction is read and done again, once.
+    let done = CONFLICTS
+        .scope(
+            Cell::new(1),
+            f.ops.raise_from_drift(
+                &env,
+                t0 + MIN_MS,
+                &[drifted("orders", "e", "l2")],
+                &[said(Risk::Low, "two")],
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.changed, 1);
+    let changed = row(&f, id).await;
+    assert_eq!(changed.fingerprint.as_deref(), Some("e:l2"));
+    assert_eq!(changed.version, 2, "written once");
+    assert_eq!(
+        kinds(&timeline(&f.ops, id).await),
+        [EventKind::Opened, EventKind::Changed],
+        "the failed try left nothing"
+    );
+
+    // Changed meanwhile at every try: a Conflict naming the incident, nothing written.
+    let err = CONFLICTS
+        .scope(
+            Cell::new(ATTEMPTS),
+            f.ops.raise_from_drift(
+                &env,
+                t0 + 2 * MIN_MS,
+                &[drifted("orders", "e", "l3")],
+                &[said(Risk::Low, "three")],
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Conflict);
+    assert!(
+        err.message.contains(&format!("incident #{id}")),
+        "{}",
+        err.message
+    );
+    assert_eq!(row(&f, id).await, changed);
+    assert_eq!(timeline(&f.ops, id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_executions_incident_resolved_by_hand_stays_resolved_and_bands_mark_its_timeline() {
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(94, 3))
+        .build()
+        .await;
+    assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
+    let mut ops = f.ops.clone();
+    ops.settings.incidents.policy.executions.per_workflow = 3;
+    ops.settings.incidents.policy.executions.per_environment = 0;
+    ops.settings.incidents.policy.executions.window_mins = 60;
+    let sim = f.sim("prod");
+    let wf = sim.workflow_ids()[0].clone();
+    let fail = |n: usize| {
+        for _ in 0..n {
+            sim.add_execution(&wf, SimStatus::Error).unwrap();
+        }
+    };
+    fail(3);
+    let swept = ops.sweep_at(now_ms()).await.unwrap();
+    assert_eq!(swept.failures_opened, 1);
+    let id = open_incidents(&ops).await[0].id;
+
+    // One more failure: the count moves, the timeline does not (same band).
+    fail(1);
+    let swept = ops.sweep_at(now_ms()).await.unwrap();
+    assert_eq!(swept.failures_opened, 0);
+    let view = ops.incident_show(id).await.unwrap();
+    assert!(
+        view.incident
+            .failures
+            .as_deref()
+            .unwrap()
+            .starts_with("4 failed executions"),
+        "{:?}",
+        view.incident.failures
+    );
+    assert_eq!(kinds(&view.timeline), [EventKind::Opened]);
+    // Twice the threshold: a timeline entry.
+    fail(2);
+    let swept = ops.sweep_at(now_ms()).await.unwrap();
+    assert_eq!(swept.failures_opened, 1);
+    assert_eq!(
+        kinds(&timeline(&ops, id).await),
+        [EventKind::Opened, EventKind::Changed]
+    );
+
+    // Resolved by hand: the failures still in the window do not open it again.
+    let resolved_at = now_ms();
+    update(
+        &ops,
+        id,
+        IncidentChange::Resolve {
+            note: "the API key was renewed".into(),
+        },
+        resolved_at,
+    )
+    .await
+    .unwrap();
+    let swept = ops.sweep_at(resolved_at + 1_000).await.unwrap();
+    assert_eq!((swept.failures_opened, swept.failures_resolved), (0, 0));
+    assert!(open_incidents(&ops).await.is_empty());
+    assert!(swept.failures.is_empty(), "{:?}", swept.failures);
+
+    // New failures after the resolution count: a new incident at the threshold.
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    fail(2);
+    assert_eq!(ops.sweep_at(now_ms()).await.unwrap().failures_opened, 0);
+    fail(1);
+    let swept = ops.sweep_at(now_ms()).await.unwrap();
+    assert_eq!(swept.failures_opened, 1);
+    let open = open_incidents(&ops).await;
+    assert_eq!(open.len(), 1);
+    assert_ne!(open[0].id, id);
+    assert!(
+        open[0]
+            .failures
+            .as_deref()
+            .unwrap()
+            .starts_with("3 failed executions"),
+        "{:?}",
+        open[0].failures
+    );
+}
+
+#[tokio::test]
+async fn a_policy_with_a_ttl_of_zero_is_refused_naming_the_key() {
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(95, 2))
+        .build()
+        .await;
+    let err = f
+        .ops
+        .incident_policy_put(Some("[staging.ttl_hours]\nhigh = 0\n".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid);
+    assert!(
+        err.message.contains("staging.ttl_hours.high is 0"),
+        "{}",
+        err.message
+    );
+    assert_eq!(f.ops.incident_policy().await.unwrap().source, "config");
+}
+
+#[tokio::test]
+async fn an_unknown_environment_is_named_by_the_list_and_the_metrics() {
+    let f = Fixture::builder()
+        .env("prod", EnvClass::Production, generated(96, 2))
+        .build()
+        .await;
+    let list = f
+        .ops
+        .incidents_list(IncidentQuery {
+            env: Some("nosuch".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(list.kind, ErrorKind::NotFound);
+    assert!(list.message.contains("'nosuch'"), "{}", list.message);
+    let stats = f
+        .ops
+        .incidents_stats(IncidentStatsQuery {
+            env: Some("nosuch".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(stats.kind, ErrorKind::NotFound);
+    assert!(stats.message.contains("'nosuch'"), "{}", stats.message);
+    // A known environment without incidents is an empty answer.
+    let known = IncidentQuery {
+        env: Some("prod".into()),
+        ..Default::default()
+    };
+    assert!(f.ops.incidents_list(known).await.unwrap().is_empty());
+    // An environment removed since its incidents were raised still lists them, as
+    // production (its class is unknown).
+    insert(&f, "gone", "orders", Severity::Low, now_ms()).await;
+    let gone = f
+        .ops
+        .incidents_list(IncidentQuery {
+            env: Some("gone".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].env_class, None);
+    assert_eq!(
+        gone[0].sla_deadline - gone[0].opened_at,
+        chrono::Duration::hours(168),
+        "production's TTL for low"
+    );
+}
+
+#[tokio::test]
+async fn views_offer_what_the_service_allows() {
+    let f = Fixture::builder()
+        .env("stage", EnvClass::Staging, generated(97, 2))
+        .env("prod", EnvClass::Production, generated(98, 2))
+        .build()
+        .await;
+    let mut ops = f.ops.clone();
+    ops.settings.pipelines = vec![
+        serde_json::from_value(
+            json!({"name": "main", "stages": [{"from": "stage", "to": "prod"}]}),
+        )
+        .unwrap(),
+    ];
+    let t0 = now_ms();
+    let drift = insert(&f, "prod", "orders", Severity::High, t0).await;
+    let show = |id: i64| {
+        let ops = ops.clone();
+        async move { ops.incident_show(id).await.unwrap().incident }
+    };
+    let open = show(drift).await;
+    assert_eq!(open.env_class, Some(EnvClass::Production));
+    assert_eq!(
+        open.offered,
+        Offered {
+            acknowledge: true,
+            resolve: true,
+            note: true,
+            assign: true,
+            severity: true,
+            revert: true,
+            accept: true,
+            promote: true,
+            diff: true,
+        }
+    );
+    // Acknowledged: not again.
+    update(
+        &ops,
+        drift,
+        IncidentChange::Acknowledge { note: None },
+        t0 + 1,
+    )
+    .await
+    .unwrap();
+    let acked = show(drift).await;
+    assert!(!acked.offered.acknowledge && acked.offered.resolve);
+    let again = update(
+        &ops,
+        drift,
+        IncidentChange::Acknowledge { note: None },
+        t0 + 2,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(again.kind, ErrorKind::Conflict);
+    // Resolved: notes and the diff only, and the service refuses the rest.
+    update(
+        &ops,
+        drift,
+        IncidentChange::Resolve {
+            note: "done".into(),
+        },
+        t0 + 3,
+    )
+    .await
+    .unwrap();
+    let resolved = show(drift).await;
+    assert_eq!(
+        resolved.offered,
+        Offered {
+            note: true,
+            diff: true,
+            ..Offered::default()
+        }
+    );
+    let refused = ops.incident_revert(drift, true).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Conflict);
+    let refused = ops.incident_accept(drift).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Conflict);
+
+    // UNTRACKED: no canonical version to revert to.
+    let untracked = {
+        let mut conn = f.ops.store.conn().await.unwrap();
+        let new = NewIncident {
+            env: "stage".into(),
+            kind: IncidentKind::Drift,
+            key: "n8n:made".into(),
+            canonical_id: None,
+            n8n_id: Some("made".into()),
+            workflow: Some("Made by hand".into()),
+            severity: Severity::Medium,
+            opened_at: t0,
+            opened_by: "n8nops".into(),
+            drift_status: Some("UNTRACKED".into()),
+            risk: None,
+            fingerprint: Some(":live".into()),
+            summary: None,
+        };
+        store::insert(&mut conn, &new).await.unwrap()
+    };
+    let view = show(untracked).await;
+    assert_eq!(view.env_class, Some(EnvClass::Staging));
+    assert!(!view.offered.revert && view.offered.accept && view.offered.diff);
+    assert!(!view.offered.promote, "no stage leads into stage");
+    let refused = ops.incident_revert(untracked, true).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Invalid);
+
+    // Failing executions: no revert, accept or diff.
+    let executions = {
+        let mut conn = f.ops.store.conn().await.unwrap();
+        let new = NewIncident {
+            env: "prod".into(),
+            kind: IncidentKind::Executions,
+            key: "*".into(),
+            canonical_id: None,
+            n8n_id: None,
+            workflow: None,
+            severity: Severity::High,
+            opened_at: t0,
+            opened_by: "n8nops".into(),
+            drift_status: None,
+            risk: None,
+            fingerprint: Some("20".into()),
+            summary: Some("20 failed executions".into()),
+        };
+        store::insert(&mut conn, &new).await.unwrap()
+    };
+    let view = show(executions).await;
+    assert!(!view.offered.revert && !view.offered.accept && !view.offered.diff);
+    assert!(view.offered.acknowledge && view.offered.promote);
+    let refused = ops.incident_diff(executions).await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Invalid);
+    // The list offers the same as one incident.
+    let listed = ops.incidents_list(IncidentQuery::default()).await.unwrap();
+    let same = listed.iter().find(|v| v.id == executions).unwrap();
+    assert_eq!(same.offered, view.offered);
 }

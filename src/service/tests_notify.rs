@@ -1,6 +1,7 @@
 //! Webhook notifications of incidents: the payloads (snapshots), the outbox filled by
 //! `notify`, and deliveries sent to a real HTTP receiver started by each test, with
-//! the clock of retries injected through `deliver_due(now)`.
+//! the clock of retries injected through `deliver_due(now)`; several services on one
+//! store, each delivery sent once; the flush before a CLI process exits.
 
 use super::local::LocalOps;
 use super::notify::{backoff_ms, payload};
@@ -18,8 +19,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// 2023-11-14 22:13:20 UTC: the tests' "now".
+/// 2023-11-14 22:13:20 UTC: the incidents' "now".
 const T0: i64 = 1_700_000_000_000;
+/// 2100-01-01 00:00:00 UTC: the injected clock of delivery rounds. Ahead of the real
+/// one, so the times rounds record (`max(now, the clock then)`) are exactly it.
+const LATER: i64 = 4_102_444_800_000;
+/// The class of the payload tests' environment.
+const PROD: Option<EnvClass> = Some(EnvClass::Production);
 
 // ---- fixtures ----
 
@@ -36,6 +42,8 @@ struct Script {
     /// Statuses to answer, in order; 200 once they are used up.
     statuses: Arc<Mutex<Vec<u16>>>,
     got: Arc<Mutex<Vec<Received>>>,
+    /// How long each answer takes.
+    delay: Duration,
 }
 
 /// A local HTTP/1.1 server recording every request and answering `statuses` in order
@@ -48,9 +56,15 @@ struct Receiver {
 
 impl Receiver {
     async fn start(statuses: &[u16]) -> Receiver {
+        Receiver::slow(statuses, Duration::ZERO).await
+    }
+
+    /// A receiver taking `delay` to answer each request.
+    async fn slow(statuses: &[u16], delay: Duration) -> Receiver {
         let script = Script {
             statuses: Arc::new(Mutex::new(statuses.iter().rev().copied().collect())),
             got: Arc::default(),
+            delay,
         };
         let app = axum::Router::new()
             .fallback(answer)
@@ -104,6 +118,7 @@ async fn answer(
         body,
     });
     let status = script.statuses.lock().unwrap().pop().unwrap_or(200);
+    tokio::time::sleep(script.delay).await;
     StatusCode::from_u16(status).unwrap()
 }
 
@@ -241,7 +256,7 @@ fn pretty(value: &Value) -> String {
 fn slack_payload_of_an_opened_drift() {
     let row = row(IncidentKind::Drift, IncidentState::Open);
     let policy = ClassPolicy::default_for(EnvClass::Production);
-    let body = payload::build(WebhookFormat::Slack, "opened", &row, &policy, T0);
+    let body = payload::build(WebhookFormat::Slack, "opened", &row, &policy, PROD, T0);
     assert_eq!(
         body["text"],
         "[CRITICAL] production: 'Orders' drifted — opened"
@@ -262,7 +277,14 @@ fn slack_payload_of_an_opened_drift() {
 fn json_payload_of_an_opened_drift() {
     let row = row(IncidentKind::Drift, IncidentState::Open);
     let policy = ClassPolicy::default_for(EnvClass::Production);
-    let body = payload::build(WebhookFormat::Json, "opened", &row, &policy, T0 + 1_000);
+    let body = payload::build(
+        WebhookFormat::Json,
+        "opened",
+        &row,
+        &policy,
+        PROD,
+        T0 + 1_000,
+    );
     assert_eq!(body["event"], "opened");
     assert_eq!(body["at"], "2023-11-14T22:13:21Z");
     assert_eq!(body["incident"]["id"], 42);
@@ -297,7 +319,7 @@ fn slack_payload_of_a_resolved_environment_wide_executions_incident() {
     row.resolution = Some("Rolled back <the> credential & restarted".into());
     row.summary = Some("23 failed executions in 60 min\n'Orders': 12\n'Invoices': 11".into());
     let policy = ClassPolicy::default_for(EnvClass::Production);
-    let body = payload::build(WebhookFormat::Slack, "resolved", &row, &policy, T0);
+    let body = payload::build(WebhookFormat::Slack, "resolved", &row, &policy, PROD, T0);
     assert_eq!(
         body["text"],
         "[HIGH] production: executions are failing — resolved"
@@ -314,7 +336,7 @@ fn slack_payload_of_a_resolved_environment_wide_executions_incident() {
     );
     insta::assert_snapshot!("slack_resolved_executions", text);
 
-    let generic = payload::build(WebhookFormat::Json, "resolved", &row, &policy, T0);
+    let generic = payload::build(WebhookFormat::Json, "resolved", &row, &policy, PROD, T0);
     assert_eq!(
         generic["incident"]["failures"],
         row.summary.clone().unwrap()
@@ -325,21 +347,32 @@ fn slack_payload_of_a_resolved_environment_wide_executions_incident() {
 
 #[test]
 fn headlines_say_what_happened() {
+    let policy = ClassPolicy::default_for(EnvClass::Production);
+    let headline = |event: &str, row: &IncidentRow| {
+        payload::build(WebhookFormat::Slack, event, row, &policy, PROD, T0)["text"].clone()
+    };
     let mut row = row(IncidentKind::Drift, IncidentState::Open);
     row.drift_status = Some("MISSING".into());
     assert_eq!(
-        payload::headline("breached", &row),
+        headline("breached", &row),
         "[CRITICAL] production: 'Orders' is missing — SLA breached"
     );
     row.drift_status = Some("UNTRACKED".into());
     row.severity = Severity::Medium;
     assert_eq!(
-        payload::headline("escalated", &row),
+        headline("escalated", &row),
         "[MEDIUM] production: 'Orders' is untracked — escalated"
     );
+    row.workflow = None;
+    assert_eq!(
+        headline("opened", &row),
+        "[MEDIUM] production: 'wf-orders' is untracked — opened",
+        "a drift without a name shows its key"
+    );
+    row.workflow = Some("Orders".into());
     row.kind = IncidentKind::Executions;
     assert_eq!(
-        payload::headline("opened", &row),
+        headline("opened", &row),
         "[MEDIUM] production: 'Orders' executions are failing — opened"
     );
 }
@@ -393,7 +426,7 @@ fn the_example_incidents_section_documents_the_defaults_and_its_webhooks_parse()
         .map(|l| match l.strip_prefix("# ") {
             Some(rest)
                 if rest.starts_with("[[incidents.webhooks]]")
-                    || ["name = ", "url = ", "format = ", "block_promotions_at = "]
+                    || ["name = ", "url = ", "format = "]
                         .iter()
                         .any(|k| rest.starts_with(k)) =>
             {
@@ -409,8 +442,8 @@ fn the_example_incidents_section_documents_the_defaults_and_its_webhooks_parse()
     assert_eq!(hooks[0].format, WebhookFormat::Slack);
     assert_eq!(hooks[1].format, WebhookFormat::Json);
     assert_eq!(
-        parsed.incidents.policy.development.block_promotions_at,
-        Some(Severity::Critical)
+        parsed.incidents.policy.development.block_promotions_at, None,
+        "development's \"never\""
     );
 }
 
@@ -466,19 +499,6 @@ async fn notify_enqueues_one_delivery_per_webhook_at_or_above_notify_at() {
     drop(conn);
     assert_eq!(notify(&ops, &medium, "escalated").await, 0);
     assert_eq!(deliveries(&store, medium.id).await.len(), 2);
-
-    // The class policy given by the caller.
-    let mut tx = ops.store.begin().await.unwrap();
-    let strict = ClassPolicy {
-        notify_at: Severity::Low,
-        ..ClassPolicy::default_for(EnvClass::Production)
-    };
-    let n = ops
-        .notify_with_policy(&mut tx, &low, &strict, "resolved")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(n, 2);
 }
 
 #[tokio::test]
@@ -510,7 +530,6 @@ async fn notify_only_enqueues_it_never_waits_for_the_webhook() {
         .await
         .expect("notify returns without waiting for the webhook");
     assert_eq!(enqueued, 1);
-    ops.wake_notifier();
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(*accepted.lock().unwrap(), 0, "notify sent nothing itself");
     let queued = deliveries(&store, row.id).await;
@@ -542,7 +561,7 @@ async fn a_2xx_answer_delivers_the_json_body() {
     let row = incident(&store, "prod", Severity::Critical).await;
     assert_eq!(notify(&ops, &row, "opened").await, 2);
 
-    assert_eq!(ops.deliver_due(T0).await, (2, 0));
+    assert_eq!(ops.deliver_due(LATER).await, (2, 0));
     let mut got = receiver.got();
     got.sort_by(|a, b| a.path_and_query.cmp(&b.path_and_query));
     let paths: Vec<&str> = got.iter().map(|r| r.path_and_query.as_str()).collect();
@@ -566,11 +585,11 @@ async fn a_2xx_answer_delivers_the_json_body() {
         assert_eq!(d.status, DeliveryStatus::Delivered);
         assert_eq!(
             (d.attempts, d.delivered_at, d.last_error.as_deref()),
-            (1, Some(T0), None)
+            (1, Some(LATER), None)
         );
     }
     // Delivered once: nothing is due any more.
-    assert_eq!(ops.deliver_due(T0 + 3_600_000).await, (0, 0));
+    assert_eq!(ops.deliver_due(LATER + 3_600_000).await, (0, 0));
     assert_eq!(receiver.got().len(), 2);
 }
 
@@ -582,11 +601,11 @@ async fn failed_attempts_are_retried_with_a_doubling_backoff() {
     let row = incident(&store, "prod", Severity::High).await;
     notify(&ops, &row, "opened").await;
 
-    assert_eq!(ops.deliver_due(T0).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER).await, (0, 1));
     let d = &deliveries(&store, row.id).await[0];
     assert_eq!(
         (d.status, d.attempts, d.next_attempt_at),
-        (DeliveryStatus::Pending, 1, T0 + 1_000)
+        (DeliveryStatus::Pending, 1, LATER + 1_000)
     );
     let error = d.last_error.clone().unwrap();
     assert!(
@@ -599,19 +618,19 @@ async fn failed_attempts_are_retried_with_a_doubling_backoff() {
     );
 
     // Not before the backoff (1 s), then again; the next wait is twice as long.
-    assert_eq!(ops.deliver_due(T0 + 999).await, (0, 0));
-    assert_eq!(ops.deliver_due(T0 + 1_000).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER + 999).await, (0, 0));
+    assert_eq!(ops.deliver_due(LATER + 1_000).await, (0, 1));
     let d = &deliveries(&store, row.id).await[0];
     assert_eq!(
         (d.status, d.attempts, d.next_attempt_at),
-        (DeliveryStatus::Pending, 2, T0 + 3_000)
+        (DeliveryStatus::Pending, 2, LATER + 3_000)
     );
     assert!(d.last_error.as_deref().unwrap().contains("503"), "{d:?}");
-    assert_eq!(ops.deliver_due(T0 + 2_999).await, (0, 0));
-    assert_eq!(ops.deliver_due(T0 + 3_000).await, (1, 0));
+    assert_eq!(ops.deliver_due(LATER + 2_999).await, (0, 0));
+    assert_eq!(ops.deliver_due(LATER + 3_000).await, (1, 0));
     let d = &deliveries(&store, row.id).await[0];
     assert_eq!(d.status, DeliveryStatus::Delivered);
-    assert_eq!((d.attempts, d.delivered_at), (3, Some(T0 + 3_000)));
+    assert_eq!((d.attempts, d.delivered_at), (3, Some(LATER + 3_000)));
     assert_eq!(receiver.got().len(), 3);
 }
 
@@ -625,14 +644,14 @@ async fn a_delivery_is_given_up_after_max_attempts() {
     let row = incident(&store, "prod", Severity::Critical).await;
     notify(&ops, &row, "opened").await;
 
-    assert_eq!(ops.deliver_due(T0).await, (0, 1));
-    assert_eq!(ops.deliver_due(T0 + 1_000).await, (0, 1));
-    assert_eq!(ops.deliver_due(T0 + 3_000).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER + 1_000).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER + 3_000).await, (0, 1));
     let d = &deliveries(&store, row.id).await[0];
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Failed, 3));
     assert!(d.last_error.as_deref().unwrap().contains("500"), "{d:?}");
     // Given up: never sent again.
-    assert_eq!(ops.deliver_due(T0 + 86_400_000).await, (0, 0));
+    assert_eq!(ops.deliver_due(LATER + 86_400_000).await, (0, 0));
     assert_eq!(receiver.got().len(), 3);
 }
 
@@ -643,7 +662,7 @@ async fn an_unreachable_webhook_records_an_error_without_its_path_or_query() {
     let row = incident(&store, "prod", Severity::Critical).await;
     notify(&ops, &row, "opened").await;
 
-    assert_eq!(ops.deliver_due(T0).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER).await, (0, 1));
     let d = &deliveries(&store, row.id).await[0];
     assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 1));
     let error = d.last_error.clone().unwrap();
@@ -670,7 +689,7 @@ async fn a_delivery_to_a_webhook_no_longer_configured_fails_naming_it() {
     let mut settings = ops.settings.clone();
     settings.incidents.webhooks.clear();
     let ops = LocalOps::new(store.store.clone(), settings).await.unwrap();
-    assert_eq!(ops.deliver_due(T0).await, (0, 1));
+    assert_eq!(ops.deliver_due(LATER).await, (0, 1));
     let d = &deliveries(&store, row.id).await[0];
     let error = d.last_error.as_deref().unwrap();
     assert!(
@@ -681,8 +700,20 @@ async fn a_delivery_to_a_webhook_no_longer_configured_fails_naming_it() {
 
 // ---- the dispatcher ----
 
+/// Waits (up to 5 s) until the deliveries of `incident_id` are all delivered.
+async fn all_delivered(store: &TestStore, incident_id: i64) -> Vec<DeliveryRow> {
+    for _ in 0..100 {
+        let got = deliveries(store, incident_id).await;
+        if got.iter().all(|d| d.status == DeliveryStatus::Delivered) {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    deliveries(store, incident_id).await
+}
+
 #[tokio::test]
-async fn the_notifier_sends_at_once_when_woken() {
+async fn the_notifier_sends_at_once_when_its_own_service_wakes_it() {
     let receiver = Receiver::start(&[]).await;
     let url = format!("{}/hook", receiver.base);
     let mut cfg = config(vec![hook("hook", &url, WebhookFormat::Json)]);
@@ -691,25 +722,288 @@ async fn the_notifier_sends_at_once_when_woken() {
     let (ops, store) = ops_with(cfg).await;
     let notifier = ops.spawn_notifier();
     // Let its first round (nothing due) pass.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let row = incident(&store, "prod", Severity::Critical).await;
     notify(&ops, &row, "opened").await;
-    ops.wake_notifier();
+
+    // Another service of this process (here on the same store) wakes its own
+    // dispatcher only: this one sleeps on.
+    let other = LocalOps::new(store.store.clone(), ops.settings.clone())
+        .await
+        .unwrap();
+    other.wake_notifier();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(receiver.got().is_empty(), "woken by another service");
+    assert_eq!(
+        deliveries(&store, row.id).await[0].status,
+        DeliveryStatus::Pending
+    );
+
+    // A clone of its service (as the incident code holds) wakes it.
+    ops.clone().wake_notifier();
     let got = receiver.wait_for(1).await;
     assert_eq!(got.len(), 1, "the woken notifier delivered");
     let body: Value = serde_json::from_str(&got[0].body).unwrap();
     assert_eq!(body["event"], "opened");
-    for _ in 0..50 {
-        if deliveries(&store, row.id).await[0].status == DeliveryStatus::Delivered {
+    assert_eq!(
+        all_delivered(&store, row.id).await[0].status,
+        DeliveryStatus::Delivered
+    );
+    notifier.abort();
+}
+
+/// Critical drift incidents of "prod" keyed `wf-<i>` for each i of `keys`, opened at T0.
+async fn incidents_n(store: &TestStore, keys: std::ops::Range<usize>) -> Vec<IncidentRow> {
+    let mut rows = Vec::new();
+    let mut conn = store.store.conn().await.unwrap();
+    for i in keys {
+        let new = NewIncident {
+            env: "prod".into(),
+            kind: IncidentKind::Drift,
+            key: format!("wf-{i}"),
+            canonical_id: Some(format!("wf-{i}")),
+            n8n_id: Some(i.to_string()),
+            workflow: Some(format!("Flow {i}")),
+            severity: Severity::Critical,
+            opened_at: T0,
+            opened_by: "n8nops".into(),
+            drift_status: Some("DRIFTED".into()),
+            risk: None,
+            fingerprint: None,
+            summary: None,
+        };
+        let id = incidents::insert(&mut conn, &new).await.unwrap();
+        rows.push(incidents::get(&mut conn, id).await.unwrap());
+    }
+    rows
+}
+
+/// Each (path, incident id) the receiver got, with how many times.
+fn sends(got: &[Received]) -> std::collections::BTreeMap<(String, i64), usize> {
+    let mut out = std::collections::BTreeMap::new();
+    for r in got {
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        let id = body["incident"]["id"].as_i64().unwrap();
+        *out.entry((r.path_and_query.clone(), id)).or_default() += 1;
+    }
+    out
+}
+
+#[tokio::test]
+async fn two_services_on_one_store_send_each_notification_once() {
+    // Slow answers, so both services hold the same due batch while the other sends.
+    let receiver = Receiver::slow(&[], Duration::from_millis(30)).await;
+    let hooks = vec![
+        hook("a", &format!("{}/a", receiver.base), WebhookFormat::Json),
+        hook("b", &format!("{}/b", receiver.base), WebhookFormat::Json),
+    ];
+    let mut cfg = config(hooks);
+    cfg.sweep_secs = 3_600;
+    let (first, store) = ops_with(cfg).await;
+    // A second process on the store: its own service, its own dispatcher.
+    let second = LocalOps::new(store.store.clone(), first.settings.clone())
+        .await
+        .unwrap();
+    let rows = incidents_n(&store, 0..10).await;
+    for row in &rows {
+        assert_eq!(notify(&first, row, "opened").await, 2);
+    }
+
+    // Two sweeps at once.
+    let (a, b) = tokio::join!(first.deliver_due(LATER), second.deliver_due(LATER));
+    assert_eq!((a.0 + b.0, a.1 + b.1), (20, 0), "{a:?} {b:?}");
+    let got = receiver.got();
+    assert_eq!(got.len(), 20, "{:?}", sends(&got));
+    let counted = sends(&got);
+    assert_eq!(counted.len(), 20);
+    assert!(counted.values().all(|&n| n == 1), "{counted:?}");
+    for row in &rows {
+        for d in deliveries(&store, row.id).await {
+            assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 1));
+        }
+    }
+
+    // Two dispatchers, both woken.
+    let more = incidents_n(&store, 10..20).await;
+    for row in &more {
+        notify(&second, row, "opened").await;
+    }
+    let dispatchers = [first.spawn_notifier(), second.spawn_notifier()];
+    first.wake_notifier();
+    second.wake_notifier();
+    for _ in 0..100 {
+        if receiver.got().len() >= 40 {
             break;
         }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Time for a second send, were there one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let got = receiver.got();
+    let counted = sends(&got);
+    assert_eq!((got.len(), counted.len()), (40, 40), "{counted:?}");
+    for row in &more {
+        for d in all_delivered(&store, row.id).await {
+            assert_eq!((d.status, d.attempts), (DeliveryStatus::Delivered, 1));
+        }
+    }
+    for d in dispatchers {
+        d.abort();
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_claimed_by_a_sender_that_died_waits_for_its_lease() {
+    let receiver = Receiver::start(&[]).await;
+    let url = format!("{}/hook", receiver.base);
+    let (ops, store) = ops_with(config(vec![hook("hook", &url, WebhookFormat::Json)])).await;
+    let row = incident(&store, "prod", Severity::Critical).await;
+    notify(&ops, &row, "opened").await;
+    // Another process claimed it at LATER, then stopped (killed mid-POST).
+    let mut conn = store.store.conn().await.unwrap();
+    let due = incidents::due_deliveries(&mut conn, LATER, 10)
+        .await
+        .unwrap();
+    assert!(
+        incidents::claim_delivery(&mut conn, &due[0], LATER + 60_000)
+            .await
+            .unwrap()
+    );
+    drop(conn);
+
+    assert_eq!(ops.deliver_due(LATER).await, (0, 0));
+    assert_eq!(ops.deliver_due(LATER + 59_999).await, (0, 0));
+    assert!(
+        receiver.got().is_empty(),
+        "sent while another sender held it"
+    );
+    assert_eq!(ops.deliver_due(LATER + 60_000).await, (1, 0));
+    assert_eq!(receiver.got().len(), 1);
+    let d = &deliveries(&store, row.id).await[0];
+    assert_eq!(
+        (d.status, d.attempts, d.delivered_at),
+        (DeliveryStatus::Delivered, 1, Some(LATER + 60_000))
+    );
+}
+
+#[tokio::test]
+async fn a_retry_is_scheduled_from_when_the_attempt_ended() {
+    // The webhook takes 400 ms to answer 500; the round's clock is the real one.
+    let receiver = Receiver::slow(&[500], Duration::from_millis(400)).await;
+    let url = format!("{}/hook", receiver.base);
+    let (ops, store) = ops_with(config(vec![hook("hook", &url, WebhookFormat::Json)])).await;
+    let row = incident(&store, "prod", Severity::Critical).await;
+    notify(&ops, &row, "opened").await;
+    let started = crate::store::now_ms();
+    assert_eq!(ops.deliver_due(started).await, (0, 1));
+    let ended = crate::store::now_ms();
+    let d = &deliveries(&store, row.id).await[0];
+    // backoff_secs = 1: one second after the answer, not after the round began.
+    assert!(
+        d.next_attempt_at >= started + 400 + 1_000 && d.next_attempt_at <= ended + 1_000,
+        "retry at {} for a round from {started} to {ended}",
+        d.next_attempt_at
+    );
+}
+
+// ---- the flush before a CLI process exits ----
+
+#[tokio::test]
+async fn a_cli_process_sends_what_it_enqueued_before_it_exits() {
+    let receiver = Receiver::start(&[]).await;
+    let url = format!("{}/hook", receiver.base);
+    let (ops, store) = ops_with(config(vec![hook("hook", &url, WebhookFormat::Json)])).await;
+    let row = incident(&store, "prod", Severity::Critical).await;
+    // No dispatcher runs: enqueued, and waiting.
+    notify(&ops, &row, "opened").await;
+    ops.wake_notifier();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(receiver.got().is_empty());
+
+    assert_eq!(
+        ops.clone()
+            .flush_notifications(Duration::from_secs(10))
+            .await,
+        (1, 0)
+    );
+    assert_eq!(receiver.got().len(), 1);
     assert_eq!(
         deliveries(&store, row.id).await[0].status,
         DeliveryStatus::Delivered
     );
-    notifier.abort();
+    // Flushed: a second flush has nothing of its own to send.
+    assert_eq!(
+        ops.flush_notifications(Duration::from_secs(10)).await,
+        (0, 0)
+    );
+}
+
+#[tokio::test]
+async fn a_process_that_enqueued_nothing_or_is_read_only_flushes_nothing() {
+    let receiver = Receiver::start(&[]).await;
+    let url = format!("{}/hook", receiver.base);
+    let (ops, store) = ops_with(config(vec![hook("hook", &url, WebhookFormat::Json)])).await;
+    let row = incident(&store, "prod", Severity::Critical).await;
+    notify(&ops, &row, "opened").await;
+
+    // Another process (a `workflows list`): the due delivery is not its to wait for.
+    let other = LocalOps::new(store.store.clone(), ops.settings.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        other.flush_notifications(Duration::from_secs(10)).await,
+        (0, 0)
+    );
+    // Read-only: never sends, whatever it holds.
+    // (A clone of the service that enqueued: its flag says there is something.)
+    let mut readonly = ops.clone();
+    readonly.settings.readonly = true;
+    assert_eq!(
+        readonly.flush_notifications(Duration::from_secs(10)).await,
+        (0, 0)
+    );
+    assert!(receiver.got().is_empty());
+    assert_eq!(
+        deliveries(&store, row.id).await[0].status,
+        DeliveryStatus::Pending
+    );
+}
+
+#[tokio::test]
+async fn the_flush_stops_waiting_for_a_silent_webhook_at_its_deadline() {
+    // A webhook that accepts the connection and never answers.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    let url = format!("http://{addr}/hook/SECRET");
+    let (ops, store) = ops_with(config(vec![hook("slow", &url, WebhookFormat::Json)])).await;
+    let row = incident(&store, "prod", Severity::Critical).await;
+    notify(&ops, &row, "opened").await;
+
+    let started = std::time::Instant::now();
+    assert_eq!(
+        ops.flush_notifications(Duration::from_millis(300)).await,
+        (0, 1)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    // Recorded as a failed attempt, retried by the next sender.
+    let d = &deliveries(&store, row.id).await[0];
+    assert_eq!((d.status, d.attempts), (DeliveryStatus::Pending, 1));
+    let error = d.last_error.as_deref().unwrap();
+    assert_eq!(
+        error,
+        format!("webhook 'slow' (http://{addr}): no answer before n8nops exited")
+    );
+    silent.abort();
 }
 
 #[tokio::test]

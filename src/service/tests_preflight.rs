@@ -692,3 +692,104 @@ async fn a_run_judges_the_incidents_gate_again() {
         Value::Null
     );
 }
+
+#[tokio::test]
+async fn a_promotion_that_fixes_an_incident_is_recorded_on_its_timeline() {
+    let mut f = twins().await;
+    let all = names(&f, "dev");
+    let promoted = &all[0].0;
+    edit_param(&f, "dev", promoted, "the fix");
+    resync(&f).await;
+    f.ops.settings.pipelines.push(Pipeline {
+        name: "release".into(),
+        description: String::new(),
+        stages: vec![Stage {
+            from: "dev".into(),
+            to: "prod".into(),
+            gates: Gates {
+                drift: false,
+                credentials: false,
+                ..Gates::default()
+            },
+            activation: Default::default(),
+            credentials: BTreeMap::new(),
+        }],
+    });
+    let mut req = request(&[promoted]);
+    req.pipeline = Some("release".into());
+    let incident = open_incident(&f, promoted, Severity::High).await;
+
+    // An incident that does not exist: refused, naming it, before anything is recorded.
+    let err = f
+        .ops
+        .promote(DeploymentCreate {
+            request: req.clone(),
+            scheduled_for: None,
+            note: None,
+            reviewed_hash: None,
+            incident: Some(incident + 1000),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Invalid, "{}", err.message);
+    assert!(
+        err.message
+            .contains(&format!("incident #{}", incident + 1000)),
+        "{}",
+        err.message
+    );
+    let none = f
+        .ops
+        .deployments_list(DeploymentQuery::default())
+        .await
+        .unwrap();
+    assert!(none.is_empty(), "{none:?}");
+
+    // The fix of an open incident: its timeline names the deployment.
+    let created = f
+        .ops
+        .promote(DeploymentCreate {
+            request: req,
+            scheduled_for: None,
+            note: None,
+            reviewed_hash: None,
+            incident: Some(incident),
+        })
+        .await
+        .unwrap();
+    let deployment = created.deployment.id.clone();
+    let detail = f.ops.incident_show(incident).await.unwrap();
+    let started: Vec<&IncidentEventView> = detail
+        .timeline
+        .iter()
+        .filter(|e| e.kind == crate::domain::incident::EventKind::PromotionStarted)
+        .collect();
+    assert_eq!(started.len(), 1, "{:?}", detail.timeline);
+    assert_eq!(started[0].reference.as_deref(), Some(deployment.as_str()));
+    assert_eq!(started[0].actor, f.ops.settings.actor);
+    let text = started[0].text.as_deref().unwrap_or_default();
+    assert!(
+        text.contains(&deployment) && text.contains("from dev to prod"),
+        "{text}"
+    );
+    // The promotion's audit entry says which incident it fixes.
+    let mut conn = f.ops.store.conn().await.unwrap();
+    let entries = audit::list(&mut conn, Some("prod"), 10_000).await.unwrap();
+    drop(conn);
+    let requested = entries
+        .iter()
+        .find(|e| {
+            e.action == "promote"
+                && e.detail
+                    .as_deref()
+                    .is_some_and(|d| d.contains(&format!("deployment {deployment} requested")))
+        })
+        .expect("the promotion's audit entry");
+    let said = requested.detail.as_deref().unwrap();
+    assert!(
+        said.contains(&format!(
+            "fixes incident #{incident} ('{promoted}' in 'prod')"
+        )),
+        "{said}"
+    );
+}

@@ -736,6 +736,35 @@ pub async fn due_deliveries(
     rows.iter().map(delivery_from_row).collect()
 }
 
+/// Claims `delivery` (as `due_deliveries` read it) for one attempt by compare-and-set:
+/// its `next_attempt_at` moves to `lease_until` only while it is still pending, at the
+/// same `attempts` and due at the same time as read. True when this caller won it:
+/// it alone sends it, then records the outcome with `record_attempt` (a sender that
+/// dies first leaves it due again at `lease_until`). False when another sender (a
+/// second process on the store, or a second round) claimed or recorded it meanwhile.
+pub async fn claim_delivery(
+    conn: &mut AnyConnection,
+    delivery: &DeliveryRow,
+    lease_until: i64,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE incident_deliveries SET next_attempt_at = $1
+         WHERE id = $2 AND status = $3 AND attempts = $4 AND next_attempt_at = $5",
+    )
+    .bind(lease_until)
+    .bind(delivery.id)
+    .bind(DeliveryStatus::Pending.as_str())
+    .bind(delivery.attempts)
+    .bind(delivery.next_attempt_at)
+    .execute(&mut *conn)
+    .await
+    .context(&format!(
+        "claiming the '{}' notification of incident #{} to '{}'",
+        delivery.event, delivery.incident_id, delivery.target
+    ))?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Records an attempt: its status, attempts so far, when to try again (Pending), the
 /// error, and when it was delivered. NotFound when there is no such delivery (its
 /// incident was purged meanwhile).
@@ -763,7 +792,9 @@ pub async fn record_attempt(
     .await
     .context(&format!("recording an attempt of notification {id}"))?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!("no notification {id}")));
+        return Err(StoreError::NotFound(format!(
+            "notification {id} is no longer in the outbox (its incident was purged)"
+        )));
     }
     Ok(())
 }

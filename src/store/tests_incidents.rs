@@ -975,10 +975,142 @@ async fn the_outbox_hands_out_due_deliveries_and_records_attempts() {
         .await
         .unwrap_err();
         assert!(
-            matches!(&err, StoreError::NotFound(m) if m.contains("999999")),
+            matches!(&err, StoreError::NotFound(m)
+                if m.contains("notification 999999") && m.contains("purged")),
             "{}: {err}",
             t.label
         );
+    }
+}
+
+#[tokio::test]
+async fn a_due_delivery_is_claimed_once_and_leased_until_its_attempt_is_recorded() {
+    for t in all().await {
+        let s = &t.store;
+        let id = insert(s, &new("prod", "orders", Severity::Critical, 1_000)).await;
+        let mut conn = s.conn().await.unwrap();
+        let did = incidents::enqueue(&mut conn, &delivery(id, "opened", "slack", 1_000))
+            .await
+            .unwrap();
+        let read = incidents::due_deliveries(&mut conn, 1_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(read.len(), 1, "{}", t.label);
+        let read = read.into_iter().next().unwrap();
+
+        // Two senders read it due; the first claim wins, the second (same row read) loses.
+        assert!(
+            incidents::claim_delivery(&mut conn, &read, 61_000)
+                .await
+                .unwrap(),
+            "{}",
+            t.label
+        );
+        assert!(
+            !incidents::claim_delivery(&mut conn, &read, 61_000)
+                .await
+                .unwrap(),
+            "{}: claimed twice",
+            t.label
+        );
+        // Leased: not due to anyone until the lease ends (a sender that died).
+        assert!(
+            incidents::due_deliveries(&mut conn, 60_999, 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{}",
+            t.label
+        );
+        let again = incidents::due_deliveries(&mut conn, 61_000, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            again
+                .iter()
+                .map(|d| (d.id, d.next_attempt_at, d.attempts))
+                .collect::<Vec<_>>(),
+            [(did, 61_000, 0)],
+            "{}: due again when the lease ends",
+            t.label
+        );
+
+        // The attempt recorded (a retry at 4000): a claim from the row read before fails.
+        incidents::record_attempt(
+            &mut conn,
+            did,
+            DeliveryStatus::Pending,
+            1,
+            4_000,
+            Some("webhook 'slack': answered 500"),
+            None,
+        )
+        .await
+        .unwrap();
+        assert!(
+            !incidents::claim_delivery(&mut conn, &read, 61_000)
+                .await
+                .unwrap(),
+            "{}: stale read",
+            t.label
+        );
+        let retry = incidents::due_deliveries(&mut conn, 4_000, 10)
+            .await
+            .unwrap()
+            .remove(0);
+        assert!(
+            incidents::claim_delivery(&mut conn, &retry, 64_000)
+                .await
+                .unwrap(),
+            "{}",
+            t.label
+        );
+        incidents::record_attempt(
+            &mut conn,
+            did,
+            DeliveryStatus::Delivered,
+            2,
+            64_000,
+            None,
+            Some(4_010),
+        )
+        .await
+        .unwrap();
+        let mut delivered = retry.clone();
+        delivered.next_attempt_at = 64_000;
+        delivered.attempts = 2;
+        assert!(
+            !incidents::claim_delivery(&mut conn, &delivered, 99_000)
+                .await
+                .unwrap(),
+            "{}: a delivered row is never claimed",
+            t.label
+        );
+        drop(conn);
+
+        // Racing on two connections: exactly one wins.
+        let mut conn = s.conn().await.unwrap();
+        let raced = incidents::enqueue(&mut conn, &delivery(id, "escalated", "slack", 2_000))
+            .await
+            .unwrap();
+        let row = incidents::deliveries(&mut conn, id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|d| d.id == raced)
+            .unwrap();
+        drop(conn);
+        let claim = |lease: i64| {
+            let row = row.clone();
+            async move {
+                let mut conn = s.conn().await.unwrap();
+                incidents::claim_delivery(&mut conn, &row, lease)
+                    .await
+                    .unwrap()
+            }
+        };
+        let (a, b) = tokio::join!(claim(62_000), claim(63_000));
+        assert!(a ^ b, "{}: one claim of two wins ({a}, {b})", t.label);
     }
 }
 

@@ -96,6 +96,8 @@ pub struct App {
     finished: VecDeque<String>,
     /// Open incidents for the header, and a new one flashing.
     incidents: IncidentIndicator,
+    /// Of the last load of the open incidents: older answers are dropped.
+    incidents_generation: u64,
     spawned: Vec<Spawned>,
     quit: bool,
 }
@@ -129,6 +131,7 @@ impl App {
             unseen: 0,
             finished: VecDeque::new(),
             incidents: IncidentIndicator::default(),
+            incidents_generation: 0,
             spawned: Vec::new(),
             quit: false,
         }

@@ -79,6 +79,9 @@ pub enum Nav {
         from: Option<String>,
         to: Option<String>,
         workflows: Vec<String>,
+        /// The incident the promotion fixes (opened from it with `p`): a promotion into
+        /// its environment names it, and its timeline records the deployment.
+        incident: Option<i64>,
     },
     /// The deployments pane, on one deployment's detail.
     Deployment(String),

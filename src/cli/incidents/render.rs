@@ -1,46 +1,30 @@
 //! How incidents read in the terminal: the triage list (with its SLA countdown), one
 //! incident with its timeline and notifications, the metrics, a sweep, a remediation.
 //! Every function takes `now`, so the output is the same whenever it is rendered.
+//! Durations and the SLA countdown read as the domain writes them everywhere
+//! (`short_duration`, `sla_countdown`): `23h12m`, `3d4h`, `BREACHED +2h00m`.
 
 use super::super::output::{self, columns};
 use super::super::snapshot::plural;
-use crate::domain::incident::{IncidentKind, IncidentState, Spread, StatsRow};
+use crate::domain::incident::{
+    IncidentKind, IncidentState, Spread, StatsRow, short_duration, sla_countdown,
+};
 use crate::service::{
     DeliveryView, IncidentDetail, IncidentEventView, IncidentPolicyView, IncidentStats,
     IncidentView, RestoreReport, SweepReport, Time,
 };
 
-/// A duration in the short form lists use: `45s`, `12m`, `23h12m`, `3d4h` (rounded
-/// down; negative durations read as 0s).
-pub fn human(ms: i64) -> String {
-    let secs = ms.max(0) / 1000;
-    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, _) => format!("{m}m"),
-        (0, _, 0) => format!("{h}h"),
-        (0, _, _) => format!("{h}h{m:02}m"),
-        (_, 0, _) => format!("{d}d"),
-        _ => format!("{d}d{h}h"),
-    }
-}
-
 fn ms_between(from: Time, to: Time) -> i64 {
     (to - from).num_milliseconds()
 }
 
-/// The SLA cell: time left (`23h12m`), `BREACHED 2h` once past the deadline, `-` for a
-/// resolved incident.
+/// The SLA cell: time left (`23h12m`), `BREACHED +2h00m` once past the deadline, `-`
+/// for a resolved incident.
 pub fn sla_cell(i: &IncidentView, now: Time) -> String {
     if !i.state.is_open() {
         return "-".into();
     }
-    let left = ms_between(now, i.sla_deadline);
-    if left > 0 {
-        human(left)
-    } else {
-        format!("BREACHED {}", human(-left))
-    }
+    sla_countdown(ms_between(now, i.sla_deadline))
 }
 
 /// The workflow an incident is about, or the whole environment's.
@@ -66,7 +50,7 @@ pub fn list_rows(list: &[IncidentView], now: Time) -> Vec<Vec<String>> {
                 i.env.clone(),
                 workflow_cell(i),
                 i.state.as_str().into(),
-                human(ms_between(i.opened_at, now)),
+                short_duration(ms_between(i.opened_at, now)),
                 sla_cell(i, now),
                 i.assignee.clone().unwrap_or_else(|| "-".into()),
             ]
@@ -156,15 +140,12 @@ pub fn render_incident(i: &IncidentView, now: Time) -> String {
     out.push_str(&format!(
         "  opened {} ({} ago)\n",
         at(i.opened_at),
-        human(ms_between(i.opened_at, now))
+        short_duration(ms_between(i.opened_at, now))
     ));
     if i.state.is_open() {
         let left = ms_between(now, i.sla_deadline);
-        let sla = if left > 0 {
-            format!("{} left", human(left))
-        } else {
-            format!("BREACHED {} ago", human(-left))
-        };
+        let sla = sla_countdown(left);
+        let sla = if left < 0 { sla } else { format!("{sla} left") };
         out.push_str(&format!("  SLA: {sla} (deadline {})\n", at(i.sla_deadline)));
     }
     if i.escalations > 0 || i.breached {
@@ -295,9 +276,9 @@ fn spread_cell(s: Option<&Spread>) -> String {
         |s| {
             format!(
                 "{} / {} / {}",
-                human(s.mean_ms),
-                human(s.p50_ms),
-                human(s.p90_ms)
+                short_duration(s.mean_ms),
+                short_duration(s.p50_ms),
+                short_duration(s.p90_ms)
             )
         },
     )
@@ -360,9 +341,9 @@ pub fn render_policy(p: &IncidentPolicyView) -> String {
     out
 }
 
-/// `incidents sweep`: what one sweep did.
+/// `incidents sweep`: what one sweep did, then what it could not do, a line each.
 pub fn render_sweep(r: &SweepReport) -> String {
-    format!(
+    let mut out = format!(
         "Swept: {} escalated, {} reopened; failure thresholds opened {} and resolved {}; \
          retention removed {} and {}; notifications: {} delivered, {} failed.\n",
         r.escalated,
@@ -379,7 +360,14 @@ pub fn render_sweep(r: &SweepReport) -> String {
         ),
         r.delivered,
         r.delivery_failures
-    )
+    );
+    if !r.failures.is_empty() {
+        out.push_str(&format!("{}:\n", plural(r.failures.len(), "failure")));
+        for failure in &r.failures {
+            out.push_str(&format!("  {}\n", failure.replace('\n', " ")));
+        }
+    }
+    out
 }
 
 /// What `revert ID` without `--yes` would do: changes nothing.
@@ -487,23 +475,19 @@ mod tests {
     }
 
     #[test]
-    fn durations_read_short() {
-        assert_eq!(human(-5), "0s");
-        assert_eq!(human(45_000), "45s");
-        assert_eq!(human(12 * 60_000 + 59_000), "12m");
-        assert_eq!(human(2 * 3_600_000), "2h");
-        assert_eq!(human(23 * 3_600_000 + 12 * 60_000), "23h12m");
-        assert_eq!(human(3 * 3_600_000 + 5 * 60_000), "3h05m");
-        assert_eq!(human(2 * 86_400_000), "2d");
-        assert_eq!(human(3 * 86_400_000 + 4 * 3_600_000 + 59 * 60_000), "3d4h");
-    }
-
-    #[test]
     fn the_sla_counts_down_then_says_breached() {
         let i = view(4, Severity::Critical, Some("Orders"));
         assert_eq!(sla_cell(&i, t(1, 10, 48)), "23h12m");
-        assert_eq!(sla_cell(&i, t(2, 12, 0)), "BREACHED 2h");
-        assert_eq!(sla_cell(&i, t(2, 10, 0)), "BREACHED 0s");
+        assert_eq!(sla_cell(&i, t(2, 12, 0)), "BREACHED +2h00m");
+        assert_eq!(sla_cell(&i, t(2, 10, 0)), "0s", "due now, not yet past");
+        assert_eq!(sla_cell(&i, t(2, 10, 1)), "BREACHED +1m");
+        let shown = render_incident(&i, t(2, 12, 0));
+        assert!(
+            shown.contains("  SLA: BREACHED +2h00m (deadline "),
+            "{shown}"
+        );
+        let shown = render_incident(&i, t(1, 10, 48));
+        assert!(shown.contains("  SLA: 23h12m left (deadline "), "{shown}");
         let mut done = i.clone();
         done.state = IncidentState::Resolved;
         assert_eq!(sla_cell(&done, t(2, 12, 0)), "-");
@@ -645,7 +629,7 @@ mod tests {
         };
         let text = render_stats(&stats);
         assert!(text.contains("12m / 10m / 30m"), "{text}");
-        assert!(text.contains("1h30m / 1h / 5h"), "{text}");
+        assert!(text.contains("1h30m / 1h00m / 5h00m"), "{text}");
         insta::assert_snapshot!("incidents_stats", text);
         let empty = IncidentStats {
             rows: vec![],
@@ -653,6 +637,37 @@ mod tests {
             ..stats
         };
         assert!(render_stats(&empty).contains("No incident was opened"));
+    }
+
+    #[test]
+    fn a_sweep_lists_its_failures_a_line_each() {
+        let mut report = SweepReport {
+            escalated: 1,
+            delivered: 2,
+            ..SweepReport::default()
+        };
+        let clean = render_sweep(&report);
+        assert!(
+            clean.starts_with("Swept: 1 escalated, 0 reopened;"),
+            "{clean}"
+        );
+        assert_eq!(clean.lines().count(), 1, "{clean}");
+        report.failures = vec![
+            "environment 'prod': the failed executions could not be read: connection refused"
+                .into(),
+            "incident #4 'Orders' in prod: not escalated:\nthe store is locked".into(),
+        ];
+        let text = render_sweep(&report);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[1..],
+            [
+                "2 failures:",
+                "  environment 'prod': the failed executions could not be read: connection refused",
+                "  incident #4 'Orders' in prod: not escalated: the store is locked",
+            ],
+            "{text}"
+        );
     }
 
     #[test]

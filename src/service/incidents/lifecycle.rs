@@ -5,9 +5,9 @@
 
 use super::super::local::LocalOps;
 use super::super::types::*;
-use super::super::{ErrorKind, OpsError, OpsResult};
-use super::{Notice, described, load, record_event, save};
-use crate::domain::incident::{EventKind, IncidentState};
+use super::super::{OpsError, OpsResult};
+use super::{Notice, described, load, mark_resolved, record_event, rules, save};
+use crate::domain::incident::{Action, EventKind};
 use crate::store::incidents::IncidentRow;
 use crate::store::now_ms;
 use sqlx::AnyConnection;
@@ -28,6 +28,17 @@ fn action_of(change: &IncidentChange) -> &'static str {
         IncidentChange::Note { .. } => "incident.note",
         IncidentChange::Assign { .. } => "incident.assign",
         IncidentChange::Severity { .. } => "incident.severity",
+    }
+}
+
+/// The lifecycle action of a change.
+fn action_kind(change: &IncidentChange) -> Action {
+    match change {
+        IncidentChange::Acknowledge { .. } => Action::Acknowledge,
+        IncidentChange::Resolve { .. } => Action::Resolve,
+        IncidentChange::Note { .. } => Action::Note,
+        IncidentChange::Assign { .. } => Action::Assign,
+        IncidentChange::Severity { .. } => Action::SetSeverity,
     }
 }
 
@@ -81,7 +92,8 @@ impl LocalOps {
         self.view_of(&row).await
     }
 
-    /// Applies one change to `row` (read in this transaction) and records it.
+    /// Applies one change to `row` (read in this transaction) and records it. What
+    /// the lifecycle refuses (`rules::lifecycle`) is refused before anything changes.
     async fn change(
         &self,
         conn: &mut AnyConnection,
@@ -90,31 +102,11 @@ impl LocalOps {
         actor: &str,
         now: i64,
     ) -> OpsResult<Changed> {
-        let name = || format!("incident #{} {}", row.id, described(row));
-        if row.state == IncidentState::Resolved && !matches!(change, IncidentChange::Note { .. }) {
-            return Err(OpsError::new(
-                ErrorKind::Conflict,
-                format!(
-                    "{} is resolved (by {} at {}): only notes can be added to it",
-                    name(),
-                    row.resolved_by.as_deref().unwrap_or("someone"),
-                    row.resolved_at.map(super::when).unwrap_or_default()
-                ),
-            ));
-        }
+        let name = || rules::named(row);
+        let next = rules::lifecycle(row, action_kind(change))?;
         let (kind, text, what) = match change {
             IncidentChange::Acknowledge { note } => {
-                if row.state == IncidentState::Acknowledged {
-                    return Err(OpsError::new(
-                        ErrorKind::Conflict,
-                        format!(
-                            "{} is already acknowledged by {}",
-                            name(),
-                            row.acknowledged_by.as_deref().unwrap_or("someone")
-                        ),
-                    ));
-                }
-                row.state = IncidentState::Acknowledged;
+                row.state = next;
                 row.acknowledged_at = Some(now);
                 row.acknowledged_by = Some(actor.to_owned());
                 row.first_acknowledged_at.get_or_insert(now);
@@ -131,10 +123,7 @@ impl LocalOps {
                         name()
                     ))
                 })?;
-                row.state = IncidentState::Resolved;
-                row.resolved_at = Some(now);
-                row.resolved_by = Some(actor.to_owned());
-                row.resolution = Some(note.clone());
+                mark_resolved(row, actor, now, note.clone());
                 (EventKind::Resolved, Some(note), "resolved".to_owned())
             }
             IncidentChange::Note { text } => {

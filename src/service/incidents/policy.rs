@@ -15,8 +15,8 @@ const ACTION: &str = "incident.policy";
 
 impl LocalOps {
     /// The policy in force, and the stored one it comes from (None: the config's). A
-    /// stored policy that no longer parses (written by another version) is logged and
-    /// the config's applies.
+    /// stored policy that no longer parses or holds (written by another version) is
+    /// logged and the config's applies.
     pub(in crate::service) async fn policy_in_force(
         &self,
         conn: &mut AnyConnection,
@@ -47,10 +47,12 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         let (policy, stored) = self.policy_in_force(&mut conn).await?;
         drop(conn);
+        let toml = match &stored {
+            Some(s) => s.body.clone(),
+            None => policy.try_to_toml().map_err(OpsError::internal)?,
+        };
         Ok(IncidentPolicyView {
-            toml: stored
-                .as_ref()
-                .map_or_else(|| policy.to_toml(), |s| s.body.clone()),
+            toml,
             policy,
             source: if stored.is_some() { "store" } else { "config" }.to_owned(),
             updated_by: stored.as_ref().map(|s| s.updated_by.clone()),
@@ -61,7 +63,8 @@ impl LocalOps {
 
     /// Stores `toml` as the policy in force (None: forgets the stored one, and the
     /// config's applies again). Refused to anyone not in `incidents.admins`; a text
-    /// that does not parse is refused with the line at fault. Audited, refusals too.
+    /// that does not parse is refused with the line at fault, one that parses but
+    /// does not hold (a TTL of 0) with the key at fault. Audited, refusals too.
     pub(in crate::service) async fn put_policy(
         &self,
         toml: Option<String>,

@@ -1,20 +1,24 @@
 //! Incidents raised by a drift check of an environment that was reached.
 //!
 //! One open drift incident per workflow, keyed by its canonical id (DRIFTED, MISSING)
-//! or `n8n:<id>` (UNTRACKED). A drifting workflow without one opens it; one whose live
-//! fingerprint or status changed since is updated, its severity following the drift
-//! unless someone set it by hand (and never below what escalation reached), the new
-//! summary kept on the timeline; an open drift incident whose workflow no longer
-//! drifts is resolved by n8nops, saying so. All of one check in one transaction.
+//! or `n8n:<id>` (UNTRACKED). A drifting workflow without one opens it; one whose
+//! canonical or live fingerprint, or status, changed since is updated, its severity
+//! following the drift unless someone set it by hand (and never below what escalation
+//! reached), the new summary kept on the timeline; a severity that rises restarts the
+//! SLA at the new level and notifies (`escalated`). An open drift incident whose
+//! workflow no longer drifts is resolved by n8nops, saying so. All of one check in one
+//! transaction, done again when another process changed one of its incidents
+//! meanwhile.
 
 use super::super::local::LocalOps;
 use super::super::types::DriftSummary;
-use super::super::{OpsError, OpsResult};
-use super::{Announced, Notice, SYSTEM, record_event, save, when};
+use super::super::{ErrorKind, OpsError, OpsResult};
+use super::{Announced, Notice, SYSTEM, mark_resolved, record_event, save, try_again, when};
 use crate::domain::drift::{Compared, DriftStatus};
-use crate::domain::incident::{EventKind, IncidentKind, IncidentState, drift_severity};
+use crate::domain::incident::{EventKind, IncidentKind, drift_severity};
 use crate::store::environments::EnvRow;
 use crate::store::incidents::{self as store, IncidentRow, NewIncident};
+use sqlx::AnyConnection;
 use std::collections::HashSet;
 
 /// What a check did to the incidents of its environment.
@@ -23,6 +27,8 @@ pub(in crate::service) struct DriftIncidents {
     pub opened: usize,
     pub changed: usize,
     pub resolved: usize,
+    /// Of the changed, those whose severity rose (notified as escalated).
+    pub escalated: usize,
 }
 
 impl DriftIncidents {
@@ -35,9 +41,13 @@ impl std::fmt::Display for DriftIncidents {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "incidents: {} opened, {} changed, {} auto-resolved",
-            self.opened, self.changed, self.resolved
-        )
+            "incidents: {} opened, {} changed",
+            self.opened, self.changed
+        )?;
+        if self.escalated > 0 {
+            write!(f, " ({} more severe)", self.escalated)?;
+        }
+        write!(f, ", {} auto-resolved", self.resolved)
     }
 }
 
@@ -90,11 +100,51 @@ fn told(status: DriftStatus, summary: &DriftSummary) -> String {
     text
 }
 
+/// What a drift incident's `fingerprint` keeps: `expected:live`, the canonical and the
+/// live fingerprints at the last observation (either empty when absent: MISSING has no
+/// live side, UNTRACKED no canonical one), so a canonical version that moves while the
+/// live one stays is a change too.
+fn drift_print(c: &Compared) -> String {
+    format!(
+        "{}:{}",
+        c.expected.as_deref().unwrap_or_default(),
+        c.live.as_deref().unwrap_or_default()
+    )
+}
+
+/// The live fingerprint a drift incident last saw (None: the workflow was gone).
+/// Rows raised before the canonical side was kept hold the live fingerprint alone.
+pub(super) fn live_print(row: &IncidentRow) -> Option<String> {
+    let kept = row.fingerprint.as_deref()?;
+    let live = kept.split_once(':').map_or(kept, |(_, live)| live);
+    (!live.is_empty()).then(|| live.to_owned())
+}
+
+/// Whether `row` already saw the drift of `c` (same fingerprints, same status).
+fn already_seen(row: &IncidentRow, c: &Compared) -> bool {
+    let same = match row.fingerprint.as_deref() {
+        Some(kept) if kept.contains(':') => kept == drift_print(c),
+        // Raised before the canonical side was kept: the live side only.
+        kept => kept == c.live.as_deref(),
+    };
+    same && row.drift_status.as_deref() == Some(c.status.as_str())
+}
+
+/// One drifting workflow as a check saw it.
+struct Seen<'a> {
+    c: &'a Compared,
+    key: String,
+    summary: DriftSummary,
+    json: String,
+    text: String,
+}
+
 impl LocalOps {
     /// Opens, updates and auto-resolves the drift incidents of `env` after a check made
     /// at `checked_at` that reached it; `compared` and `summaries` side by side, as the
     /// check made them. UNKNOWN workflows change nothing (call this only when the
-    /// environment was reached).
+    /// environment was reached and has a canonical state). When another process
+    /// changed one of the incidents meanwhile, the whole is read and done again.
     pub(in crate::service) async fn raise_from_drift(
         &self,
         env: &EnvRow,
@@ -102,90 +152,69 @@ impl LocalOps {
         compared: &[Compared],
         summaries: &[Option<DriftSummary>],
     ) -> OpsResult<DriftIncidents> {
-        let mut tx = self.store.begin().await?;
-        let mut done = DriftIncidents::default();
-        let mut announced: Vec<Announced> = Vec::new();
-        let mut drifting: HashSet<String> = HashSet::new();
+        let mut seen = Vec::new();
         for (c, made) in compared.iter().zip(summaries) {
             let Some(key) = key_of(c) else { continue };
-            drifting.insert(key.clone());
             let summary = summary_of(c, &env.name, made.as_ref());
-            let risk = made.as_ref().and_then(|s| s.risk);
-            let severity = drift_severity(env.class, c.status, risk);
             let json = serde_json::to_string(&summary).map_err(|e| {
                 OpsError::internal(format!("the drift summary of '{}' as JSON: {e}", c.name))
             })?;
             let text = told(c.status, &summary);
-            match store::open_by_key(&mut tx, &env.name, IncidentKind::Drift, &key).await? {
+            seen.push(Seen {
+                c,
+                key,
+                summary,
+                json,
+                text,
+            });
+        }
+        let mut attempt = 1;
+        loop {
+            match self.raise_once(env, checked_at, &seen).await {
+                Err(e)
+                    if try_again(
+                        &e,
+                        attempt,
+                        &format!("the drift incidents of '{}'", env.name),
+                    ) =>
+                {
+                    attempt += 1;
+                }
+                done => return done,
+            }
+        }
+    }
+
+    /// One try of [`Self::raise_from_drift`], in one transaction.
+    async fn raise_once(
+        &self,
+        env: &EnvRow,
+        checked_at: i64,
+        seen: &[Seen<'_>],
+    ) -> OpsResult<DriftIncidents> {
+        let mut tx = self.store.begin().await?;
+        let mut done = DriftIncidents::default();
+        let mut announced: Vec<Announced> = Vec::new();
+        let mut drifting: HashSet<&str> = HashSet::new();
+        for s in seen {
+            drifting.insert(&s.key);
+            match store::open_by_key(&mut tx, &env.name, IncidentKind::Drift, &s.key).await? {
                 None => {
-                    let new = NewIncident {
-                        env: env.name.clone(),
-                        kind: IncidentKind::Drift,
-                        key,
-                        canonical_id: c.canonical_id.clone(),
-                        n8n_id: c.n8n_id.clone(),
-                        workflow: Some(c.name.clone()),
-                        severity,
-                        opened_at: checked_at,
-                        opened_by: SYSTEM.to_owned(),
-                        drift_status: Some(c.status.as_str().to_owned()),
-                        risk: risk.map(|r| r.as_str().to_owned()),
-                        fingerprint: c.live.clone(),
-                        summary: Some(json.clone()),
-                    };
-                    let id = store::insert(&mut tx, &new).await?;
-                    let row = store::get(&mut tx, id).await?;
-                    record_event(
-                        &mut tx,
-                        &row,
-                        checked_at,
-                        SYSTEM,
-                        EventKind::Opened,
-                        Some(text),
-                        Some(json),
-                    )
-                    .await?;
-                    self.enqueue_notice(&mut tx, &row, Notice::Opened).await?;
+                    let row = self.open_drift(&mut tx, env, checked_at, s).await?;
                     done.opened += 1;
                     announced.push((row, EventKind::Opened));
                 }
-                Some(mut row) => {
-                    let status = c.status.as_str();
-                    if row.fingerprint == c.live && row.drift_status.as_deref() == Some(status) {
-                        continue;
-                    }
-                    row.workflow = Some(c.name.clone());
-                    row.n8n_id = c.n8n_id.clone().or(row.n8n_id.take());
-                    row.drift_status = Some(status.to_owned());
-                    row.risk = risk.map(|r| r.as_str().to_owned());
-                    row.fingerprint = c.live.clone();
-                    row.summary = Some(json.clone());
-                    if !row.severity_manual {
-                        row.severity = if row.escalations > 0 {
-                            severity.max(row.severity)
-                        } else {
-                            severity
-                        };
-                    }
-                    row.updated_at = checked_at;
-                    save(&mut tx, &mut row).await?;
-                    record_event(
-                        &mut tx,
-                        &row,
-                        checked_at,
-                        SYSTEM,
-                        EventKind::Changed,
-                        Some(text),
-                        Some(json),
-                    )
-                    .await?;
+                Some(row) if already_seen(&row, s.c) => {}
+                Some(row) => {
+                    let (row, rose) = self.drift_changed(&mut tx, env, row, checked_at, s).await?;
                     done.changed += 1;
+                    done.escalated += usize::from(rose);
                     announced.push((row, EventKind::Changed));
                 }
             }
         }
         for row in store::open(&mut tx, Some(&env.name)).await? {
-            if row.kind != IncidentKind::Drift || drifting.contains(&row.key) {
+            if row.kind != IncidentKind::Drift || drifting.contains(row.key.as_str()) {
                 continue;
             }
             let row = self.auto_resolve_drift(&mut tx, row, checked_at).await?;
@@ -194,18 +223,115 @@ impl LocalOps {
         }
         tx.commit().await.map_err(|e| {
             OpsError::new(
-                super::ErrorKind::Store,
+                ErrorKind::Store,
                 format!("committing the incidents of '{}': {e}", env.name),
             )
         })?;
-        self.announce(&announced, done.opened + done.resolved > 0);
+        self.announce(&announced, done.opened + done.resolved + done.escalated > 0);
         Ok(done)
+    }
+
+    /// Opens the incident of a drifting workflow that has none.
+    async fn open_drift(
+        &self,
+        conn: &mut AnyConnection,
+        env: &EnvRow,
+        checked_at: i64,
+        s: &Seen<'_>,
+    ) -> OpsResult<IncidentRow> {
+        let c = s.c;
+        let new = NewIncident {
+            env: env.name.clone(),
+            kind: IncidentKind::Drift,
+            key: s.key.clone(),
+            canonical_id: c.canonical_id.clone(),
+            n8n_id: c.n8n_id.clone(),
+            workflow: Some(c.name.clone()),
+            severity: drift_severity(env.class, c.status, s.summary.risk),
+            opened_at: checked_at,
+            opened_by: SYSTEM.to_owned(),
+            drift_status: Some(c.status.as_str().to_owned()),
+            risk: s.summary.risk.map(|r| r.as_str().to_owned()),
+            fingerprint: Some(drift_print(c)),
+            summary: Some(s.json.clone()),
+        };
+        let id = store::insert(conn, &new).await?;
+        let row = store::get(conn, id).await?;
+        record_event(
+            conn,
+            &row,
+            checked_at,
+            SYSTEM,
+            EventKind::Opened,
+            Some(s.text.clone()),
+            Some(s.json.clone()),
+        )
+        .await?;
+        self.enqueue_notice(conn, &row, Notice::Opened).await?;
+        Ok(row)
+    }
+
+    /// Updates an open incident whose drift changed: the new summary on the row and
+    /// the timeline, the severity following it (unless set by hand, and never below
+    /// what escalation reached). A severity that rises restarts the SLA at the new
+    /// level and notifies `escalated`. Returns the row and whether it rose.
+    async fn drift_changed(
+        &self,
+        conn: &mut AnyConnection,
+        env: &EnvRow,
+        mut row: IncidentRow,
+        checked_at: i64,
+        s: &Seen<'_>,
+    ) -> OpsResult<(IncidentRow, bool)> {
+        let c = s.c;
+        let was = row.severity;
+        row.workflow = Some(c.name.clone());
+        row.n8n_id = c.n8n_id.clone().or(row.n8n_id.take());
+        row.drift_status = Some(c.status.as_str().to_owned());
+        row.risk = s.summary.risk.map(|r| r.as_str().to_owned());
+        row.fingerprint = Some(drift_print(c));
+        row.summary = Some(s.json.clone());
+        if !row.severity_manual {
+            let derived = drift_severity(env.class, c.status, s.summary.risk);
+            row.severity = if row.escalations > 0 {
+                derived.max(row.severity)
+            } else {
+                derived
+            };
+        }
+        let rose = row.severity > was;
+        let mut text = s.text.clone();
+        if rose {
+            row.sla_started_at = checked_at;
+            text.push_str(&format!(
+                "; severity up from {was} to {} (its SLA starts again)",
+                row.severity
+            ));
+        } else if row.severity < was {
+            text.push_str(&format!("; severity down from {was} to {}", row.severity));
+        }
+        row.updated_at = checked_at;
+        save(conn, &mut row).await?;
+        record_event(
+            conn,
+            &row,
+            checked_at,
+            SYSTEM,
+            EventKind::Changed,
+            Some(text),
+            Some(s.json.clone()),
+        )
+        .await?;
+        if rose {
+            self.enqueue_notice(conn, &row, Notice::Escalated).await?;
+        }
+        Ok((row, rose))
     }
 
     /// Resolves a drift incident whose workflow was in sync at the check of `at`.
     async fn auto_resolve_drift(
         &self,
-        conn: &mut sqlx::AnyConnection,
+        conn: &mut AnyConnection,
         mut row: IncidentRow,
         at: i64,
     ) -> OpsResult<IncidentRow> {
@@ -216,11 +342,7 @@ impl LocalOps {
                 .map_or_else(|| "the workflow".to_owned(), |w| format!("'{w}'")),
             when(at)
         );
-        row.state = IncidentState::Resolved;
-        row.resolved_at = Some(at);
-        row.resolved_by = Some(SYSTEM.to_owned());
-        row.resolution = Some(note.clone());
-        row.updated_at = at;
+        mark_resolved(&mut row, SYSTEM, at, note.clone());
         save(conn, &mut row).await?;
         record_event(
             conn,

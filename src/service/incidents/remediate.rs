@@ -8,17 +8,22 @@ use super::super::jobs::JobOutcome;
 use super::super::local::LocalOps;
 use super::super::types::*;
 use super::super::{ErrorKind, OpsError, OpsResult};
-use super::views::{Reference, not_for};
-use super::{Notice, described, load, record_event, save};
+use super::raise::live_print;
+use super::rules::{accept_target, diffable, revert_target, workflow_name};
+use super::views::Reference;
+use super::{Notice, described, load, mark_resolved, record_event, save};
 use crate::domain::commit::CommitKind;
 use crate::domain::drift::DriftStatus;
-use crate::domain::incident::{EventKind, IncidentKind, IncidentState};
+use crate::domain::incident::EventKind;
 use crate::domain::job::LogLevel;
 use crate::domain::sync::SyncKind;
 use crate::store::environments::{self, EnvRow};
 use crate::store::incidents::IncidentRow;
 use crate::store::{now_ms, workflows};
 use serde_json::{Value, json};
+
+/// The audit action of the restore a revert runs (a restore's own).
+const RESTORE_ACTION: &str = "restore";
 
 /// The trailers of an accepting commit (after the `N8nops-` prefix).
 pub(in crate::service) const TRAILER_INCIDENT: &str = "Incident";
@@ -44,29 +49,6 @@ fn short(commit: &str) -> &str {
 /// The drift status a row was raised with.
 fn status_of(row: &IncidentRow) -> Option<DriftStatus> {
     row.drift_status.as_deref().and_then(DriftStatus::parse)
-}
-
-/// A drift incident still open, or why it cannot be `what`.
-fn open_drift(row: &IncidentRow, what: &str) -> OpsResult<()> {
-    if row.kind != IncidentKind::Drift {
-        return Err(not_for(row, what));
-    }
-    if row.state == IncidentState::Resolved {
-        return Err(OpsError::new(
-            ErrorKind::Conflict,
-            format!(
-                "incident #{} {} is resolved: it cannot be {what}",
-                row.id,
-                described(row)
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// The workflow's name in messages.
-fn name_of(row: &IncidentRow) -> String {
-    row.workflow.clone().unwrap_or_else(|| row.key.clone())
 }
 
 /// An empty workflow called `name`: the absent side of a diff.
@@ -102,14 +84,8 @@ impl LocalOps {
         confirmed: bool,
     ) -> OpsResult<IncidentRemediated> {
         let row = self.incident(id).await?;
-        open_drift(&row, "reverted")?;
-        let name = name_of(&row);
-        let Some(canonical_id) = row.canonical_id.clone() else {
-            return Err(OpsError::invalid(format!(
-                "incident #{id}: '{name}' is not in the canonical state of '{}': accept it instead, or delete it",
-                row.env
-            )));
-        };
+        let canonical_id = revert_target(&row)?;
+        let name = workflow_name(&row);
         if !confirmed {
             return Err(OpsError::invalid(format!(
                 "reverting '{name}' in '{}' to its canonical state (incident #{id}) needs confirmation (--yes)",
@@ -201,15 +177,18 @@ impl LocalOps {
             };
         }
         let restored = self.restore_into(&ctx, &env, source, &[canonical_id]).await;
-        let (result, error) = match restored {
+        let (report, error) = match restored {
             Ok((report, error)) => {
                 let error = error.or_else(|| {
                     (!report.ok()).then(|| "the workflow was not verified after the restore".into())
                 });
-                (serde_json::to_value(&report).ok(), error)
+                (Some(report), error)
             }
             Err(e) => (None, Some(e.message)),
         };
+        self.audit_revert_restore(&env.name, &job, id, report.as_ref(), error.as_deref())
+            .await;
+        let result = report.and_then(|r| serde_json::to_value(&r).ok());
         let ended = match &error {
             None => {
                 let resolution = format!("reverted to canonical by {actor}, restore job {job}");
@@ -254,6 +233,53 @@ impl LocalOps {
         JobOutcome { result, error }
     }
 
+    /// The `restore` audit entry of a revert's restore job, as a restore started
+    /// from the snapshots writes it (the revert runs the restore itself).
+    async fn audit_revert_restore(
+        &self,
+        env: &str,
+        job: &str,
+        id: i64,
+        report: Option<&RestoreReport>,
+        error: Option<&str>,
+    ) {
+        let what = match report {
+            Some(r) => {
+                let n = |a: RestoreAction| r.items.iter().filter(|i| i.action == a).count();
+                let failed = r.items.iter().filter(|i| !(i.ok && i.verified)).count();
+                format!(
+                    "from {} (replacing {}): {} created, {} updated, {} deleted, {} unchanged, {failed} failed; commit {}; job {job} (revert of incident #{id})",
+                    r.snapshot,
+                    r.replaced.as_deref().unwrap_or("nothing"),
+                    n(RestoreAction::Create),
+                    n(RestoreAction::Update),
+                    n(RestoreAction::Delete),
+                    n(RestoreAction::Unchanged),
+                    r.commit
+                        .as_deref()
+                        .map_or("none", |c| c.get(..12).unwrap_or(c)),
+                )
+            }
+            None => format!("job {job} (revert of incident #{id})"),
+        };
+        match error {
+            None => {
+                let recorded = self
+                    .audited(RESTORE_ACTION, Some(env), move |_| {
+                        Box::pin(async move { Ok(((), Some(what))) })
+                    })
+                    .await;
+                if let Err(e) = recorded {
+                    tracing::error!(env, error = %e.message, "could not write the audit event of a revert's restore");
+                }
+            }
+            Some(e) => {
+                let err = OpsError::new(ErrorKind::Upstream, format!("{what}: {e}"));
+                self.audit_failure(RESTORE_ACTION, Some(env), &err).await;
+            }
+        }
+    }
+
     /// One audited step of a remediation on incident `id`: its timeline entry, and
     /// the incident resolved when the step has a resolution (and it is still open).
     async fn incident_step(
@@ -270,12 +296,10 @@ impl LocalOps {
             .audited(action, Some(&env), move |conn| {
                 Box::pin(async move {
                     let mut row = load(conn, id).await?;
-                    let resolved = step.resolution.is_some() && row.state.is_open();
-                    if resolved {
-                        row.state = IncidentState::Resolved;
-                        row.resolved_at = Some(now);
-                        row.resolved_by = Some(actor.clone());
-                        row.resolution = step.resolution;
+                    let resolution = step.resolution.filter(|_| row.state.is_open());
+                    let resolved = resolution.is_some();
+                    if let Some(resolution) = resolution {
+                        mark_resolved(&mut row, &actor, now, resolution);
                     }
                     row.last_activity_at = now;
                     row.updated_at = now;
@@ -311,11 +335,8 @@ impl LocalOps {
         id: i64,
     ) -> OpsResult<IncidentRemediated> {
         let row = self.incident(id).await?;
-        open_drift(&row, "accepted")?;
-        let name = name_of(&row);
-        let n8n_id = row.n8n_id.clone().ok_or_else(|| {
-            OpsError::invalid(format!("incident #{id}: '{name}' has no n8n id to accept"))
-        })?;
+        let n8n_id = accept_target(&row)?;
+        let name = workflow_name(&row);
         let env = self.env_row(&row.env).await?;
         self.fetch_for(&env, &format!("accepting incident #{id}"))
             .await?;
@@ -327,7 +348,7 @@ impl LocalOps {
         };
         let expected = match status_of(&row) {
             Some(DriftStatus::Missing) => None,
-            _ => row.fingerprint.clone(),
+            _ => live_print(&row),
         };
         if live != expected {
             let err = OpsError::new(
@@ -427,10 +448,8 @@ impl LocalOps {
     /// store holds; an absent side is an empty workflow of that name.
     pub(in crate::service) async fn diff_of_incident(&self, id: i64) -> OpsResult<DiffRequest> {
         let row = self.incident(id).await?;
-        if row.kind != IncidentKind::Drift {
-            return Err(not_for(&row, "diffed"));
-        }
-        let name = name_of(&row);
+        diffable(&row)?;
+        let name = workflow_name(&row);
         let state = self.canonical_if_any().await?;
         let head = state.commit.as_ref().map(|c| short(&c.id).to_owned());
         let blob = row.canonical_id.as_ref().and_then(|cid| {
@@ -486,15 +505,10 @@ impl LocalOps {
     /// Where a promotion of the fix would come from: the first pipeline stage into the
     /// incident's environment (config pipelines first, then stored ones).
     pub(in crate::service) async fn fix_promotion_of(&self, id: i64) -> OpsResult<FixPromotion> {
-        let row = self.incident(id).await?;
-        let mut pipelines: Vec<crate::domain::pipeline::Pipeline> = self.settings.pipelines.clone();
-        pipelines.extend(
-            self.list_pipelines()
-                .await?
-                .into_iter()
-                .filter(|v| v.source == PipelineSource::Store)
-                .map(|v| v.pipeline),
-        );
+        let mut conn = self.store.conn().await?;
+        let row = load(&mut conn, id).await?;
+        let pipelines = self.pipelines_in_order(&mut conn).await?;
+        drop(conn);
         let stage = pipelines.iter().find_map(|p| {
             p.stages
                 .iter()

@@ -23,7 +23,8 @@ impl LocalOps {
         self.stats_at(q, now_ms()).await
     }
 
-    /// The metrics with `now` (ms) as the default end of the period.
+    /// The metrics with `now` (ms) as the default end of the period. An environment
+    /// that is not known (and had no incidents) is NotFound, naming it.
     pub(in crate::service) async fn stats_at(
         &self,
         q: &IncidentStatsQuery,
@@ -45,6 +46,8 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         let lived = store::lived(&mut conn, from, to, q.env.as_deref()).await?;
         drop(conn);
+        self.stats_env_known(q.env.as_deref(), !lived.is_empty())
+            .await?;
         let rows = stats(&lived, from, to);
         let all: Vec<Lived> = lived
             .into_iter()

@@ -11,7 +11,8 @@ use super::super::local::LocalOps;
 use super::super::types::*;
 use super::super::{ErrorKind, OpsResult};
 use super::{
-    Announced, DAY_MS, Notice, SYSTEM, class_of, classes, clock, load, record_event, save, when,
+    Announced, DAY_MS, Notice, SYSTEM, class_of, classes, clock, load, record_event, rules, save,
+    when,
 };
 use crate::domain::incident::{ClassPolicy, Due, EventKind, HOUR_MS, IncidentState, due};
 use crate::store::incidents::{self as store, IncidentRow};
@@ -34,8 +35,10 @@ impl LocalOps {
         self.sweep_at(now_ms()).await
     }
 
-    /// One sweep at `now` (ms). An incident or environment that fails is logged and
-    /// the sweep goes on; only a store that cannot be read fails it.
+    /// One sweep at `now` (ms). An incident or environment that fails is logged, named
+    /// in the report's failures, and the sweep goes on (an incident someone changed
+    /// meanwhile is no failure: the next sweep looks again); only a store that cannot
+    /// be read fails it.
     pub(in crate::service) async fn sweep_at(&self, now: i64) -> OpsResult<SweepReport> {
         let mut report = SweepReport::default();
         let mut conn = self.store.conn().await?;
@@ -61,12 +64,18 @@ impl LocalOps {
                 }
                 Err(e) => {
                     tracing::warn!(incident = id, error = %e.message, "the sweep could not update an incident");
+                    report.failures.push(format!(
+                        "{}: not swept: {}",
+                        rules::named(&row),
+                        e.message
+                    ));
                 }
             }
         }
-        let (opened, resolved) = self.failure_thresholds(&policy, &classes, now).await;
-        report.failures_opened = opened;
-        report.failures_resolved = resolved;
+        let thresholds = self.failure_thresholds(&policy, &classes, now).await;
+        report.failures_opened = thresholds.opened;
+        report.failures_resolved = thresholds.resolved;
+        report.failures.extend(thresholds.failures);
         let mut tx = self.store.begin().await?;
         if let Some(before) = cutoff(now, policy.retention_days) {
             report.purged_incidents = store::purge_resolved(&mut tx, before).await?;

@@ -1,40 +1,55 @@
 //! What faces see of incidents: the list, one incident with its timeline and
-//! notifications, and the conversions from the store's rows.
+//! notifications, and the conversions from the store's rows. [`view`] is the one
+//! conversion (webhook payloads use it too); [`Facts`] reads what it needs beside the
+//! rows once per answer.
 
 use super::super::local::LocalOps;
 use super::super::types::*;
-use super::super::{OpsError, OpsResult};
-use super::{class_of, classes, clock, load, parse_risk};
+use super::super::{ErrorKind, OpsError, OpsResult};
+use super::{classes, clock, load, parse_risk, rules};
 use crate::domain::drift::DriftStatus;
 use crate::domain::environment::EnvClass;
 use crate::domain::incident::{
     ClassPolicy, EventKind, IncidentKind, IncidentPolicy, IncidentState, sla_deadline,
 };
+use crate::domain::pipeline::Pipeline;
+use crate::store::environments;
 use crate::store::incidents::{self as store, DeliveryRow, EventRow, IncidentFilter, IncidentRow};
+use crate::store::pipelines;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-/// What a remediation's timeline entry keeps as its detail.
+/// What a remediation's timeline entry keeps as its detail: the job (revert), the
+/// commit (accept) or the deployment (promotion of the fix) it refers to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Reference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
 }
 
 impl Reference {
     pub fn job(id: &str) -> String {
         json(&Reference {
             job_id: Some(id.to_owned()),
-            commit: None,
+            ..Reference::default()
         })
     }
 
     pub fn commit(id: &str) -> String {
         json(&Reference {
-            job_id: None,
             commit: Some(id.to_owned()),
+            ..Reference::default()
+        })
+    }
+
+    pub fn deployment(id: &str) -> String {
+        json(&Reference {
+            deployment: Some(id.to_owned()),
+            ..Reference::default()
         })
     }
 }
@@ -52,8 +67,17 @@ pub(super) fn parse_summary(id: i64, text: Option<&str>) -> Option<DriftSummary>
         .ok()
 }
 
-/// An incident as faces show it, its SLA deadline under `policy`.
-pub(super) fn view(row: &IncidentRow, policy: &ClassPolicy) -> IncidentView {
+/// An incident as faces (and webhook payloads) show it: its SLA deadline under
+/// `policy` (the class policy of its environment), `env_class` None when its
+/// environment is gone (faces then treat it as production), and what may be done to
+/// it by the service's rules; `promotable`: a pipeline stage leads into its
+/// environment.
+pub(in crate::service) fn view(
+    row: &IncidentRow,
+    policy: &ClassPolicy,
+    env_class: Option<EnvClass>,
+    promotable: bool,
+) -> IncidentView {
     let drift = row.kind == IncidentKind::Drift;
     IncidentView {
         id: row.id,
@@ -84,8 +108,8 @@ pub(super) fn view(row: &IncidentRow, policy: &ClassPolicy) -> IncidentView {
         },
         failures: if drift { None } else { row.summary.clone() },
         updated_at: time_from_ms(row.updated_at),
-        env_class: None,
-        offered: Default::default(),
+        env_class,
+        offered: rules::offered(row, promotable),
     }
 }
 
@@ -99,7 +123,7 @@ fn event_view(e: EventRow) -> IncidentEventView {
                 .detail
                 .as_deref()
                 .and_then(|d| serde_json::from_str(d).ok());
-            (None, r.and_then(|r| r.job_id.or(r.commit)))
+            (None, r.and_then(|r| r.job_id.or(r.commit).or(r.deployment)))
         }
     };
     IncidentEventView {
@@ -124,20 +148,82 @@ fn delivery_view(d: DeliveryRow) -> DeliveryView {
     }
 }
 
-/// The views of `rows` under `policy`, each by its environment's class.
-pub(super) fn views(
-    rows: &[IncidentRow],
-    policy: &IncidentPolicy,
-    classes: &HashMap<String, EnvClass>,
-) -> Vec<IncidentView> {
-    rows.iter()
-        .map(|r| view(r, policy.class(class_of(classes, &r.env))))
-        .collect()
+/// What the views of incidents need beside their rows: the policy in force, the
+/// class of each environment, and the environments a pipeline stage leads into.
+pub(super) struct Facts {
+    pub policy: IncidentPolicy,
+    pub classes: HashMap<String, EnvClass>,
+    pub promotable: HashSet<String>,
+}
+
+impl Facts {
+    /// The view of `row`; an environment that is gone gets production's policy.
+    pub fn view(&self, row: &IncidentRow) -> IncidentView {
+        let class = self.classes.get(&row.env).copied();
+        let policy = self.policy.class(class.unwrap_or(EnvClass::Production));
+        view(row, policy, class, self.promotable.contains(&row.env))
+    }
 }
 
 impl LocalOps {
+    /// Reads what views need beside the rows.
+    pub(super) async fn facts(&self, conn: &mut sqlx::AnyConnection) -> OpsResult<Facts> {
+        let (policy, _) = self.policy_in_force(conn).await?;
+        let classes = classes(conn).await?;
+        let promotable = self
+            .pipelines_in_order(conn)
+            .await?
+            .iter()
+            .flat_map(|p| p.stages.iter().map(|s| s.to.clone()))
+            .collect();
+        Ok(Facts {
+            policy,
+            classes,
+            promotable,
+        })
+    }
+
+    /// Every pipeline: the config's in their order, then the stored ones by name (one
+    /// a config pipeline hides, or one that no longer reads, is left out).
+    pub(super) async fn pipelines_in_order(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+    ) -> OpsResult<Vec<Pipeline>> {
+        let mut all: Vec<Pipeline> = self.settings.pipelines.clone();
+        for row in pipelines::list(conn).await? {
+            if all.iter().any(|p| p.name == row.name) {
+                continue;
+            }
+            match serde_json::from_str::<Pipeline>(&row.definition) {
+                Ok(p) => all.push(p),
+                Err(e) => {
+                    tracing::warn!(pipeline = %row.name, error = %e, "a stored pipeline does not read: left out of the incidents' fix promotions");
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// NotFound naming `env` when no environment has that name and `found` is empty
+    /// (incidents of an environment removed since still list under its name).
+    async fn known_env(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        env: Option<&str>,
+        found: bool,
+    ) -> OpsResult<()> {
+        let Some(env) = env else { return Ok(()) };
+        if found || environments::find(conn, env).await?.is_some() {
+            return Ok(());
+        }
+        Err(OpsError::new(
+            ErrorKind::NotFound,
+            format!("no environment named '{env}' (n8nops env list shows them)"),
+        ))
+    }
+
     /// Incidents matching `q` (the open ones when it names no state), worst first,
-    /// then oldest first.
+    /// then oldest first. An environment that is not known is NotFound, naming it.
     pub(in crate::service) async fn list_incidents(
         &self,
         q: &IncidentQuery,
@@ -165,9 +251,17 @@ impl LocalOps {
         };
         let mut conn = self.store.conn().await?;
         let rows = store::list(&mut conn, &filter).await?;
-        let (policy, _) = self.policy_in_force(&mut conn).await?;
-        let classes = classes(&mut conn).await?;
-        Ok(views(&rows, &policy, &classes))
+        self.known_env(&mut conn, q.env.as_deref(), !rows.is_empty())
+            .await?;
+        let facts = self.facts(&mut conn).await?;
+        Ok(rows.iter().map(|r| facts.view(r)).collect())
+    }
+
+    /// Whether the metrics of `env` have anything to say: NotFound naming it when no
+    /// environment has that name and it had no incidents.
+    pub(super) async fn stats_env_known(&self, env: Option<&str>, found: bool) -> OpsResult<()> {
+        let mut conn = self.store.conn().await?;
+        self.known_env(&mut conn, env, found).await
     }
 
     /// One incident with its timeline (oldest first) and notifications.
@@ -190,9 +284,7 @@ impl LocalOps {
         conn: &mut sqlx::AnyConnection,
         row: &IncidentRow,
     ) -> OpsResult<IncidentView> {
-        let (policy, _) = self.policy_in_force(conn).await?;
-        let classes = classes(conn).await?;
-        Ok(view(row, policy.class(class_of(&classes, &row.env))))
+        Ok(self.facts(conn).await?.view(row))
     }
 
     /// The view of one row, read on a connection of its own.
@@ -200,13 +292,4 @@ impl LocalOps {
         let mut conn = self.store.conn().await?;
         self.view_in(&mut conn, row).await
     }
-}
-
-/// The error of an operation on a kind of incident it does not apply to.
-pub(super) fn not_for(row: &IncidentRow, what: &str) -> OpsError {
-    OpsError::invalid(format!(
-        "incident #{} {} is about failing executions: it cannot be {what}",
-        row.id,
-        super::described(row)
-    ))
 }

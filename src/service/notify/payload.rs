@@ -8,13 +8,14 @@
 //!   Rocket.Chat and others accept the same body.
 //! - A generic JSON: `{"event", "at", "incident": IncidentView}`.
 
-use super::super::canonical_types::DriftSummary;
 use super::super::incident_types::IncidentView;
+use super::super::incidents::views::view;
+use super::super::incidents::when;
 use super::super::types::time_from_ms;
 use crate::config::WebhookFormat;
-use crate::domain::diff::Risk;
 use crate::domain::drift::DriftStatus;
-use crate::domain::incident::{ClassPolicy, Clock, IncidentKind, sla_deadline};
+use crate::domain::environment::EnvClass;
+use crate::domain::incident::{ClassPolicy, IncidentKind};
 use crate::store::incidents::IncidentRow;
 use serde_json::{Value, json};
 
@@ -26,50 +27,56 @@ const NOTE_CHARS: usize = 600;
 
 /// The body for a webhook of `format` about `event` (opened, escalated, breached,
 /// resolved) of `row`, which happened at `at_ms`; `policy` is the class policy of the
-/// incident's environment (its TTLs give the SLA deadline).
+/// incident's environment (its TTLs give the SLA deadline), `env_class` its class
+/// (None: the environment is gone). Both bodies are built from the incident as the
+/// service shows it (`incidents::view`); what it offers leaves out promotions (a
+/// notification does not look up pipelines).
 pub(crate) fn build(
     format: WebhookFormat,
     event: &str,
     row: &IncidentRow,
     policy: &ClassPolicy,
+    env_class: Option<EnvClass>,
     at_ms: i64,
 ) -> Value {
+    let view = view(row, policy, env_class, false);
     match format {
-        WebhookFormat::Slack => slack(event, row, policy),
-        WebhookFormat::Json => generic(event, row, policy, at_ms),
+        WebhookFormat::Slack => slack(event, row, &view),
+        WebhookFormat::Json => generic(event, &view, at_ms),
     }
 }
 
 /// `{"event": "...", "at": "<RFC 3339>", "incident": IncidentView}`.
-pub(crate) fn generic(event: &str, row: &IncidentRow, policy: &ClassPolicy, at_ms: i64) -> Value {
+fn generic(event: &str, view: &IncidentView, at_ms: i64) -> Value {
     json!({
         "event": event,
         "at": time_from_ms(at_ms),
-        "incident": incident_view(row, policy),
+        "incident": view,
     })
 }
 
-/// Slack's incoming-webhook body: `{"text": headline, "blocks": [...]}`.
-pub(crate) fn slack(event: &str, row: &IncidentRow, policy: &ClassPolicy) -> Value {
-    let title = headline(event, row);
-    let open = row.state.is_open();
+/// Slack's incoming-webhook body: `{"text": headline, "blocks": [...]}`; `row` gives
+/// what the view leaves out (the key, who opened it, the first breach).
+fn slack(event: &str, row: &IncidentRow, view: &IncidentView) -> Value {
+    let title = headline(event, row, view);
+    let open = view.state.is_open();
     let deadline = match open {
-        true => when(sla_deadline(&clock(row), policy)),
+        true => when(view.sla_deadline.timestamp_millis()),
         false => "none (resolved)".to_owned(),
     };
-    let severity = match row.severity_manual {
-        true => format!("{} (set by hand)", row.severity),
-        false => row.severity.to_string(),
+    let severity = match view.severity_manual {
+        true => format!("{} (set by hand)", view.severity),
+        false => view.severity.to_string(),
     };
     let fields = [
-        ("Environment", row.env.clone()),
-        ("Workflow", workflow_label(row)),
-        ("State", row.state.to_string()),
+        ("Environment", view.env.clone()),
+        ("Workflow", workflow_label(row, view)),
+        ("State", view.state.to_string()),
         ("Severity", severity),
         ("SLA deadline", deadline),
         (
             "Assignee",
-            row.assignee.clone().unwrap_or_else(|| "unassigned".into()),
+            view.assignee.clone().unwrap_or_else(|| "unassigned".into()),
         ),
     ];
     let mut blocks = vec![
@@ -82,10 +89,10 @@ pub(crate) fn slack(event: &str, row: &IncidentRow, policy: &ClassPolicy) -> Val
                 .collect::<Vec<_>>(),
         }),
     ];
-    let changes = change_lines(row);
+    let changes = change_lines(view);
     if !changes.is_empty() {
         let lines: Vec<String> = changes.iter().map(|l| escape(l)).collect();
-        let heading = match row.kind {
+        let heading = match view.kind {
             IncidentKind::Drift => "What changed",
             IncidentKind::Executions => "What failed",
         };
@@ -95,8 +102,8 @@ pub(crate) fn slack(event: &str, row: &IncidentRow, policy: &ClassPolicy) -> Val
         }));
     }
     if !open {
-        let by = row.resolved_by.as_deref().unwrap_or("someone");
-        let note = row
+        let by = view.resolved_by.as_deref().unwrap_or("someone");
+        let note = view
             .resolution
             .as_deref()
             .map(|n| format!(": {}", escape(&shorten(n.trim(), NOTE_CHARS))))
@@ -108,12 +115,12 @@ pub(crate) fn slack(event: &str, row: &IncidentRow, policy: &ClassPolicy) -> Val
     }
     let mut context = format!(
         "n8nops incident #{} · opened {} by {}",
-        row.id,
+        view.id,
         when(row.opened_at),
         row.opened_by
     );
-    if row.escalations > 0 {
-        context.push_str(&format!(" · escalated {}×", row.escalations));
+    if view.escalations > 0 {
+        context.push_str(&format!(" · escalated {}×", view.escalations));
     }
     if let Some(breached) = row.breached_at {
         context.push_str(&format!(" · SLA first breached {}", when(breached)));
@@ -123,11 +130,11 @@ pub(crate) fn slack(event: &str, row: &IncidentRow, policy: &ClassPolicy) -> Val
 }
 
 /// `[CRITICAL] production: 'Orders' drifted — opened`.
-pub(crate) fn headline(event: &str, row: &IncidentRow) -> String {
-    let what = match (row.kind, &row.workflow) {
+fn headline(event: &str, row: &IncidentRow, view: &IncidentView) -> String {
+    let what = match (view.kind, &view.workflow) {
         (IncidentKind::Drift, _) => {
-            let name = workflow_label(row);
-            match drift_status(row) {
+            let name = workflow_label(row, view);
+            match view.drift_status {
                 Some(DriftStatus::Missing) => format!("'{name}' is missing"),
                 Some(DriftStatus::Untracked) => format!("'{name}' is untracked"),
                 _ => format!("'{name}' drifted"),
@@ -142,85 +149,27 @@ pub(crate) fn headline(event: &str, row: &IncidentRow) -> String {
     };
     format!(
         "[{}] {}: {what} — {event}",
-        row.severity.as_str().to_ascii_uppercase(),
-        row.env
+        view.severity.as_str().to_ascii_uppercase(),
+        view.env
     )
 }
 
-/// The incident as the service's lists show it, with its SLA deadline under `policy`.
-pub(crate) fn incident_view(row: &IncidentRow, policy: &ClassPolicy) -> IncidentView {
-    let (summary, failures) = match row.kind {
-        IncidentKind::Drift => (drift_summary(row), None),
-        IncidentKind::Executions => (None, row.summary.clone()),
-    };
-    IncidentView {
-        id: row.id,
-        env: row.env.clone(),
-        kind: row.kind,
-        workflow: row.workflow.clone(),
-        canonical_id: row.canonical_id.clone(),
-        n8n_id: row.n8n_id.clone(),
-        severity: row.severity,
-        severity_manual: row.severity_manual,
-        state: row.state,
-        opened_at: time_from_ms(row.opened_at),
-        sla_deadline: time_from_ms(sla_deadline(&clock(row), policy)),
-        breached: row.breached_at.is_some(),
-        escalations: row.escalations,
-        assignee: row.assignee.clone(),
-        acknowledged_by: row.acknowledged_by.clone(),
-        acknowledged_at: row.acknowledged_at.map(time_from_ms),
-        resolved_by: row.resolved_by.clone(),
-        resolved_at: row.resolved_at.map(time_from_ms),
-        resolution: row.resolution.clone(),
-        drift_status: drift_status(row),
-        risk: row.risk.as_deref().and_then(parse_risk),
-        summary,
-        failures,
-        updated_at: time_from_ms(row.updated_at),
-        env_class: None,
-        offered: Default::default(),
-    }
-}
-
-fn clock(row: &IncidentRow) -> Clock {
-    Clock {
-        state: row.state,
-        severity: row.severity,
-        sla_started_at: row.sla_started_at,
-        last_activity_at: row.last_activity_at,
-    }
-}
-
-fn workflow_label(row: &IncidentRow) -> String {
-    match (&row.workflow, row.kind) {
+/// The workflow's name; for a whole-environment executions incident "(every
+/// workflow)", for a drift incident without a name its key.
+fn workflow_label(row: &IncidentRow, view: &IncidentView) -> String {
+    match (&view.workflow, view.kind) {
         (Some(name), _) => name.clone(),
         (None, IncidentKind::Executions) => "(every workflow)".to_owned(),
         (None, IncidentKind::Drift) => row.key.clone(),
     }
 }
 
-fn drift_status(row: &IncidentRow) -> Option<DriftStatus> {
-    DriftStatus::parse(row.drift_status.as_deref()?.trim())
-}
-
-fn parse_risk(text: &str) -> Option<Risk> {
-    [Risk::Low, Risk::Medium, Risk::High]
-        .into_iter()
-        .find(|r| r.as_str().eq_ignore_ascii_case(text.trim()))
-}
-
-/// The stored drift summary (None when absent or not a `DriftSummary`).
-fn drift_summary(row: &IncidentRow) -> Option<DriftSummary> {
-    serde_json::from_str(row.summary.as_deref()?).ok()
-}
-
 /// The first lines of what changed (drift) or failed (executions), in words.
-fn change_lines(row: &IncidentRow) -> Vec<String> {
+fn change_lines(view: &IncidentView) -> Vec<String> {
     let mut out = Vec::new();
-    let (lines, total) = match row.kind {
+    let lines: Vec<String> = match view.kind {
         IncidentKind::Drift => {
-            let Some(summary) = drift_summary(row) else {
+            let Some(summary) = &view.summary else {
                 return out;
             };
             let mut head = format!(
@@ -235,22 +184,17 @@ fn change_lines(row: &IncidentRow) -> Vec<String> {
                 head.push_str(&format!(", renamed from '{old}'"));
             }
             out.push(head);
-            let total = summary.lines.len();
-            (summary.lines, total)
+            summary.lines.clone()
         }
-        IncidentKind::Executions => {
-            let lines: Vec<String> = row
-                .summary
-                .as_deref()
-                .unwrap_or_default()
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(str::to_owned)
-                .collect();
-            let total = lines.len();
-            (lines, total)
-        }
+        IncidentKind::Executions => view
+            .failures
+            .as_deref()
+            .unwrap_or_default()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
     };
     out.extend(
         lines
@@ -258,8 +202,8 @@ fn change_lines(row: &IncidentRow) -> Vec<String> {
             .take(SUMMARY_LINES)
             .map(|l| format!("• {}", shorten(l, LINE_CHARS))),
     );
-    if total > SUMMARY_LINES {
-        out.push(format!("… and {} more", total - SUMMARY_LINES));
+    if lines.len() > SUMMARY_LINES {
+        out.push(format!("… and {} more", lines.len() - SUMMARY_LINES));
     }
     out
 }
@@ -283,11 +227,6 @@ fn shorten(text: &str, max: usize) -> String {
     }
 }
 
-/// `2024-05-01 12:00 UTC`.
-fn when(ms: i64) -> String {
-    time_from_ms(ms).format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,12 +240,5 @@ mod tests {
     #[test]
     fn escape_keeps_slack_from_reading_links() {
         assert_eq!(escape("<a&b>"), "&lt;a&amp;b&gt;");
-    }
-
-    #[test]
-    fn risk_parses_any_case() {
-        assert_eq!(parse_risk("HIGH"), Some(Risk::High));
-        assert_eq!(parse_risk("low"), Some(Risk::Low));
-        assert_eq!(parse_risk("extreme"), None);
     }
 }

@@ -1,6 +1,6 @@
 //! One POST of a notification, and what is recorded of its failure: the webhook's
-//! name and origin (scheme, host, port) with the status or transport error, never the
-//! URL's path or query, where incoming-webhook tokens live.
+//! name and origin (scheme, host, port: `WebhookConfig::origin`) with the status or
+//! transport error, never the URL's path or query, where incoming-webhook tokens live.
 
 use crate::config::WebhookConfig;
 use reqwest::Url;
@@ -34,7 +34,7 @@ fn client() -> Result<&'static reqwest::Client, String> {
 
 /// POSTs `body` (JSON) to `hook`. Ok on a 2xx answer; otherwise the error to record.
 pub(crate) async fn post(hook: &WebhookConfig, body: &str) -> Result<(), String> {
-    let who = format!("webhook '{}' ({})", hook.name, origin(&hook.url));
+    let who = format!("webhook '{}' ({})", hook.name, hook.origin());
     let url = match Url::parse(hook.url.trim()) {
         Ok(url) if matches!(url.scheme(), "http" | "https") => url,
         _ => return Err(format!("{who}: not an http(s) URL")),
@@ -72,19 +72,6 @@ pub(crate) async fn post(hook: &WebhookConfig, body: &str) -> Result<(), String>
         false => format!("{who}: answered {status}: {text}"),
     };
     Err(scrub(&answer, &hook.url))
-}
-
-/// `scheme://host[:port]` of `url`, or a placeholder when it does not parse: what
-/// messages may show of a webhook's URL.
-pub(crate) fn origin(url: &str) -> String {
-    match Url::parse(url.trim()) {
-        Ok(u) => match (u.host_str(), u.port()) {
-            (Some(host), Some(port)) => format!("{}://{host}:{port}", u.scheme()),
-            (Some(host), None) => format!("{}://{host}", u.scheme()),
-            (None, _) => format!("{}: URL", u.scheme()),
-        },
-        Err(_) => "an unparsable URL".to_owned(),
-    }
 }
 
 /// A transport error in words, without its URL, with its causes.
@@ -132,19 +119,6 @@ fn scrub(text: &str, url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origin_keeps_scheme_host_and_port_only() {
-        assert_eq!(
-            origin("https://hooks.slack.com/services/T0/B0/SECRET?x=1"),
-            "https://hooks.slack.com"
-        );
-        assert_eq!(
-            origin("http://user:pw@127.0.0.1:8080/hook"),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(origin("not a url/SECRET"), "an unparsable URL");
-    }
 
     #[test]
     fn scrub_masks_path_query_and_credentials() {

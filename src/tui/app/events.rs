@@ -30,8 +30,12 @@ pub(super) enum ShellMsg {
     Jobs(OpsResult<Vec<JobView>>),
     /// A job the shell never saw start, read after it finished.
     Finished(OpsResult<JobDetail>),
-    /// The open incidents, for the header.
-    Incidents(OpsResult<Vec<IncidentView>>),
+    /// The open incidents, for the header; `generation` tells the newest load's answer
+    /// from an older one still in flight.
+    Incidents {
+        generation: u64,
+        result: OpsResult<Vec<IncidentView>>,
+    },
 }
 
 impl App {
@@ -125,10 +129,9 @@ impl App {
             for name in names {
                 self.check(name);
             }
-            // Resolved by retention or missed events: the service's count is the truth.
-            if self.incidents.loaded() {
-                self.load_incidents();
-            }
+            // Resolved by retention or missed events, or a first load that failed: the
+            // service's count is the truth, asked again at every heartbeat.
+            self.load_incidents();
         }
         for index in 0..self.panes.len() {
             if self.opened[index] {
@@ -158,9 +161,14 @@ impl App {
 
     /// The open incidents, for the header's count.
     pub(super) fn load_incidents(&mut self) {
+        self.incidents_generation += 1;
+        let generation = self.incidents_generation;
         let ops = self.ops.clone();
         self.spawn_shell(async move {
-            ShellMsg::Incidents(ops.incidents_list(IncidentQuery::default()).await)
+            ShellMsg::Incidents {
+                generation,
+                result: ops.incidents_list(IncidentQuery::default()).await,
+            }
         });
     }
 
@@ -225,9 +233,14 @@ impl App {
             ShellMsg::Finished(Err(e)) => {
                 self.flash_error(format!("A job finished but could not be read: {e}"));
             }
-            ShellMsg::Incidents(Ok(incidents)) => self.incidents.seed(&incidents),
-            // The header shows no count rather than an error: the pane says why.
-            ShellMsg::Incidents(Err(e)) => {
+            ShellMsg::Incidents { generation, .. } if generation != self.incidents_generation => {}
+            ShellMsg::Incidents {
+                result: Ok(incidents),
+                ..
+            } => self.incidents.seed(&incidents),
+            // The header keeps what it had rather than an error (the pane says why);
+            // the next heartbeat asks again.
+            ShellMsg::Incidents { result: Err(e), .. } => {
                 tracing::warn!("the header could not count the open incidents: {e}");
             }
             ShellMsg::Jobs(Err(e)) => {
@@ -322,6 +335,105 @@ mod tests {
     /// The header's first row.
     fn header(screen: &str) -> &str {
         screen.lines().next().unwrap_or("")
+    }
+
+    fn open_incident(id: i64, severity: Severity) -> IncidentView {
+        crate::tui::panes::incidents::tests::incident(
+            id,
+            severity,
+            "production",
+            Some("Order sync"),
+            10,
+            60,
+        )
+    }
+
+    /// Runs the shell's spawned work; an answer to a count of the open incidents is
+    /// replaced by `count(generation)`. How many counts were asked.
+    async fn settle(app: &mut App, count: impl Fn(u64) -> OpsResult<Vec<IncidentView>>) -> usize {
+        let mut counts = 0;
+        for spawned in app.take_spawned() {
+            let msg = spawned.work.await;
+            let msg = match msg.downcast::<ShellMsg>() {
+                Ok(shell) => match *shell {
+                    ShellMsg::Incidents { generation, .. } => {
+                        counts += 1;
+                        Box::new(ShellMsg::Incidents {
+                            generation,
+                            result: count(generation),
+                        }) as PaneMsg
+                    }
+                    other => Box::new(other) as PaneMsg,
+                },
+                Err(other) => other,
+            };
+            app.deliver(spawned.target, msg);
+        }
+        counts
+    }
+
+    #[tokio::test]
+    async fn the_header_counts_again_at_every_heartbeat_even_after_a_failed_count() {
+        let h = Harness::new().await;
+        let heartbeat = Duration::from_secs(5);
+        let mut app = App::new(
+            h.ops.clone(),
+            AppOptions {
+                readonly: false,
+                theme: Theme::default(),
+                keymap: Keymap::default(),
+                heartbeat,
+            },
+            vec![Box::new(IncidentsPane::new())],
+        );
+        app.start();
+        let failed = |_| {
+            Err(crate::service::OpsError::new(
+                crate::service::ErrorKind::Store,
+                "the store is locked",
+            ))
+        };
+        assert_eq!(settle(&mut app, failed).await, 1, "counted at start");
+        assert!(!app.incidents.loaded(), "the first count failed");
+        let start = Instant::now();
+        app.on_tick(start);
+        let first = app.incidents_generation;
+        // Another heartbeat before the first answer came: both are asked.
+        app.on_tick(start + heartbeat);
+        let second = app.incidents_generation;
+        assert!(second > first, "asked again at the next heartbeat");
+        // The newer answer counts; the older one, coming after it, is dropped.
+        let answer = move |generation| {
+            Ok(if generation == second {
+                vec![
+                    open_incident(4, Severity::High),
+                    open_incident(5, Severity::Critical),
+                ]
+            } else {
+                vec![open_incident(4, Severity::High)]
+            })
+        };
+        let mut spawned = app.take_spawned();
+        spawned.reverse();
+        for s in spawned {
+            app.spawned.push(s);
+        }
+        assert_eq!(settle(&mut app, answer).await, 2, "one count per heartbeat");
+        assert!(app.incidents.loaded());
+        assert_eq!(
+            (app.incidents.open_count(), app.incidents.worst()),
+            (2, Some(Severity::Critical)),
+            "the newest count is the truth"
+        );
+        let top = render(&mut app, NARROW);
+        assert!(header(&top).contains("▲ 2 incidents  CRITICAL"), "{top}");
+        // A count that fails later keeps what the header shows; the next heartbeat asks.
+        app.on_tick(start + heartbeat * 2);
+        assert_eq!(settle(&mut app, failed).await, 1);
+        assert_eq!(app.incidents.open_count(), 2);
+        app.on_tick(start + heartbeat * 3);
+        assert_eq!(settle(&mut app, |_| Ok(Vec::new())).await, 1);
+        assert_eq!(app.incidents.open_count(), 0, "all resolved meanwhile");
     }
 
     #[tokio::test]

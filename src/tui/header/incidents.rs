@@ -1,6 +1,6 @@
 //! The header's incident indicator: how many incidents are open and the worst severity
-//! among them, kept from the service's list (at start and at each heartbeat) and from
-//! incident events in between. An incident that opens or escalates flashes there for a
+//! among them, kept from the service's list (at start and at every heartbeat, whether
+//! or not a load failed before) and from incident events in between. An incident that opens or escalates flashes there for a
 //! while as it arrives.
 
 use crate::domain::incident::{EventKind, IncidentState, Severity};
@@ -53,7 +53,8 @@ pub struct IncidentNotice<'a> {
 pub struct IncidentIndicator {
     /// The open incidents (OPEN or ACKNOWLEDGED) by id, with their severity.
     open: BTreeMap<i64, Severity>,
-    /// The service answered a list at least once.
+    /// The service answered a list at least once (tests read it).
+    #[cfg_attr(not(test), allow(dead_code))]
     loaded: bool,
     arrival: Option<Arrival>,
 }
@@ -142,7 +143,8 @@ impl IncidentIndicator {
         spans
     }
 
-    /// Whether the list was loaded (tests, and the first heartbeat's reload).
+    /// Whether the service's list came at least once.
+    #[cfg(test)]
     pub fn loaded(&self) -> bool {
         self.loaded
     }

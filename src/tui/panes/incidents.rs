@@ -9,8 +9,10 @@
 //! assigns, `d` opens the side-by-side diff of its canonical and live versions, `R`
 //! reverts the workflow to its canonical state (asks; production by its name), `A`
 //! accepts the live change into the canonical state (asks), `p` opens the promotion
-//! wizard on the stage into its environment with the workflow marked, and
-//! `:severity LEVEL` sets its severity by hand. Only what its state allows is offered.
+//! wizard on the stage into its environment with the workflow marked (a promotion
+//! there names the incident, whose timeline records it), and
+//! `:severity LEVEL` sets its severity by hand. Only what the service offers for the
+//! incident (`IncidentView.offered`) is offered.
 //! `m` shows MTTA and MTTR per environment and severity (`t`: 7, 30 or 90 days), `P`
 //! the policy as TOML (admins edit and save it; others read it).
 //!
@@ -29,8 +31,8 @@ mod policy;
 
 use crate::domain::incident::Severity;
 use crate::service::{
-    DiffRequest, EnvView, Event, EventBody, FixPromotion, IncidentDetail, IncidentPolicyView,
-    IncidentQuery, IncidentStats, IncidentView, OpsResult,
+    DiffRequest, Event, EventBody, FixPromotion, IncidentDetail, IncidentPolicyView, IncidentQuery,
+    IncidentStats, IncidentView, OpsResult,
 };
 use crate::tui::action::Action;
 use crate::tui::filter::Filter;
@@ -138,8 +140,6 @@ pub struct IncidentsPane {
     serial: u64,
     /// An incident event came: reload at the next tick.
     stale: bool,
-    /// The environments as of the last draw: which are production.
-    envs: Vec<EnvView>,
 }
 
 impl IncidentsPane {
@@ -306,8 +306,8 @@ impl IncidentsPane {
                 self.note = Some(NoteEditor::new(id, i, purpose));
             }
             Action::Assign => self.assign = Some(AssignPrompt::new(i)),
-            Action::Revert => act::ask(Verb::Revert, &i, &self.envs, cx),
-            Action::Accept => act::ask(Verb::Accept, &i, &self.envs, cx),
+            Action::Revert => act::ask(Verb::Revert, &i, cx),
+            Action::Accept => act::ask(Verb::Accept, &i, cx),
             Action::IncidentDiff => {
                 let id = i.id;
                 cx.spawn(move |ops| async move {
@@ -360,6 +360,7 @@ impl IncidentsPane {
                         from: fix.from,
                         to: Some(fix.to),
                         workflows: fix.workflows,
+                        incident: Some(id),
                     },
                 );
             }
@@ -481,12 +482,13 @@ impl IncidentsPane {
             return;
         };
         match self.target() {
-            Some(i) if i.state.is_open() => {
+            Some(i) if i.offered.severity => {
                 act::send(Request::new(i, Verb::Severity(severity)), cx);
             }
             Some(i) => cx.error(format!(
-                "incident {} is resolved: its severity stays",
-                format::named(i)
+                "the severity of incident {} cannot be set now (it is {})",
+                format::named(i),
+                i.state
             )),
             None => cx.error("no incident selected"),
         }
@@ -525,9 +527,6 @@ impl Pane for IncidentsPane {
     }
 
     fn draw(&mut self, frame: &mut Frame, area: Rect, ui: &Ui) {
-        if self.envs != ui.envs {
-            self.envs = ui.envs.to_vec();
-        }
         if let Some(editor) = &mut self.policy {
             editor.draw(frame, area, ui);
             return;
@@ -752,4 +751,4 @@ impl Pane for IncidentsPane {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

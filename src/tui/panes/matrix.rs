@@ -366,6 +366,7 @@ impl MatrixPane {
                 from: Some(from),
                 to,
                 workflows,
+                incident: None,
             },
         );
     }
@@ -570,6 +571,7 @@ mod promote_tests {
                 from: Some("development".into()),
                 to: None,
                 workflows: vec!["Billing export".into()],
+                incident: None,
             }]
         );
         h.effects.clear();
@@ -588,6 +590,7 @@ mod promote_tests {
                 from: Some("development".into()),
                 to: Some("production".into()),
                 workflows: vec!["Alpha sync".into(), "Billing export".into()],
+                incident: None,
             }]
         );
         assert!(pane.actions().contains(&Action::Promote));

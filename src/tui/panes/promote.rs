@@ -4,6 +4,9 @@
 //! 1. **Stage**: a pipeline's stage (`pipeline: from -> to`) or any source and target
 //!    (the default gates). Opened with a source and target (`Nav::Promote`), the stage
 //!    is chosen and the step skipped; with only a source (`Nav::Env`), it is preselected.
+//!    Opened from an incident (`p` there), a promotion into the incident's environment
+//!    names it (`DeploymentCreate.incident`): the confirm step says so, and the
+//!    incident's timeline records the deployment.
 //! 2. **Workflows**: every workflow that differs (a preflight of all of them), with its
 //!    status, risk and action. `space` marks (none marked: all are promoted), `ctrl-a`
 //!    marks all; `e` on a TARGET_HOTFIX row records the explicit override that lets the
@@ -57,7 +60,7 @@ use fetch::Fetch;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use run::Run;
-use stage::{StageRow, Wanted};
+use stage::{Fixing, StageRow, Wanted};
 use steps::Step;
 
 /// Results of spawned work and confirmed actions.
@@ -130,6 +133,8 @@ pub struct PromotePane {
     premark: Vec<String>,
     /// Workflows the opener named that do not differ (so are not listed).
     unmatched: Vec<String>,
+    /// The incident the wizard was opened to fix, if any.
+    fixing: Option<Fixing>,
     // ---- workflows ----
     candidates: Fetch<Preflight>,
     filter: Filter,
@@ -161,6 +166,16 @@ impl PromotePane {
     fn next_generation(&mut self) -> u64 {
         self.generation += 1;
         self.generation
+    }
+
+    /// The incident a promotion along the chosen route fixes: the one the wizard was
+    /// opened from, when the route goes into its environment.
+    fn fixes(&self) -> Option<i64> {
+        let route = self.choices.route.as_ref()?;
+        self.fixing
+            .as_ref()
+            .filter(|f| f.env == route.to)
+            .map(|f| f.incident)
     }
 
     /// The cursor of the step on screen and how many rows it moves over.
@@ -349,20 +364,28 @@ impl Pane for PromotePane {
                 from,
                 to,
                 workflows,
-            } => self.start(
-                Some(Wanted {
-                    from,
-                    to,
-                    workflows,
-                }),
-                cx,
-            ),
+                incident,
+            } => {
+                let fixing = incident
+                    .zip(to.clone())
+                    .map(|(incident, env)| Fixing { incident, env });
+                self.start(
+                    Some(Wanted {
+                        from,
+                        to,
+                        workflows,
+                    }),
+                    fixing,
+                    cx,
+                )
+            }
             Nav::Env(from) => self.start(
                 Some(Wanted {
                     from: Some(from),
                     to: None,
                     workflows: Vec::new(),
                 }),
+                None,
                 cx,
             ),
             _ if self.stages.ready().is_none() && !self.stages.loading => self.load_stages(cx),

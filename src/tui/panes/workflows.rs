@@ -266,6 +266,7 @@ impl WorkflowsPane {
                 from: Some(from),
                 to: None,
                 workflows,
+                incident: None,
             },
         );
     }
@@ -693,6 +694,7 @@ mod promote_tests {
                 from: Some("development".into()),
                 to: None,
                 workflows: vec![selected],
+                incident: None,
             }]
         );
         h.effects.clear();

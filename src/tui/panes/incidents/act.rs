@@ -1,60 +1,54 @@
-//! What can be done to an incident in its state, the question asked first where it
-//! changes an instance or the canonical state, the request sent, and how the answer
-//! reads.
+//! What can be done to an incident, the question asked first where it changes an
+//! instance or the canonical state, the request sent, and how the answer reads.
 //!
-//! | incident | offered |
-//! | --- | --- |
-//! | OPEN | acknowledge, resolve, note, assign; drift: diff, accept live, revert (not UNTRACKED); a workflow: promote the fix |
-//! | ACKNOWLEDGED | the same without acknowledge |
-//! | RESOLVED | note; drift: diff |
-//!
-//! Revert asks first (production: type its name) and starts a restore job; accept asks
-//! first. Acknowledge, assign, notes and resolve change only the incident.
+//! What is offered is the service's word (`IncidentView.offered`): the pane lists those
+//! actions and no others. Revert asks first (on production, or an environment whose
+//! class is not known, type its name) and starts a restore job; accept asks first.
+//! Acknowledge, assign, notes and resolve change only the incident.
 
 use super::Msg;
 use super::format::named;
 use crate::domain::drift::DriftStatus;
 use crate::domain::environment::EnvClass;
-use crate::domain::incident::{IncidentKind, IncidentState, Severity};
+use crate::domain::incident::Severity;
 use crate::service::{
-    EnvView, IncidentChange, IncidentRemediated, IncidentUpdate, IncidentView, OpsResult,
+    IncidentChange, IncidentRemediated, IncidentUpdate, IncidentView, Offered, OpsResult,
 };
 use crate::tui::action::Action;
 use crate::tui::pane::{Confirm, Cx};
 
-/// The actions an incident offers, in the footer's order.
+/// The actions the service offers for an incident, in the footer's order.
 pub(super) fn offered(i: &IncidentView) -> Vec<Action> {
-    let drift = i.kind == IncidentKind::Drift;
-    let mut actions = Vec::new();
-    if i.state == IncidentState::Open {
-        actions.push(Action::Acknowledge);
-    }
-    if i.state.is_open() {
-        actions.push(Action::Resolve);
-    }
-    actions.push(Action::Note);
-    if i.state.is_open() {
-        actions.push(Action::Assign);
-    }
-    if drift {
-        actions.push(Action::IncidentDiff);
-    }
-    if drift && i.state.is_open() {
-        if revertible(i) {
-            actions.push(Action::Revert);
-        }
-        actions.push(Action::Accept);
-    }
-    if i.state.is_open() && i.workflow.is_some() {
-        actions.push(Action::Promote);
-    }
-    actions
+    let Offered {
+        acknowledge,
+        resolve,
+        note,
+        assign,
+        severity: _,
+        revert,
+        accept,
+        promote,
+        diff,
+    } = i.offered;
+    [
+        (acknowledge, Action::Acknowledge),
+        (resolve, Action::Resolve),
+        (note, Action::Note),
+        (assign, Action::Assign),
+        (diff, Action::IncidentDiff),
+        (revert, Action::Revert),
+        (accept, Action::Accept),
+        (promote, Action::Promote),
+    ]
+    .into_iter()
+    .filter_map(|(on, action)| on.then_some(action))
+    .collect()
 }
 
-/// A drift incident the canonical state knows (DRIFTED or MISSING): an UNTRACKED
-/// workflow has no canonical version to go back to.
-fn revertible(i: &IncidentView) -> bool {
-    i.canonical_id.is_some() && i.drift_status != Some(DriftStatus::Untracked)
+/// Whether a revert asks for the environment's name: production, or a class not known
+/// (the environment is gone), which is treated as production.
+fn asks_for_name(i: &IncidentView) -> bool {
+    i.env_class.is_none_or(|c| c == EnvClass::Production)
 }
 
 /// What is asked of the service about one incident.
@@ -112,23 +106,18 @@ pub(super) enum Outcome {
     Remediated(OpsResult<IncidentRemediated>),
 }
 
-fn is_production(env: &str, envs: &[EnvView]) -> bool {
-    envs.iter()
-        .any(|e| e.name == env && e.class == EnvClass::Production)
-}
-
 /// Asks before a revert or an accept; the answer comes back as `Msg::Confirmed`.
-pub(super) fn ask(verb: Verb, i: &IncidentView, envs: &[EnvView], cx: &mut Cx) {
+pub(super) fn ask(verb: Verb, i: &IncidentView, cx: &mut Cx) {
     let what = named(i);
     let workflow = i.workflow.as_deref().unwrap_or("the workflow");
     let (title, message, type_name) = match verb {
         Verb::Revert => {
-            let production = is_production(&i.env, envs);
+            let by_name = asks_for_name(i);
             let how = match i.drift_status {
                 Some(DriftStatus::Missing) => "created again",
                 _ => "put back",
             };
-            let ask_name = if production {
+            let ask_name = if by_name {
                 " Type its name to confirm."
             } else {
                 ""
@@ -141,7 +130,7 @@ pub(super) fn ask(verb: Verb, i: &IncidentView, envs: &[EnvView], cx: &mut Cx) {
                      The incident resolves when the restore succeeds.{ask_name}",
                     i.env, i.env
                 ),
-                production,
+                by_name,
             )
         }
         Verb::Accept => (

@@ -140,8 +140,8 @@ fn fields(i: &IncidentView, ui: &Ui, width: usize) -> Vec<Line<'static>> {
     let now = ui.now;
     let mut lines = Vec::new();
     let mut first = vec![Span::styled(i.env.clone(), theme.accent)];
-    if let Some(env) = ui.envs.iter().find(|e| e.name == i.env) {
-        first = vec![Span::styled(format!(" {} ", i.env), theme.class(env.class))];
+    if let Some(class) = i.env_class {
+        first = vec![Span::styled(format!(" {} ", i.env), theme.class(class))];
     }
     first.push(Span::raw(format!(" · {}", super::format::workflow(i))));
     let what = match (i.kind, i.drift_status, i.risk) {

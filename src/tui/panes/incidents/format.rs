@@ -1,24 +1,14 @@
-//! How the incident panes write what they show: the SLA countdown (`23h12m`,
-//! `BREACHED +2h`), short ages and durations, states, an incident named in messages,
-//! and text wrapped to a width (notes are shown whole, over as many lines as they take).
+//! How the incident panes write what they show: the SLA countdown and durations as
+//! the domain writes them everywhere (`23h12m`, `BREACHED +2h00m`, `2d3h`), short ages,
+//! states, an incident named in messages, and text wrapped to a width (notes are shown
+//! whole, over as many lines as they take).
 
-use crate::domain::incident::IncidentState;
+use crate::domain::incident::{IncidentState, short_duration, sla_countdown};
 use crate::service::{IncidentView, Time};
 use crate::tui::theme::Theme;
 use ratatui::style::Style;
 
-/// `45m`, `23h12m`, `2d03h` for a positive span of milliseconds (`0m` below a minute).
-pub(super) fn countdown(ms: i64) -> String {
-    let minutes = ms.max(0) / 60_000;
-    let (d, h, m) = (minutes / 1_440, minutes / 60 % 24, minutes % 60);
-    match (d, h) {
-        (0, 0) => format!("{m}m"),
-        (0, h) => format!("{h}h{m:02}m"),
-        (d, h) => format!("{d}d{h:02}h"),
-    }
-}
-
-/// A span in its largest unit: `45s`, `12m`, `3h`, `2d`.
+/// A span in its largest unit: `45s`, `12m`, `3h`, `2d` (an age in a narrow column).
 fn largest_unit(ms: i64) -> String {
     let s = ms.max(0) / 1_000;
     match s {
@@ -40,31 +30,25 @@ pub(super) fn since(at: Time, now: Time) -> String {
 }
 
 /// What is left of an incident's SLA and its style: `23h12m` (the warning colour in
-/// its last hour), `BREACHED +2h` past it (the high-risk colour), `—` once resolved.
+/// its last hour), `BREACHED +2h00m` past it (the high-risk colour), `—` once resolved.
 pub(super) fn sla(i: &IncidentView, now: Time, theme: &Theme) -> (String, Style) {
     if i.state == IncidentState::Resolved {
         return ("—".to_owned(), theme.muted);
     }
     let left = (i.sla_deadline - now).num_milliseconds();
-    if left < 0 {
-        (
-            format!("BREACHED +{}", largest_unit(-left)),
-            theme.risk_high,
-        )
+    let style = if left < 0 {
+        theme.risk_high
     } else if left < 3_600_000 {
-        (countdown(left), theme.warn)
+        theme.warn
     } else {
-        (countdown(left), theme.base)
-    }
+        theme.base
+    };
+    (sla_countdown(left), style)
 }
 
-/// A duration of the metrics (milliseconds): `42s`, `12m`, `3h05m`, `2d04h`.
+/// A duration of the metrics (milliseconds): `42s`, `12m`, `3h05m`, `2d4h`.
 pub(super) fn duration(ms: i64) -> String {
-    if ms < 60_000 {
-        format!("{}s", ms.max(0) / 1_000)
-    } else {
-        countdown(ms)
-    }
+    short_duration(ms)
 }
 
 /// The state as the narrow list writes it: `OPEN`, `ACKED`, `RESOLVED`.
@@ -151,11 +135,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn countdowns_and_durations_read_short() {
-        assert_eq!(countdown(45 * 60_000 + 59_000), "45m");
-        assert_eq!(countdown((23 * 60 + 12) * 60_000), "23h12m");
-        assert_eq!(countdown((2 * 1_440 + 3 * 60 + 30) * 60_000), "2d03h");
-        assert_eq!(countdown(-5), "0m");
+    fn the_sla_reads_as_the_domain_writes_it() {
+        let theme = Theme::default();
+        let now = crate::tui::testing::now();
+        let mut i = super::super::tests::incident(
+            12,
+            crate::domain::incident::Severity::High,
+            "production",
+            Some("Order sync"),
+            180,
+            -125,
+        );
+        assert_eq!(
+            sla(&i, now, &theme),
+            ("BREACHED +2h05m".into(), theme.risk_high)
+        );
+        i.sla_deadline = now + chrono::Duration::minutes(45);
+        assert_eq!(sla(&i, now, &theme), ("45m".into(), theme.warn));
+        i.sla_deadline = now + chrono::Duration::minutes(23 * 60 + 12);
+        assert_eq!(sla(&i, now, &theme), ("23h12m".into(), theme.base));
+        i.state = IncidentState::Resolved;
+        assert_eq!(sla(&i, now, &theme), ("—".into(), theme.muted));
         assert_eq!(duration(42_000), "42s");
         assert_eq!(duration(65 * 60_000), "1h05m");
         assert_eq!(largest_unit(2 * 3_600_000 + 5), "2h");

@@ -23,8 +23,8 @@ const SEV_W: u16 = 9;
 const STATE_W: u16 = 9;
 const STATE_WIDE_W: u16 = 13;
 const AGE_W: u16 = 5;
-/// "BREACHED +23h" and a space.
-const SLA_W: u16 = 14;
+/// The SLA column as wide as its widest cell, within: "BREACHED +23h59m" and a space.
+const SLA_W: u16 = 17;
 const ASSIGNEE_W: u16 = 10;
 /// "#12345" and a space.
 const ID_W: u16 = 7;
@@ -123,6 +123,7 @@ fn rows(pane: &mut IncidentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
             .clamp(min, max)
     };
     let env_w = widest(&|i| i.env.chars().count(), 4, MAX_ENV);
+    let sla_w = widest(&|i| sla(i, ui.now, theme).0.chars().count(), 4, SLA_W);
     let state_w = if wide { STATE_WIDE_W } else { STATE_W };
     let mut widths = Vec::new();
     if wide {
@@ -130,9 +131,9 @@ fn rows(pane: &mut IncidentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     }
     widths.extend([SEV_W, env_w]);
     let fixed_after = if wide {
-        KIND_W + state_w + AGE_W + SLA_W + ASSIGNEE_W
+        KIND_W + state_w + AGE_W + sla_w + ASSIGNEE_W
     } else {
-        state_w + AGE_W + SLA_W + ASSIGNEE_W
+        state_w + AGE_W + sla_w + ASSIGNEE_W
     };
     let used: u16 = widths.iter().sum::<u16>() + fixed_after;
     let workflow_w = if wide {
@@ -144,7 +145,7 @@ fn rows(pane: &mut IncidentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
     if wide {
         widths.push(KIND_W);
     }
-    widths.extend([state_w, AGE_W, SLA_W, ASSIGNEE_W]);
+    widths.extend([state_w, AGE_W, sla_w, ASSIGNEE_W]);
     if wide {
         let fixed: u16 = widths.iter().sum();
         widths.push(area.width.saturating_sub(fixed).max(8));
@@ -188,11 +189,7 @@ fn rows(pane: &mut IncidentsPane, frame: &mut Frame, area: Rect, ui: &Ui) {
             i.severity.as_str().to_uppercase(),
             severity_style(i.severity, theme),
         ));
-        let env_style = ui
-            .envs
-            .iter()
-            .find(|e| e.name == i.env)
-            .map_or(theme.base, |e| theme.class(e.class));
+        let env_style = i.env_class.map_or(theme.base, |c| theme.class(c));
         cells.push((i.env.clone(), env_style));
         cells.push((workflow(i), theme.base));
         if wide {

@@ -1,9 +1,10 @@
 //! The policy editor: the incident policy in force as TOML (TTL per severity, the
 //! acknowledgement timeout, the severity that blocks promotions and the one that
 //! notifies, per environment class; the failure thresholds; retention). Admins edit it:
-//! `ctrl-s` reads the text (a parse error shows under it with its line, the cursor
-//! moved there) and the pane sends it; the service's refusal shows the same way, and
-//! nothing typed is lost. Others, and `--readonly`, get it read-only with the reason.
+//! `ctrl-s` reads the text as the service will (`IncidentPolicy::from_toml_at`: a parse
+//! error shows under it with its line, the cursor moved there; a value the policy
+//! refuses, with its key) and the pane sends it; the service's refusal shows the same
+//! way, and nothing typed is lost. Others, and `--readonly`, get it read-only with the reason.
 
 use super::format::wrap;
 use crate::domain::incident::IncidentPolicy;
@@ -39,33 +40,13 @@ impl TextError {
     }
 }
 
-/// The 1-based line and column of byte `offset` of `text`.
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// The text as a policy, or where it is wrong.
+/// The text as a policy, as the service will read it (`IncidentPolicy::from_toml`'s
+/// rules), or where it is wrong.
 pub(super) fn parse(text: &str) -> Result<IncidentPolicy, TextError> {
-    toml::from_str::<IncidentPolicy>(text).map_err(|e| {
-        let (line, column) = match e.span() {
-            Some(span) => {
-                let (l, c) = position(text, span.start);
-                (Some(l), Some(c))
-            }
-            None => (None, None),
-        };
-        TextError {
-            line,
-            column,
-            message: e.message().trim().to_owned(),
-        }
+    IncidentPolicy::from_toml_at(text).map_err(|(message, at)| TextError {
+        line: at.map(|(line, _)| line),
+        column: at.map(|(_, column)| column),
+        message,
     })
 }
 
@@ -386,6 +367,11 @@ mod tests {
             e.describe().starts_with(&format!("line {at}, column ")),
             "{e:?}"
         );
+        // What the types cannot say is refused too, naming the key.
+        let zero = text.replacen("critical = 24", "critical = 0", 1);
+        assert_ne!(zero, text, "the default TTL of critical is 24 hours");
+        let e = parse(&zero).unwrap_err();
+        assert!(e.message.contains("ttl_hours.critical is 0"), "{e:?}");
         let r = refusal("invalid policy: TOML parse error at line 12, column 3");
         assert_eq!(r.line, Some(12));
         assert_eq!(refusal("alice may not edit the incident policy").line, None);

@@ -18,7 +18,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 
 /// An open drift incident of `workflow` in `env`, opened `minutes_ago`, its SLA ending
 /// `sla_minutes` from now (negative: breached).
-fn incident(
+pub(crate) fn incident(
     id: i64,
     severity: Severity,
     env: &str,
@@ -56,8 +56,39 @@ fn incident(
         }),
         failures: None,
         updated_at: now() - Duration::minutes(5),
-        env_class: None,
+        env_class: testing::envs()
+            .into_iter()
+            .find(|e| e.name == env)
+            .map(|e| e.class),
         offered: Default::default(),
+    }
+    .offering()
+}
+
+/// Fixtures with what the service would offer for them (its rules are tested there):
+/// the pane shows and acts on exactly these.
+trait Offering {
+    fn offering(self) -> Self;
+}
+
+impl Offering for IncidentView {
+    fn offering(mut self) -> IncidentView {
+        let open = self.state.is_open();
+        let drift = self.kind == IncidentKind::Drift;
+        let known =
+            self.canonical_id.is_some() && self.drift_status != Some(DriftStatus::Untracked);
+        self.offered = crate::service::Offered {
+            acknowledge: self.state == IncidentState::Open,
+            resolve: open,
+            note: true,
+            assign: open,
+            severity: open,
+            revert: drift && open && known,
+            accept: drift && open,
+            promote: open && self.workflow.is_some(),
+            diff: drift,
+        };
+        self
     }
 }
 
@@ -139,12 +170,14 @@ fn sample() -> Vec<IncidentView> {
         6 * 1_440,
     );
     leads.risk = Some(Risk::Low);
-    vec![orders, billing, alerts, everything, scratch, leads]
+    [orders, billing, alerts, everything, scratch, leads]
+        .into_iter()
+        .map(Offering::offering)
+        .collect()
 }
 
 fn listed() -> IncidentsPane {
     let mut pane = IncidentsPane::new();
-    pane.envs = testing::envs();
     pane.listed(sample());
     pane
 }
@@ -262,9 +295,9 @@ fn snapshot_list() {
             assert!(screen.contains(column), "{column}: {screen}");
         }
         assert!(screen.contains("CRITICAL"), "{screen}");
-        assert!(screen.contains("BREACHED +2h"), "{screen}");
+        assert!(screen.contains("BREACHED +2h05m"), "{screen}");
         assert!(screen.contains("23h12m"), "{screen}");
-        assert!(screen.contains("2d03h"), "{screen}");
+        assert!(screen.contains("2d3h"), "{screen}");
         // The selected (acknowledged) incident's particulars under the list.
         assert!(screen.contains("#9 'Billing export' in production · drift MISSING"));
         assert!(screen.contains("acked by alice"), "{screen}");
@@ -354,7 +387,7 @@ fn snapshot_detail() {
             "{screen}"
         );
         assert!(
-            screen.contains("BREACHED +2h (was due 2026-11-22 09:55)"),
+            screen.contains("BREACHED +2h05m (was due 2026-11-22 09:55)"),
             "{screen}"
         );
         assert!(screen.contains("nobody"), "{screen}");
@@ -524,7 +557,7 @@ fn snapshot_metrics() {
         assert!(screen.contains("MTTA to acknowledge") && screen.contains("MTTR to resolve"));
         assert!(screen.contains("mean") && screen.contains("p50") && screen.contains("p90"));
         assert!(screen.contains("1h35m"), "{screen}");
-        assert!(screen.contains("3d00h"), "{screen}");
+        assert!(screen.contains("3d0h"), "{screen}");
         assert!(screen.contains("t period 7/30/90 days"), "{screen}");
     }
     assert!(wide.contains("all"), "{wide}");

@@ -33,7 +33,7 @@ pub(super) fn confirm(pane: &mut PromotePane, frame: &mut Frame, area: Rect, ui:
     let (Some(preflight), Some(route)) = (pane.chosen.ready(), pane.choices.route.as_ref()) else {
         return;
     };
-    let mut lines: Vec<Line<'static>> = what_happens(route, preflight)
+    let mut lines: Vec<Line<'static>> = what_happens(route, preflight, pane.fixes())
         .into_iter()
         .map(Line::raw)
         .collect();

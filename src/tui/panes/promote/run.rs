@@ -183,8 +183,13 @@ pub(super) fn summary_words(summary: &PlanSummary) -> String {
     }
 }
 
-/// What promoting does, in words, for the confirm step and the question.
-pub(super) fn what_happens(route: &Route, preflight: &Preflight) -> Vec<String> {
+/// What promoting does, in words, for the confirm step and the question; `fixes`: the
+/// incident it fixes.
+pub(super) fn what_happens(
+    route: &Route,
+    preflight: &Preflight,
+    fixes: Option<i64>,
+) -> Vec<String> {
     let plan: &Plan = &preflight.plan;
     let writes = plan.writes().count();
     let via = match &route.pipeline {
@@ -221,6 +226,11 @@ pub(super) fn what_happens(route: &Route, preflight: &Preflight) -> Vec<String> 
         lines.push(format!(
             "The {} gate(s) fail: the service may refuse it (see Gates).",
             failing.join(", ")
+        ));
+    }
+    if let Some(id) = fixes {
+        lines.push(format!(
+            "It fixes incident #{id}: the incident's timeline records the deployment."
         ));
     }
     lines
@@ -277,7 +287,8 @@ impl PromotePane {
             return;
         }
         let production = self.is_production(&route.to);
-        let message = what_happens(&route, preflight).join(" ");
+        let fixes = self.fixes();
+        let message = what_happens(&route, preflight, fixes).join(" ");
         cx.confirm(Confirm {
             title: format!("Promote {writes} workflow(s) to {}?", route.to),
             message,
@@ -288,7 +299,7 @@ impl PromotePane {
                     scheduled_for: None,
                     note: None,
                     reviewed_hash: Some(preflight.plan.hash.clone()),
-                    incident: None,
+                    incident: fixes,
                 },
             }),
         });

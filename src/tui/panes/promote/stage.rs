@@ -26,6 +26,16 @@ pub(super) struct Wanted {
     pub workflows: Vec<String>,
 }
 
+/// The incident the wizard was opened to fix (`p` on an incident), kept while it is
+/// open: a promotion into the incident's environment names it
+/// (`DeploymentCreate.incident`), so the incident's timeline records the deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Fixing {
+    pub incident: i64,
+    /// The incident's environment (the target it was opened with).
+    pub env: String,
+}
+
 /// The pipelines' stages in their order, then each ordered pair of `envs`.
 pub(super) fn rows(pipelines: &[PipelineView], envs: &[EnvView]) -> Vec<StageRow> {
     let mut rows: Vec<StageRow> = pipelines
@@ -90,7 +100,7 @@ pub(super) fn gates_summary(stage: &Stage) -> String {
 impl PromotePane {
     /// A fresh wizard (the stage list reloaded), going where `wanted` says. A promotion
     /// still running goes on without the wizard watching it.
-    pub(super) fn start(&mut self, wanted: Option<Wanted>, cx: &mut Cx) {
+    pub(super) fn start(&mut self, wanted: Option<Wanted>, fixing: Option<Fixing>, cx: &mut Cx) {
         if let Some(run) = self.run.as_ref().filter(|r| r.is_running()) {
             let which = run.deployment_id().map_or_else(
                 || "The last promotion".to_owned(),
@@ -105,6 +115,7 @@ impl PromotePane {
             envs: std::mem::take(&mut self.envs),
             filter: std::mem::take(&mut self.filter),
             wanted,
+            fixing,
             ..PromotePane::default()
         };
         self.load_stages(cx);

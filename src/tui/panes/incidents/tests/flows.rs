@@ -179,7 +179,6 @@ fn press(pane: &mut IncidentsPane, rig: &mut Rig, code: KeyCode, modifiers: KeyM
 /// The pane opened on the rig's service, its first load in.
 async fn opened_on(rig: &mut Rig) -> IncidentsPane {
     let mut pane = IncidentsPane::new();
-    pane.envs = testing::envs();
     pane.on_open(Nav::Show, &mut rig.cx());
     rig.settle(&mut pane).await;
     assert!(pane.loaded, "the list loaded: {:?}", pane.error);
@@ -366,6 +365,85 @@ async fn revert_asks_first_and_production_by_its_name() {
         "{}",
         asked.message
     );
+    // An environment whose class the service does not know (it is gone) is taken
+    // for production: its name is asked, whatever the shell's list of environments.
+    let mut gone = sample().remove(5);
+    gone.env = "development".into();
+    gone.env_class = None;
+    pane.listed(vec![gone]);
+    act(&mut pane, &mut rig, Action::Revert);
+    assert_eq!(
+        rig.asked().type_to_confirm.as_deref(),
+        Some("development"),
+        "a class not known asks for the name"
+    );
+}
+
+#[tokio::test]
+async fn only_what_the_service_offers_is_offered_and_done() {
+    let mut rig = Rig::new().await;
+    let mut pane = IncidentsPane::new();
+    // An open, revertible-looking drift incident the service offers only notes on.
+    let mut i = sample().remove(0);
+    i.offered = crate::service::Offered {
+        note: true,
+        ..Default::default()
+    };
+    pane.listed(vec![i.clone()]);
+    let offered: Vec<Action> = pane
+        .actions()
+        .into_iter()
+        .filter(|a| act::offered(&sample()[0]).contains(a))
+        .collect();
+    assert_eq!(offered, [Action::Note], "{:?}", pane.actions());
+    for action in [
+        Action::Acknowledge,
+        Action::Resolve,
+        Action::Assign,
+        Action::IncidentDiff,
+        Action::Revert,
+        Action::Accept,
+        Action::Promote,
+    ] {
+        act(&mut pane, &mut rig, action);
+    }
+    assert!(rig.effects.is_empty(), "nothing asked or sent");
+    assert!(pane.note.is_none() && pane.assign.is_none());
+    pane.on_command("severity", "low", &mut rig.cx());
+    assert!(
+        !rig.effects.iter().any(|e| matches!(e, Effect::Spawn(_))),
+        "the severity is not offered: not sent"
+    );
+    assert!(
+        rig.said()[0].contains("cannot be set now"),
+        "{:?}",
+        rig.said()
+    );
+    // The same incident offering everything: the footer's order.
+    i.offered = crate::service::Offered {
+        acknowledge: true,
+        resolve: true,
+        note: true,
+        assign: true,
+        severity: true,
+        revert: true,
+        accept: true,
+        promote: true,
+        diff: true,
+    };
+    assert_eq!(
+        act::offered(&i),
+        [
+            Action::Acknowledge,
+            Action::Resolve,
+            Action::Note,
+            Action::Assign,
+            Action::IncidentDiff,
+            Action::Revert,
+            Action::Accept,
+            Action::Promote,
+        ]
+    );
 }
 
 #[tokio::test]
@@ -424,7 +502,8 @@ fn the_filter_narrows_by_tokens_and_text() {
 #[tokio::test]
 async fn p_opens_the_wizard_on_the_stage_into_the_environment() {
     let mut rig = Rig::new().await;
-    rig.incident("production", "Order sync", Severity::Critical, 3)
+    let id = rig
+        .incident("production", "Order sync", Severity::Critical, 3)
         .await;
     let mut pane = opened_on(&mut rig).await;
     assert!(pane.actions().contains(&Action::Promote));
@@ -444,6 +523,7 @@ async fn p_opens_the_wizard_on_the_stage_into_the_environment() {
             from: Some("staging".into()),
             to: Some("production".into()),
             workflows: vec!["Order sync".into()],
+            incident: Some(id),
         }],
         "{:?}",
         rig.said()

@@ -111,6 +111,7 @@ async fn opened_with_both_ends_it_skips_the_stage_and_marks_what_it_was_given() 
                 "Order sync".into(),
                 "Daily report".into(),
             ],
+            incident: None,
         },
         &mut h.cx(),
     );
@@ -495,6 +496,74 @@ async fn production_asks_for_its_name_and_a_yes_promotes_exactly_what_was_review
         &mut h.cx(),
     );
     assert!(run(&mut h).await.is_empty());
+}
+
+/// The promotion a confirmation's yes asks for.
+fn create_of(confirm: crate::tui::pane::Confirm) -> DeploymentCreate {
+    match *confirm
+        .payload
+        .downcast::<Msg>()
+        .expect("the wizard's message")
+    {
+        Msg::PromoteConfirmed { create } => create,
+        _ => panic!("a confirmed promotion"),
+    }
+}
+
+#[tokio::test]
+async fn opened_from_an_incident_a_promotion_into_its_environment_names_it() {
+    let mut h = Harness::new().await;
+    let mut opened = PromotePane::new();
+    opened.on_open(
+        Nav::Promote {
+            from: Some("staging".into()),
+            to: Some("production".into()),
+            workflows: vec!["Order sync".into()],
+            incident: Some(12),
+        },
+        &mut h.cx(),
+    );
+    assert_eq!(
+        opened.fixing,
+        Some(Fixing {
+            incident: 12,
+            env: "production".into()
+        })
+    );
+    let mut pane = at(Step::Confirm);
+    pane.fixing = opened.fixing.clone();
+    let screen = Fixture::default().render(&mut pane, WIDE);
+    assert!(
+        screen.contains("It fixes incident #12: the incident's timeline records the deployment."),
+        "{screen}"
+    );
+    let confirm = question(&mut pane, &mut h);
+    assert!(
+        confirm.message.contains("It fixes incident #12"),
+        "{}",
+        confirm.message
+    );
+    let create = create_of(confirm);
+    assert_eq!(create.incident, Some(12), "the service is told");
+    assert_eq!(Some(&create.request), pane.chosen_req.as_ref());
+    // Another target is no fix of it: the incident is not named.
+    pane.choices.route = Some(Route {
+        pipeline: Some("release".into()),
+        from: "development".into(),
+        to: "staging".into(),
+    });
+    pane.chosen_req = pane.choices.request();
+    let confirm = question(&mut pane, &mut h);
+    assert!(
+        !confirm.message.contains("incident #12"),
+        "{}",
+        confirm.message
+    );
+    assert_eq!(create_of(confirm).incident, None);
+    // Opened any other way, no incident.
+    let mut other = PromotePane::new();
+    other.on_open(Nav::Env("staging".into()), &mut h.cx());
+    assert_eq!(other.fixing, None);
 }
 
 #[tokio::test]
