@@ -24,6 +24,7 @@ use crate::store::environments::{self, EnvRow};
 use crate::store::{now_ms, workflows};
 use futures_util::StreamExt;
 use serde_json::Value;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::sync::oneshot;
@@ -192,6 +193,9 @@ impl LocalOps {
             Ok(outcome) => outcome,
             Err(e) => return self.not_checked(ctx, env, checked_at, e).await,
         };
+        // Read before this check replaces the previous one's results.
+        let head_ms = state.commit.as_ref().map(|c| c.time_ms);
+        let new_untracked = self.untracked_appeared(env, head_ms, &compared).await;
         let check = check_row(&env.name, checked_at, head, error, &compared);
         let results = result_rows(&compared, &summaries);
         let detail = detail_line(&check);
@@ -225,8 +229,15 @@ impl LocalOps {
             // Without a canonical state every live workflow is UNTRACKED: that is an
             // environment not recorded yet, not one incident per workflow.
             let canonical = state.commit.is_some() && !mapping.workflows.is_empty();
-            self.incidents_after_check(ctx, env, checked_at, canonical, &compared, &summaries)
-                .await;
+            self.incidents_after_check(
+                ctx,
+                env,
+                checked_at,
+                canonical,
+                (&compared, &summaries),
+                &new_untracked,
+            )
+            .await;
         }
         let drift = EnvDrift {
             env: env.name.clone(),
@@ -253,8 +264,8 @@ impl LocalOps {
         env: &EnvRow,
         checked_at: i64,
         canonical: bool,
-        compared: &[Compared],
-        summaries: &[Option<DriftSummary>],
+        (compared, summaries): (&[Compared], &[Option<DriftSummary>]),
+        new_untracked: &HashSet<String>,
     ) {
         if !canonical {
             let message = format!(
@@ -266,7 +277,7 @@ impl LocalOps {
             return;
         }
         match self
-            .raise_from_drift(env, checked_at, compared, summaries)
+            .raise_from_drift_among(env, checked_at, compared, summaries, Some(new_untracked))
             .await
         {
             Ok(done) if done.any() => {
@@ -283,6 +294,73 @@ impl LocalOps {
                     ),
                 );
                 ctx.log(LogLevel::Warn, message).await;
+            }
+        }
+    }
+
+    /// The UNTRACKED workflows of `compared` that appeared since the environment's
+    /// previous check (by n8n id): those may open incidents. Without a previous check
+    /// that reached the environment, those created or changed after the canonical
+    /// state's head (`head_ms`). Workflows left untracked on purpose (a partial
+    /// onboarding) open none. A store failure is logged and opens none.
+    async fn untracked_appeared(
+        &self,
+        env: &EnvRow,
+        head_ms: Option<i64>,
+        compared: &[Compared],
+    ) -> HashSet<String> {
+        let now: HashSet<&str> = compared
+            .iter()
+            .filter(|c| c.status == DriftStatus::Untracked)
+            .filter_map(|c| c.n8n_id.as_deref())
+            .collect();
+        if now.is_empty() {
+            return HashSet::new();
+        }
+        let read = async {
+            let mut conn = self.store.conn().await?;
+            let previous = drift_store::latest(&mut conn, Some(&env.name)).await?;
+            if let Some((check, results)) = previous.into_iter().next()
+                && check.error.is_none()
+            {
+                let before: HashSet<String> = results
+                    .into_iter()
+                    .filter(|r| r.status == DriftStatus::Untracked)
+                    .filter_map(|r| r.n8n_id)
+                    .collect();
+                return Ok::<_, OpsError>(
+                    now.iter()
+                        .filter(|id| !before.contains(**id))
+                        .map(|id| (*id).to_owned())
+                        .collect(),
+                );
+            }
+            let Some(head_ms) = head_ms else {
+                return Ok(HashSet::new());
+            };
+            let filter = workflows::Filter {
+                env: Some(env.name.clone()),
+                active: None,
+            };
+            let mut appeared = HashSet::new();
+            workflows::visit(&mut conn, &filter, |row| {
+                let changed_ms = row
+                    .updated_at
+                    .as_deref()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.timestamp_millis());
+                if now.contains(row.n8n_id.as_str()) && changed_ms.is_some_and(|t| t > head_ms) {
+                    appeared.insert(row.n8n_id);
+                }
+            })
+            .await?;
+            Ok(appeared)
+        };
+        match read.await {
+            Ok(appeared) => appeared,
+            Err(e) => {
+                tracing::warn!(env = %env.name, error = %e.message, "drift: which untracked workflows are new is unknown: none opens an incident");
+                HashSet::new()
             }
         }
     }

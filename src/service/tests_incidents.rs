@@ -1803,3 +1803,41 @@ async fn views_offer_what_the_service_allows() {
     let same = listed.iter().find(|v| v.id == executions).unwrap();
     assert_eq!(same.offered, view.offered);
 }
+
+#[tokio::test]
+async fn an_untracked_workflow_opens_an_incident_once_when_it_appears() {
+    let f = production(74, 6).await;
+    let sim = f.sim("prod");
+    let mut body = writable_body(&sim.workflow(&sim.workflow_ids()[0]).unwrap());
+    body["name"] = json!("Kept by hand");
+    sim.create_workflow(&body).unwrap();
+
+    // Created after the canonical state was recorded: it appeared, so it is raised.
+    check(&f.ops, "prod").await;
+    let open = open_incidents(&f.ops).await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].workflow.as_deref(), Some("Kept by hand"));
+    // Someone decides it stays untracked.
+    let note = "known: it stays outside the canonical state".to_owned();
+    f.ops
+        .incident_update(IncidentUpdate {
+            id: open[0].id,
+            change: IncidentChange::Resolve { note },
+        })
+        .await
+        .unwrap();
+
+    // Still untracked at the next check, as at the previous one: nothing new opens.
+    let again = check(&f.ops, "prod").await;
+    assert_eq!(again.counts.untracked, 1);
+    assert!(open_incidents(&f.ops).await.is_empty());
+
+    // A workflow that appears after that check opens its own.
+    body["name"] = json!("New by hand");
+    sim.create_workflow(&body).unwrap();
+    let third = check(&f.ops, "prod").await;
+    assert_eq!(third.counts.untracked, 2);
+    let open = open_incidents(&f.ops).await;
+    assert_eq!(open.len(), 1, "{open:#?}");
+    assert_eq!(open[0].workflow.as_deref(), Some("New by hand"));
+}

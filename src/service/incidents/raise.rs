@@ -145,12 +145,29 @@ impl LocalOps {
     /// check made them. UNKNOWN workflows change nothing (call this only when the
     /// environment was reached and has a canonical state). When another process
     /// changed one of the incidents meanwhile, the whole is read and done again.
+    #[cfg(test)]
     pub(in crate::service) async fn raise_from_drift(
         &self,
         env: &EnvRow,
         checked_at: i64,
         compared: &[Compared],
         summaries: &[Option<DriftSummary>],
+    ) -> OpsResult<DriftIncidents> {
+        self.raise_from_drift_among(env, checked_at, compared, summaries, None)
+            .await
+    }
+
+    /// [`Self::raise_from_drift`], where an UNTRACKED workflow without an open incident
+    /// opens one only when `new_untracked` holds its n8n id (None: every one may): the
+    /// workflows that appeared since the previous check, not those left untracked on
+    /// purpose.
+    pub(in crate::service) async fn raise_from_drift_among(
+        &self,
+        env: &EnvRow,
+        checked_at: i64,
+        compared: &[Compared],
+        summaries: &[Option<DriftSummary>],
+        new_untracked: Option<&HashSet<String>>,
     ) -> OpsResult<DriftIncidents> {
         let mut seen = Vec::new();
         for (c, made) in compared.iter().zip(summaries) {
@@ -170,7 +187,7 @@ impl LocalOps {
         }
         let mut attempt = 1;
         loop {
-            match self.raise_once(env, checked_at, &seen).await {
+            match self.raise_once(env, checked_at, &seen, new_untracked).await {
                 Err(e)
                     if try_again(
                         &e,
@@ -191,6 +208,7 @@ impl LocalOps {
         env: &EnvRow,
         checked_at: i64,
         seen: &[Seen<'_>],
+        new_untracked: Option<&HashSet<String>>,
     ) -> OpsResult<DriftIncidents> {
         let mut tx = self.store.begin().await?;
         let mut done = DriftIncidents::default();
@@ -199,6 +217,10 @@ impl LocalOps {
         for s in seen {
             drifting.insert(&s.key);
             match store::open_by_key(&mut tx, &env.name, IncidentKind::Drift, &s.key).await? {
+                None if s.c.status == DriftStatus::Untracked
+                    && new_untracked.is_some_and(|new| {
+                        !s.c.n8n_id.as_ref().is_some_and(|id| new.contains(id))
+                    }) => {}
                 None => {
                     let row = self.open_drift(&mut tx, env, checked_at, s).await?;
                     done.opened += 1;
