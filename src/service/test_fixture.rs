@@ -11,8 +11,12 @@
 //! f.sim("prod").set_faults(faults);
 //! ```
 
-use super::{EnvAdd, JobView, LocalOps, Ops, Secret, Settings, SyncRequest, follow_job};
+use super::{
+    BackupReport, BackupRequest, DriftCheckRequest, DriftReport, EnvAdd, JobView, LocalOps, Ops,
+    Secret, Settings, SnapshotView, SyncRequest, follow_job,
+};
 use crate::domain::environment::EnvClass;
+use crate::domain::job::JobState;
 use crate::domain::policy::Policy;
 use crate::sim::{self, SimHandle, SimOptions};
 use crate::store::test_support::{self, TestStore};
@@ -60,6 +64,49 @@ pub async fn sync(ops: &LocalOps, req: SyncRequest) -> JobView {
     follow_job(ops, events, &started.job_id, |_| {})
         .await
         .expect("follow sync")
+}
+
+/// Backs `env` up (fetched fresh and recorded as a snapshot; the job must succeed):
+/// its snapshot. After it, nothing in `env` drifts.
+pub async fn backup(ops: &LocalOps, env: &str) -> SnapshotView {
+    let events = ops.subscribe();
+    let started = ops
+        .backup(BackupRequest {
+            envs: vec![env.to_owned()],
+        })
+        .await
+        .expect("start the backup");
+    let job = follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("follow the backup");
+    assert_eq!(
+        job.state,
+        JobState::Succeeded,
+        "backup of {env}: {:?}",
+        job.error
+    );
+    let report: BackupReport =
+        serde_json::from_value(job.result.expect("a backup report")).expect("a backup report");
+    assert_eq!(report.snapshots.len(), 1, "{env} was recorded: {report:?}");
+    report.snapshots.into_iter().next().expect("a snapshot")
+}
+
+/// Runs a drift check to its end: the job and its report.
+pub async fn drift_check(ops: &LocalOps, envs: &[&str], fetch: bool) -> (JobView, DriftReport) {
+    let events = ops.subscribe();
+    let started = ops
+        .drift_check(DriftCheckRequest {
+            envs: envs.iter().map(|e| e.to_string()).collect(),
+            fetch,
+        })
+        .await
+        .expect("start the drift check");
+    let job = follow_job(ops, events, &started.job_id, |_| {})
+        .await
+        .expect("follow the drift check");
+    let report = serde_json::from_value(job.result.clone().expect("a drift report"))
+        .expect("a drift report");
+    (job, report)
 }
 
 pub struct Fixture {

@@ -3,7 +3,7 @@
 //! it; an unreachable environment is UNKNOWN; results are stored; the whole corpus
 //! gives zero false drift; and the schedule runs checks on its own.
 
-use super::test_fixture::{Fixture, KEY, generated, sync};
+use super::test_fixture::{Fixture, KEY, backup, drift_check, generated, sync};
 use super::*;
 use crate::domain::drift::DriftStatus;
 use crate::domain::environment::EnvClass;
@@ -14,43 +14,6 @@ use crate::store::audit::Outcome;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-
-/// Backs `env` up (fetched fresh and recorded as a snapshot): after it, nothing drifts.
-async fn record(f: &Fixture, env: &str) {
-    let events = f.ops.subscribe();
-    let started = f
-        .ops
-        .backup(BackupRequest {
-            envs: vec![env.to_owned()],
-        })
-        .await
-        .expect("start the backup");
-    let job = follow_job(&f.ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow the backup");
-    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
-    let report: BackupReport =
-        serde_json::from_value(job.result.expect("a backup report")).expect("a backup report");
-    assert_eq!(report.snapshots.len(), 1, "{env} was recorded: {report:?}");
-}
-
-/// Runs a drift check to its end: the job and its report.
-async fn check(ops: &LocalOps, envs: &[&str], fetch: bool) -> (JobView, DriftReport) {
-    let events = ops.subscribe();
-    let started = ops
-        .drift_check(DriftCheckRequest {
-            envs: envs.iter().map(|e| e.to_string()).collect(),
-            fetch,
-        })
-        .await
-        .expect("start the drift check");
-    let job = follow_job(ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow the drift check");
-    let report = serde_json::from_value(job.result.clone().expect("a drift report"))
-        .expect("a drift report");
-    (job, report)
-}
 
 /// One environment's drift as (status, name) pairs, in report order.
 fn statuses(e: &EnvDrift) -> Vec<(DriftStatus, String)> {
@@ -89,9 +52,9 @@ async fn a_recorded_environment_is_in_sync_and_each_hand_edit_is_found() {
         .build()
         .await;
     assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
-    record(&f, "prod").await;
+    backup(&f.ops, "prod").await;
 
-    let (job, report) = check(&f.ops, &["prod"], true).await;
+    let (job, report) = drift_check(&f.ops, &["prod"], true).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     assert_eq!(job.kind, "drift");
     assert_eq!(report.envs.len(), 1);
@@ -140,11 +103,11 @@ async fn a_recorded_environment_is_in_sync_and_each_hand_edit_is_found() {
     // Without a fetch, the check compares with the last sync: nothing changed there,
     // and the instance is not asked.
     let requests = sim.request_count();
-    let (_, stale) = check(&f.ops, &["prod"], false).await;
+    let (_, stale) = drift_check(&f.ops, &["prod"], false).await;
     assert_eq!(stale.exit_code(), 0, "{:?}", stale.envs[0].items);
     assert_eq!(sim.request_count(), requests);
 
-    let (job, report) = check(&f.ops, &[], true).await;
+    let (job, report) = drift_check(&f.ops, &[], true).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     let prod = &report.envs[0];
     assert_eq!(
@@ -223,7 +186,7 @@ async fn a_recorded_environment_is_in_sync_and_each_hand_edit_is_found() {
     drop(conn);
 
     // A check without a fetch now compares with the sync the last check made.
-    let (_, again) = check(&f.ops, &["prod"], false).await;
+    let (_, again) = drift_check(&f.ops, &["prod"], false).await;
     assert_eq!(statuses(&again.envs[0]), statuses(prod));
     assert_eq!(again.envs[0].items, prod.items);
 
@@ -256,11 +219,11 @@ async fn an_unreachable_environment_is_unknown_and_the_others_are_checked() {
         .build()
         .await;
     assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
-    record(&f, "stage").await;
-    record(&f, "prod").await;
+    backup(&f.ops, "stage").await;
+    backup(&f.ops, "prod").await;
     f.sim("prod").set_faults(Fault::status(500));
 
-    let (job, report) = check(&f.ops, &["prod", "stage"], true).await;
+    let (job, report) = drift_check(&f.ops, &["prod", "stage"], true).await;
     // The check itself worked: what it found is that prod is UNKNOWN.
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     assert_eq!(report.exit_code(), 2);
@@ -284,7 +247,7 @@ async fn an_unreachable_environment_is_unknown_and_the_others_are_checked() {
 
     // Reachable again: back in sync, and the stored results are the new ones.
     f.sim("prod").clear_faults();
-    let (_, report) = check(&f.ops, &["prod"], true).await;
+    let (_, report) = drift_check(&f.ops, &["prod"], true).await;
     assert_eq!(report.exit_code(), 0);
     let latest = f.ops.drift_latest(Some("prod".into())).await.unwrap();
     assert!(latest[0].items.is_empty() && latest[0].error.is_none());
@@ -296,7 +259,7 @@ async fn without_a_canonical_state_everything_is_untracked() {
         .env("dev", EnvClass::Development, generated(44, 7))
         .build()
         .await;
-    let (job, report) = check(&f.ops, &["dev"], true).await;
+    let (job, report) = drift_check(&f.ops, &["dev"], true).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     let dev = &report.envs[0];
     assert_eq!(dev.counts.untracked, 7);
@@ -363,8 +326,8 @@ async fn the_whole_corpus_recorded_and_fetched_again_is_in_sync() {
         .build()
         .await;
     assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
-    record(&f, "prod").await;
-    let (job, report) = check(&f.ops, &["prod"], true).await;
+    backup(&f.ops, "prod").await;
+    let (job, report) = drift_check(&f.ops, &["prod"], true).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
     let prod = &report.envs[0];
     let not_in_sync: Vec<(DriftStatus, String)> = statuses(prod).into_iter().take(10).collect();
@@ -384,7 +347,7 @@ async fn the_schedule_checks_scheduled_classes_on_its_own() {
         .build()
         .await;
     assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
-    record(&f, "prod").await;
+    backup(&f.ops, "prod").await;
     let mut ops = f.ops.clone();
     ops.settings.drift = crate::config::DriftConfig {
         development_mins: 0,

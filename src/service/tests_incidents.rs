@@ -4,7 +4,7 @@
 //! accept, diff, fix promotion), the metrics, the policy, and failing-execution
 //! thresholds.
 
-use super::test_fixture::{Fixture, generated, sync};
+use super::test_fixture::{Fixture, backup, drift_check, generated, sync};
 use super::*;
 use crate::config::{WebhookConfig, WebhookFormat};
 use crate::domain::commit::CommitMessage;
@@ -27,37 +27,10 @@ use std::time::Duration;
 const MIN_MS: i64 = 60_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// Backs `env` up (fetched fresh and recorded as a snapshot): after it, nothing drifts.
-async fn record(f: &Fixture, env: &str) {
-    let events = f.ops.subscribe();
-    let started = f
-        .ops
-        .backup(BackupRequest {
-            envs: vec![env.to_owned()],
-        })
-        .await
-        .expect("start the backup");
-    let job = follow_job(&f.ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow the backup");
-    assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
-}
-
 /// Runs a drift check of `env` (fetched) to its end; its drift.
 async fn check(ops: &LocalOps, env: &str) -> EnvDrift {
-    let events = ops.subscribe();
-    let started = ops
-        .drift_check(DriftCheckRequest {
-            envs: vec![env.to_owned()],
-            fetch: true,
-        })
-        .await
-        .expect("start the drift check");
-    let job = follow_job(ops, events, &started.job_id, |_| {})
-        .await
-        .expect("follow the drift check");
+    let (job, report) = drift_check(ops, &[env], true).await;
     assert_eq!(job.state, JobState::Succeeded, "{:?}", job.error);
-    let report: DriftReport = serde_json::from_value(job.result.expect("a drift report")).unwrap();
     report
         .envs
         .into_iter()
@@ -72,7 +45,7 @@ async fn production(seed: u64, n: usize) -> Fixture {
         .build()
         .await;
     assert!(sync(&f.ops, SyncRequest::default()).await.error.is_none());
-    record(&f, "prod").await;
+    backup(&f.ops, "prod").await;
     f
 }
 
@@ -1329,13 +1302,13 @@ async fn an_environment_without_a_canonical_state_raises_no_incidents() {
     assert!(open_incidents(&f.ops).await.is_empty());
 
     // A canonical state that maps another environment only: the same.
-    record(&f, "prod").await;
+    backup(&f.ops, "prod").await;
     let drift = check(&f.ops, "stage").await;
     assert_eq!(drift.counts.untracked, 3, "{:?}", drift.counts);
     assert!(open_incidents(&f.ops).await.is_empty());
 
     // Once it is recorded, a workflow made by hand does open one.
-    record(&f, "stage").await;
+    backup(&f.ops, "stage").await;
     let sim = f.sim("stage");
     let mut body = writable_body(&sim.workflow(&sim.workflow_ids()[0]).unwrap());
     body["name"] = json!("Made by hand");

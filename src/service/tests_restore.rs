@@ -3,7 +3,7 @@
 //! what it replaced, the rollback of a restore, a partial restore, a restore into an
 //! empty environment, credentials bound by name and type, and a write n8n fails.
 
-use super::test_fixture::{Fixture, KEY, generated, sync};
+use super::test_fixture::{Fixture, KEY, backup, generated, sync};
 use super::*;
 use crate::domain::canonical::EnvMapping;
 use crate::domain::commit::{CommitKind, CommitMessage, key};
@@ -36,22 +36,6 @@ async fn finish(f: &Fixture, events: EventStream, started: JobStarted) -> JobVie
     follow_job(&f.ops, events, &started.job_id, |_| {})
         .await
         .expect("follow the job")
-}
-
-/// A backup of `env` (the job must succeed): its snapshot.
-async fn backup(f: &Fixture, env: &str) -> SnapshotView {
-    let events = f.ops.subscribe();
-    let started = f
-        .ops
-        .backup(BackupRequest {
-            envs: vec![env.into()],
-        })
-        .await
-        .expect("start the backup");
-    let job = finish(f, events, started).await;
-    assert!(job.error.is_none(), "backup of {env}: {:?}", job.error);
-    let report: BackupReport = serde_json::from_value(job.result.unwrap()).unwrap();
-    report.snapshots.into_iter().next().expect("a snapshot")
 }
 
 fn request(env: &str, snapshot: Option<&str>, workflows: &[&str]) -> RestoreRequest {
@@ -236,7 +220,7 @@ fn by_action(plan: &[RestoreItem], action: RestoreAction) -> Vec<&str> {
 async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
     let f = fixture(&[("prod", 51, 12)]).await;
     let sim = f.sim("prod");
-    let taken = backup(&f, "prod").await;
+    let taken = backup(&f.ops, "prod").await;
     let at_backup = mapping_at(&f, Some(&taken.commit), "prod").await;
     assert_eq!(
         recorded(&at_backup),
@@ -402,7 +386,7 @@ async fn a_restore_puts_the_snapshot_back_verified_recorded_and_undoable() {
 async fn a_partial_restore_touches_only_what_it_names() {
     let f = fixture(&[("prod", 52, 10)]).await;
     let sim = f.sim("prod");
-    let taken = backup(&f, "prod").await;
+    let taken = backup(&f.ops, "prod").await;
     let at_backup = mapping_at(&f, Some(&taken.commit), "prod").await;
     let hand = hand_changes(sim);
     let after_hand = live(sim);
@@ -474,7 +458,7 @@ async fn a_partial_restore_touches_only_what_it_names() {
 #[tokio::test]
 async fn another_environments_snapshot_fills_an_empty_one() {
     let f = fixture(&[("dev", 53, 10), ("fresh", 54, 0)]).await;
-    let taken = backup(&f, "dev").await;
+    let taken = backup(&f.ops, "dev").await;
     let dev = mapping_at(&f, Some(&taken.commit), "dev").await;
     // The empty environment has no snapshot: `latest` says so.
     let err = f
@@ -538,7 +522,7 @@ async fn credentials_are_bound_by_name_and_type_not_to_the_first_of_the_type() {
     .unwrap();
     let job = sync(&f.ops, SyncRequest::default()).await;
     assert!(job.error.is_none(), "{:?}", job.error);
-    let taken = backup(&f, "prod").await;
+    let taken = backup(&f.ops, "prod").await;
     change_parameter(sim, &id, "by hand");
 
     let (job, report) = restore(&f, request("prod", Some(&taken.id), &[&name])).await;
@@ -558,7 +542,7 @@ async fn credentials_are_bound_by_name_and_type_not_to_the_first_of_the_type() {
 async fn a_write_n8n_fails_is_that_workflows_error_and_nothing_else_is_lost() {
     let f = fixture(&[("prod", 56, 8)]).await;
     let sim = f.sim("prod");
-    let taken = backup(&f, "prod").await;
+    let taken = backup(&f.ops, "prod").await;
     let at_backup = mapping_at(&f, Some(&taken.commit), "prod").await;
     let ids = sim.workflow_ids();
     let names: Vec<String> = ids
